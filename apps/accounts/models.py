@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+from apps.accounts.roles import AUDIT_ROLES, RESIDENT_ROLES, REVEAL_ROLES, Role
+
+
+class Office(models.Model):
+    """A place residents are served: the main city hall (本庁) or a branch (支所)."""
+
+    class Kind(models.TextChoices):
+        MAIN = "main", "本庁"
+        BRANCH = "branch", "支所"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    code = models.CharField("窓口コード", max_length=16, unique=True)
+    name = models.CharField("名称", max_length=100)
+    kind = models.CharField("種別", max_length=10, choices=Kind.choices, default=Kind.MAIN)
+
+    class Meta:
+        verbose_name = "庁舎"
+        verbose_name_plural = "庁舎"
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Counter(models.Model):
+    """One counter (窓口) of an office; reader devices and clerks' live panels attach here."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="counters")
+    code = models.CharField("窓口番号", max_length=16)
+    name = models.CharField("名称", max_length=100)
+
+    class Meta:
+        verbose_name = "窓口"
+        verbose_name_plural = "窓口"
+        ordering = ["office__code", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["office", "code"], name="counter_code_unique_in_office")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.office.name} {self.name}"
+
+
+class User(AbstractUser):
+    """A member of staff. There are no resident accounts and no self sign-up."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    role = models.CharField("役割", max_length=16, choices=Role.choices, default=Role.CLERK)
+    office = models.ForeignKey(
+        Office,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
+        verbose_name="所属庁舎",
+    )
+    counter = models.ForeignKey(
+        Counter,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="担当窓口",
+        help_text="この職員の画面に読み取り結果を表示する窓口",
+    )
+
+    class Meta:
+        verbose_name = "職員"
+        verbose_name_plural = "職員"
+        constraints = [
+            # Everyone who sees residents belongs to an office: scoping depends on it.
+            models.CheckConstraint(
+                condition=~models.Q(role__in=["clerk", "supervisor"])
+                | models.Q(office__isnull=False),
+                name="user_resident_roles_have_office",
+            )
+        ]
+
+    @property
+    def works_with_residents(self) -> bool:
+        return self.is_active and self.role in RESIDENT_ROLES
+
+    @property
+    def may_reveal_my_number(self) -> bool:
+        return self.is_active and self.role in REVEAL_ROLES
+
+    @property
+    def may_read_audit_log(self) -> bool:
+        return self.is_active and self.role in AUDIT_ROLES

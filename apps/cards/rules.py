@@ -1,0 +1,338 @@
+"""Pure rules about the card: how long it is valid, expiry changes, its states.
+
+No Django, no database, no clock: every date is a parameter. Rule ids refer to
+``../shared/DOMAIN.md``.
+"""
+
+from __future__ import annotations
+
+import calendar
+import enum
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Final
+
+from apps.residents.rules import (
+    Residence,
+    ResidenceCategory,
+    age_on,
+    birthday_in_year,
+)
+
+# --- calendar helpers ---------------------------------------------------------------------------
+
+
+def add_months(d: date, months: int) -> date:
+    """``d`` moved by whole calendar months, clamped to the end of a shorter month.
+
+    2024-05-31 − 3 months → 2024-02-29; 2025-05-31 − 3 months → 2025-02-28;
+    2024-12-31 + 2 months → 2025-02-28. Used by R-VAL-7 ② (two months after expiry) and by
+    R-NOT-1 (three months before expiry).
+    """
+    month_index = d.year * 12 + (d.month - 1) + months
+    year, month0 = divmod(month_index, 12)
+    last_day = calendar.monthrange(year, month0 + 1)[1]
+    return date(year, month0 + 1, min(d.day, last_day))
+
+
+def nth_birthday_after(*, birth_date: date, after: date, n: int) -> date:
+    """The holder's ``n``-th birthday strictly after ``after`` (R-VAL-4, R-VAL-5).
+
+    "After" excludes ``after`` itself (R-VAL-4): counted from a birthday, the first birthday
+    is a full year later; counted from the day before a birthday, that birthday is the first.
+    Birthdays of a 29 February birth fall on 28 February in non-leap years (R-VAL-5).
+    """
+    if n < 1:
+        raise ValueError("何回目の誕生日かは1以上で指定してください。")
+    if after < birth_date:
+        raise ValueError("起算日が生年月日より前です。")
+    first_year = after.year if birthday_in_year(birth_date, after.year) > after else after.year + 1
+    return birthday_in_year(birth_date, first_year + n - 1)
+
+
+# --- R-VAL-2 / R-VAL-3: effective-dated validity rule sets --------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ValidityRuleSet:
+    """One generation of the national validity rule (R-VAL-2, R-VAL-3).
+
+    A holder aged ``adult_age`` or more (see :func:`age_line_age`) gets a card valid to the
+    ``adult_years``-th birthday after the issue date, a younger one to the ``minor_years``-th.
+    A later change of the law is a new rule set with its own ``starts_on``, never an edit of
+    an old one (R-VAL-3), because cards applied for under the old rules keep them.
+    """
+
+    starts_on: date
+    adult_age: int
+    adult_years: int
+    minor_years: int
+
+
+# Sorted by ``starts_on``; chosen by the date the application was received (R-VAL-3).
+VALIDITY_RULE_SETS: Final[tuple[ValidityRuleSet, ...]] = (
+    # Card applications opened with the numbering provisions of the My Number Act
+    # (2015-10-05); age line 20 until the civil-law age of majority became 18 (p.4 ※1).
+    ValidityRuleSet(starts_on=date(2015, 10, 5), adult_age=20, adult_years=10, minor_years=5),
+    # Applications received from 2022-04-01: age line 18 (R-VAL-2, R-VAL-3).
+    ValidityRuleSet(starts_on=date(2022, 4, 1), adult_age=18, adult_years=10, minor_years=5),
+)
+
+
+def rule_set_for(
+    applied_on: date, rule_sets: tuple[ValidityRuleSet, ...] = VALIDITY_RULE_SETS
+) -> ValidityRuleSet:
+    """The rule set in force for an application received on ``applied_on`` (R-VAL-3).
+
+    The last rule set whose ``starts_on`` is on or before ``applied_on``: an application
+    received on 2022-03-31 uses the age line 20, one received on 2022-04-01 the age line 18.
+    ``rule_sets`` must be sorted by ``starts_on``.
+    """
+    chosen: ValidityRuleSet | None = None
+    for rule_set in rule_sets:
+        if rule_set.starts_on > applied_on:
+            break
+        chosen = rule_set
+    if chosen is None:
+        raise ValueError(
+            f"{applied_on.isoformat()}に受け付けた申請に適用できる有効期間の規則がありません。"
+        )
+    return chosen
+
+
+def age_line_age(*, birth_date: date, issued_on: date, applied_on: date) -> int:
+    """The age compared with the rule set's age line (R-VAL-2 policy).
+
+    Policy: the age on the issue date (R-VAL-1: the day J-LIS made the card), as the guidebook
+    speaks of "age at issuance". Some cities judge at application instead; to switch, change
+    this one function to use ``applied_on``. Both dates are parameters so that callers do not
+    change when the policy does.
+    """
+    del applied_on  # not used under the current policy; kept so the policy can be switched here
+    return age_on(birth_date=birth_date, on=issued_on)
+
+
+def _check_card_dates(*, birth_date: date, issued_on: date, applied_on: date) -> None:
+    if applied_on < birth_date:
+        raise ValueError("申請日が生年月日より前です。")
+    if issued_on < applied_on:
+        raise ValueError("発行日が申請日より前です。")
+
+
+def national_card_expiry(*, birth_date: date, issued_on: date, applied_on: date) -> date:
+    """Expiry under the national rule: R-VAL-2 with the rule set of R-VAL-3.
+
+    ``issued_on`` is the day J-LIS made the card, not the handover day (R-VAL-1). Adults (by
+    :func:`age_line_age`) get the 10th birthday after the issue date, minors the 5th
+    (R-VAL-2), "after" excluding the issue date (R-VAL-4), 29 February births handled by
+    R-VAL-5.
+    """
+    _check_card_dates(birth_date=birth_date, issued_on=issued_on, applied_on=applied_on)
+    rules = rule_set_for(applied_on)
+    age = age_line_age(birth_date=birth_date, issued_on=issued_on, applied_on=applied_on)
+    birthdays = rules.adult_years if age >= rules.adult_age else rules.minor_years
+    return nth_birthday_after(birth_date=birth_date, after=issued_on, n=birthdays)
+
+
+# R-VAL-6: "until the day 60 days after the birth or loss (first day not counted)".
+TRANSITIONAL_STAY_DAYS: Final = 60
+
+
+def residence_card_limit(residence: Residence) -> date | None:
+    """The residence's own end date for the card, or None if it follows R-VAL-2 (R-VAL-6).
+
+    Mid-to-long-term, temporary-refuge and provisional-stay: the end of that period.
+    Transitional stay by birth or by loss of Japanese nationality: the event date + 60 days
+    (the first day is not counted). Permanent, Highly Skilled Professional (ii) and special
+    permanent residents: None.
+    """
+    # Residence.__post_init__ guarantees that period_ends_on is set exactly for the period
+    # categories and event_on exactly for the transitional ones, so the fields decide.
+    if residence.period_ends_on is not None:
+        return residence.period_ends_on
+    if residence.event_on is not None:
+        return residence.event_on + timedelta(days=TRANSITIONAL_STAY_DAYS)
+    return None
+
+
+def card_expiry(
+    *,
+    birth_date: date,
+    issued_on: date,
+    applied_on: date,
+    residence: Residence | None = None,
+) -> date:
+    """The last day the card is valid (R-VAL-1 … R-VAL-6).
+
+    ``residence`` None means a Japanese national. ``issued_on`` is the day J-LIS made the card
+    (R-VAL-1); ``applied_on`` chooses the rule set (R-VAL-3). National rule: 10th birthday
+    after the issue date for adults, 5th for minors (R-VAL-2, R-VAL-4, R-VAL-5). Foreign
+    residents (R-VAL-6): the categories that follow the national rule get it; the others get
+    their own end date (:func:`residence_card_limit`), never later than the national date.
+
+    Raises ``ValueError`` for impossible input: an issue date before the application, an
+    application before birth, a transitional-by-birth event date that is not the birth date,
+    or a residence that had already ended before the card was made.
+    """
+    national = national_card_expiry(
+        birth_date=birth_date, issued_on=issued_on, applied_on=applied_on
+    )
+    if residence is None:
+        return national
+    if (
+        residence.category is ResidenceCategory.TRANSITIONAL_BIRTH
+        and residence.event_on != birth_date
+    ):
+        raise ValueError("経過滞在者(出生)の出生日が生年月日と一致しません。")
+    limit = residence_card_limit(residence)
+    if limit is None:
+        return national
+    if limit < issued_on:
+        # J-LIS does not make a card for a stay that has already ended; this is a data error.
+        raise ValueError("在留期間（許可期間）の満了日がカードの発行日より前です。")
+    return min(limit, national)
+
+
+# --- R-VAL-7: foreign residents' expiry change and special-period extension ---------------------
+
+
+def expiry_change(
+    *,
+    birth_date: date,
+    original_issued_on: date,
+    applied_on: date,
+    current_expires_on: date,
+    requested_on: date,
+    new_period_ends_on: date,
+) -> date:
+    """New expiry after a foreign resident's renewal or change of status (R-VAL-7 ①).
+
+    The expiry moves to the new end of stay, capped at the national date (R-VAL-2) counted
+    from the card's original issue date with the rule set of its original application
+    (``applied_on``, R-VAL-3). The new date may be earlier than the current expiry (a change
+    of status can shorten the stay): the rule says "moves to", not "extends to".
+
+    Policy: "on application made before the card expires" accepts a request on the expiry
+    date itself, because the card is valid through that day; a request on a later day raises
+    ``ValueError``. A new end of stay before the request day is also rejected. The
+    e-certificates are not extended (R-VAL-7); their own expiry stays as it was.
+    """
+    if requested_on > current_expires_on:
+        raise ValueError(
+            "有効期限を過ぎたカードの有効期限変更はできません"
+            "（有効期限の当日までに申請が必要です）。"
+        )
+    if new_period_ends_on < requested_on:
+        raise ValueError("新しい在留期間の満了日が申請日より前です。")
+    national = national_card_expiry(
+        birth_date=birth_date, issued_on=original_issued_on, applied_on=applied_on
+    )
+    return min(new_period_ends_on, national)
+
+
+# R-VAL-7 ②: the special period lasts at most two months after the original expiry.
+SPECIAL_PERIOD_MAX_MONTHS: Final = 2
+
+
+def special_period_extension(
+    *,
+    current_expires_on: date,
+    special_period_ends_on: date,
+    proof_of_pending_application: bool,
+    already_extended: bool,
+) -> date:
+    """New expiry for a holder in the special period of stay (R-VAL-7 ②).
+
+    Allowed once, with proof that the immigration application is pending, to the end of the
+    special period, which is at most two calendar months after the original expiry (month
+    ends clamped: 2024-12-31 → 2025-02-28). Returns ``special_period_ends_on``; raises
+    ``ValueError`` when a condition is not met. The e-certificates are not extended (R-VAL-7).
+    """
+    if already_extended:
+        raise ValueError("特例期間による有効期限の延長は1回限りです。")
+    if not proof_of_pending_application:
+        raise ValueError("在留期間の更新・変更を申請中であることの確認書類が必要です。")
+    if special_period_ends_on <= current_expires_on:
+        raise ValueError("特例期間の末日が現在の有効期限より後ではありません。")
+    latest = add_months(current_expires_on, SPECIAL_PERIOD_MAX_MONTHS)
+    if special_period_ends_on > latest:
+        raise ValueError(f"特例期間の末日は有効期限の2か月後（{latest.isoformat()}）までです。")
+    return special_period_ends_on
+
+
+# --- card states --------------------------------------------------------------------------------
+
+
+class CardState(enum.StrEnum):
+    """Where a card is in its life (R-ISS-1, R-SUS, R-REI, R-CRT-5)."""
+
+    ORDERED = "ordered"
+    ARRIVED = "arrived"
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    EXPIRED = "expired"
+    VOID = "void"
+    RETURNED = "returned"
+    LOST = "lost"
+
+    @property
+    def label(self) -> str:
+        """The Japanese name a clerk sees."""
+        return CARD_STATE_LABELS[self]
+
+
+CARD_STATE_LABELS: Final[dict[CardState, str]] = {
+    CardState.ORDERED: "発注済",
+    CardState.ARRIVED: "到着(未交付)",
+    CardState.ACTIVE: "交付済(有効)",
+    CardState.SUSPENDED: "一時停止中",
+    CardState.EXPIRED: "有効期限切れ",
+    CardState.VOID: "廃止",
+    CardState.RETURNED: "返納済",
+    CardState.LOST: "紛失",
+}
+
+# Legal moves. What must stay true:
+# - The only way back into use from a suspension is SUSPENDED → ACTIVE, which is the counter
+#   un-suspension in person with the card and ID (R-SUS-2). A LOST card that turns up goes to
+#   SUSPENDED first (it is still suspended, R-SUS-1, and may be sitting at the police or the
+#   city), never straight to ACTIVE, so R-SUS-2's checks live on one edge.
+# - VOID (cancellation filed: reissue, move-out, death, not collected) and RETURNED are final:
+#   a cancelled card cannot be un-suspended (R-SUS-2). The physical surrender of a voided card
+#   is not a state change.
+# - A suspended card can still reach its expiry date (SUSPENDED → EXPIRED); a lost one stays
+#   LOST until it is found or cancelled.
+# - EXPIRED → RETURNED is the old card handed back at renewal (R-REI-2, R-ISS-3).
+CARD_TRANSITIONS: Final[dict[CardState, frozenset[CardState]]] = {
+    # J-LIS could not make it, or the application was withdrawn.
+    CardState.ORDERED: frozenset({CardState.ARRIVED, CardState.VOID}),
+    # Handed over, or never collected and destroyed after the retention period (R-ISS-1).
+    CardState.ARRIVED: frozenset({CardState.ACTIVE, CardState.VOID}),
+    CardState.ACTIVE: frozenset(
+        {
+            CardState.SUSPENDED,
+            CardState.EXPIRED,
+            CardState.VOID,
+            CardState.RETURNED,
+            CardState.LOST,
+        }
+    ),
+    CardState.SUSPENDED: frozenset(
+        {
+            CardState.ACTIVE,
+            CardState.EXPIRED,
+            CardState.VOID,
+            CardState.RETURNED,
+            CardState.LOST,
+        }
+    ),
+    CardState.LOST: frozenset({CardState.SUSPENDED, CardState.VOID}),
+    CardState.EXPIRED: frozenset({CardState.RETURNED}),
+    CardState.VOID: frozenset(),
+    CardState.RETURNED: frozenset(),
+}
+
+
+def can_transition(from_state: CardState, to_state: CardState) -> bool:
+    """True if a card may move from ``from_state`` to ``to_state`` (see ``CARD_TRANSITIONS``)."""
+    return to_state in CARD_TRANSITIONS[from_state]

@@ -1,0 +1,121 @@
+"""Every write to a card. Each function is one transaction that locks the card it changes."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from apps.accounts.models import User
+from apps.cards.models import CURRENT_STATES, Card
+from apps.cards.rules import CardState, can_transition, card_expiry
+from apps.residents.models import Resident
+
+_END_STATES = {CardState.VOID, CardState.RETURNED, CardState.LOST, CardState.EXPIRED}
+
+
+def _locked(card: Card) -> Card:
+    return Card.objects.select_for_update().select_related("resident").get(pk=card.pk)
+
+
+@transaction.atomic
+def card_order(
+    *,
+    acting_user: User | None,
+    resident: Resident,
+    applied_on: date,
+    former_surname_listed: bool = False,
+) -> Card:
+    """A card application was accepted and the card ordered from J-LIS (R-ISS-1)."""
+    Resident.objects.select_for_update().filter(pk=resident.pk).first()
+    if former_surname_listed and not resident.former_surname:
+        raise ValidationError("旧氏が登録されていないため、旧氏併記はできません。")
+    return Card.objects.create(
+        resident=resident,
+        state=CardState.ORDERED,
+        applied_on=applied_on,
+        former_surname_listed=former_surname_listed,
+    )
+
+
+@transaction.atomic
+def card_arrive(*, acting_user: User | None, card: Card, issued_on: date, arrived_on: date) -> Card:
+    """J-LIS made the card on `issued_on` (R-VAL-1) and it reached the city on `arrived_on`.
+
+    The expiry is computed here, once, from the issue date (R-VAL-2…6).
+    """
+    card = _locked(card)
+    _check_transition(card, CardState.ARRIVED)
+    if arrived_on < issued_on:
+        raise ValidationError("到着日が発行日より前になっています。")
+    resident = card.resident
+    card.issued_on = issued_on
+    try:
+        card.expires_on = card_expiry(
+            birth_date=resident.birth_date,
+            issued_on=issued_on,
+            applied_on=card.applied_on,
+            residence=resident.residence,
+        )
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+    card.arrived_on = arrived_on
+    card.state = CardState.ARRIVED
+    card.save()
+    return card
+
+
+@transaction.atomic
+def card_hand_over(*, acting_user: User | None, card: Card, on: date) -> Card:
+    """The card is handed to the holder and becomes their current card."""
+    card = _locked(card)
+    _check_transition(card, CardState.ACTIVE)
+    if card.expires_on is not None and on > card.expires_on:
+        raise ValidationError("有効期限を過ぎたカードは交付できません。")
+    others = (
+        Card.objects.select_for_update()
+        .filter(resident_id=card.resident_id, state__in=CURRENT_STATES)
+        .exclude(pk=card.pk)
+    )
+    if others.exists():
+        # R-REI-2: the old card must be returned (or recorded lost) before the new one is given.
+        raise ValidationError("以前のカードが返納または紛失の手続をされていません。")
+    card.state = CardState.ACTIVE
+    card.handed_over_on = on
+    card.save()
+    return card
+
+
+@transaction.atomic
+def card_change_state(
+    *, acting_user: User | None, card: Card, to_state: CardState, on: date, reason: str = ""
+) -> Card:
+    """Move a card along the transition table (apps.cards.rules.CARD_TRANSITIONS).
+
+    Ending states record the day and the reason; certificates end with the card (R-CRT-5).
+    """
+    from apps.certificates.services import certificates_end_with_card
+
+    card = _locked(card)
+    _check_transition(card, to_state)
+    card.state = to_state
+    if to_state in _END_STATES:
+        card.ended_on = on
+        card.end_reason = reason
+    try:
+        card.save()
+    except IntegrityError:
+        raise ValidationError("この住民には既に有効なカードがあります。") from None
+    if to_state in _END_STATES:
+        certificates_end_with_card(
+            card=card, on=on, reason=reason or to_state.label, expired=to_state == CardState.EXPIRED
+        )
+    return card
+
+
+def _check_transition(card: Card, to_state: CardState) -> None:
+    if not can_transition(CardState(card.state), to_state):
+        raise ValidationError(
+            f"カードの状態を「{CardState(card.state).label}」から「{to_state.label}」に変更できません。"
+        )

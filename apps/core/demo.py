@@ -1,0 +1,406 @@
+"""A fictional city for `make run`: offices, counters, staff of every role and a few hundred
+residents with cards and certificates in every state.
+
+Everything here is invented. My Numbers are random but valid by the check digit (R-MYN-1)
+so the whole system treats them as real. The data go in through the same services the
+counter uses, so the demo cannot hold a state the product could not reach.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db import transaction
+
+from apps.accounts.models import Counter, Office, User
+from apps.accounts.roles import Role
+from apps.cards.models import Card
+from apps.cards.rules import CardState
+from apps.cards.services import card_arrive, card_change_state, card_hand_over, card_order
+from apps.certificates.models import PinState
+from apps.certificates.rules import CertificateKind, PinKind, may_issue
+from apps.certificates.services import (
+    certificate_issue,
+    certificates_expire_due,
+    pin_states_initialize,
+)
+from apps.residents.models import Resident
+from apps.residents.rules import Residence, ResidenceCategory, age_on, my_number_check_digit
+from apps.residents.services import ResidentData, resident_register
+
+DEMO_PASSWORD = "madoguchi-demo-2026"  # noqa: S105 - printed by make run on purpose
+
+# The resident the reader-agent simulator's default card belongs to (reader_agent simulate).
+SHOWCASE_MY_NUMBER = "123456789018"
+SHOWCASE_AUTH_SERIAL = "4d41444f4755434849"
+
+FAMILY = [
+    ("山田", "ヤマダ"),
+    ("佐藤", "サトウ"),
+    ("鈴木", "スズキ"),
+    ("高橋", "タカハシ"),
+    ("田中", "タナカ"),
+    ("伊藤", "イトウ"),
+    ("渡辺", "ワタナベ"),
+    ("中村", "ナカムラ"),
+    ("小林", "コバヤシ"),
+    ("加藤", "カトウ"),
+    ("吉田", "ヨシダ"),
+    ("松本", "マツモト"),
+    ("井上", "イノウエ"),
+    ("木村", "キムラ"),
+    ("林", "ハヤシ"),
+    ("清水", "シミズ"),
+    ("山口", "ヤマグチ"),
+    ("森", "モリ"),
+    ("池田", "イケダ"),
+    ("橋本", "ハシモト"),
+]
+GIVEN_F = [
+    ("花子", "ハナコ"),
+    ("陽菜", "ヒナ"),
+    ("美咲", "ミサキ"),
+    ("結衣", "ユイ"),
+    ("さくら", "サクラ"),
+    ("恵子", "ケイコ"),
+    ("由美", "ユミ"),
+    ("葵", "アオイ"),
+    ("真由美", "マユミ"),
+    ("和子", "カズコ"),
+]
+GIVEN_M = [
+    ("太郎", "タロウ"),
+    ("翔太", "ショウタ"),
+    ("大輔", "ダイスケ"),
+    ("健一", "ケンイチ"),
+    ("蓮", "レン"),
+    ("誠", "マコト"),
+    ("悠真", "ユウマ"),
+    ("浩二", "コウジ"),
+    ("拓也", "タクヤ"),
+    ("隆", "タカシ"),
+]
+FOREIGN = [
+    ("NGUYEN", "VAN AN", "グエン", "ヴァンアン", "VN"),
+    ("SILVA", "ANA", "シルバ", "アナ", "BR"),
+    ("KIM", "MINJUN", "キム", "ミンジュン", "KR"),
+    ("WANG", "FANG", "ワン", "ファン", "CN"),
+    ("SANTOS", "MARIA", "サントス", "マリア", "PH"),
+    ("SMITH", "EMMA", "スミス", "エマ", "US"),
+]
+TOWNS = ["旭町", "本町", "錦岡", "緑町", "日新町", "桜木町", "若草町", "美園町"]
+
+
+@dataclass
+class SeedReport:
+    residents: int
+    cards: int
+    users: list[tuple[str, str, str]]
+
+
+def seed_demo(*, today: date, residents: int = 300, seed: int = 2026) -> SeedReport | None:
+    """Create the demo data set once; returns None if it is already there."""
+    if Office.objects.filter(code="honcho").exists():
+        return None
+    rng = random.Random(seed)  # noqa: S311 - fictional data, not security
+    with transaction.atomic():
+        honcho = Office.objects.create(code="honcho", name="本庁 市民課", kind=Office.Kind.MAIN)
+        branch = Office.objects.create(code="nishiki", name="錦岡支所", kind=Office.Kind.BRANCH)
+        counters = [
+            Counter.objects.create(office=honcho, code=str(n), name=f"{n}番窓口") for n in (1, 2, 3)
+        ]
+        branch_counter = Counter.objects.create(office=branch, code="1", name="1番窓口")
+        users = _create_staff(
+            honcho=honcho, branch=branch, counters=counters, branch_counter=branch_counter
+        )
+        _create_showcase(office=honcho, today=today)
+        used_numbers = {SHOWCASE_MY_NUMBER}
+        for n in range(residents):
+            office = honcho if n % 4 else branch
+            _create_resident(rng, office=office, today=today, used_numbers=used_numbers, n=n)
+        certificates_expire_due(on=today)
+    return SeedReport(residents=Resident.objects.count(), cards=Card.objects.count(), users=users)
+
+
+def _create_staff(
+    *, honcho: Office, branch: Office, counters: list[Counter], branch_counter: Counter
+) -> list[tuple[str, str, str]]:
+    specs = [
+        ("clerk_a", "窓口", "一郎", Role.CLERK, honcho, counters[0]),
+        ("clerk_a2", "窓口", "二郎", Role.CLERK, honcho, counters[1]),
+        ("clerk_b", "支所", "三郎", Role.CLERK, branch, branch_counter),
+        ("supervisor_a", "監督", "和子", Role.SUPERVISOR, honcho, None),
+        ("auditor", "監査", "明", Role.AUDITOR, honcho, None),
+        ("admin", "管理", "花", Role.ADMIN, None, None),
+    ]
+    out = []
+    for username, last, first, role, office, counter in specs:
+        user = User(
+            username=username,
+            last_name=last,
+            first_name=first,
+            role=role,
+            office=office,
+            counter=counter,
+            is_staff=role == Role.ADMIN,
+            is_superuser=role == Role.ADMIN,
+        )
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+        out.append((username, role.label, office.name if office else "—"))
+    return out
+
+
+def _random_address(rng: random.Random) -> str:
+    town = rng.choice(TOWNS)
+    return (
+        f"みどり市{town}{rng.randrange(1, 9)}丁目{rng.randrange(1, 30)}番{rng.randrange(1, 20)}号"
+    )
+
+
+def _random_my_number(rng: random.Random, used: set[str]) -> str:
+    while True:
+        first11 = "".join(str(rng.randrange(10)) for _ in range(11))
+        number = first11 + str(my_number_check_digit(first11))
+        if number not in used:
+            used.add(number)
+            return number
+
+
+def _create_showcase(*, office: Office, today: date) -> None:
+    resident = resident_register(
+        acting_user=None,
+        office=office,
+        data=ResidentData(
+            resident_code="10000000001",
+            family_name="山田",
+            given_name="花子",
+            family_name_kana="ヤマダ",
+            given_name_kana="ハナコ",
+            birth_date=date(1985, 10, 10),
+            sex="2",
+            address="みどり市旭町1丁目1番1号",
+            postal_code="053-0000",
+            former_surname="佐藤",
+            former_surname_kana="サトウ",
+        ),
+        my_number=SHOWCASE_MY_NUMBER,
+    )
+    card = card_order(acting_user=None, resident=resident, applied_on=date(2020, 4, 20))
+    card = card_arrive(
+        acting_user=None, card=card, issued_on=date(2020, 5, 15), arrived_on=date(2020, 5, 25)
+    )
+    card = card_hand_over(acting_user=None, card=card, on=date(2020, 6, 2))
+    # First certificates with the card, renewed at the counter before their 5th birthday
+    # (R-CRT-1): the AUTH serial is the one the reader simulator's card carries.
+    for kind in CertificateKind:
+        certificate_issue(
+            acting_user=None,
+            card=card,
+            kind=kind,
+            serial=secrets.token_hex(8),
+            issued_on=date(2020, 5, 15),
+        )
+    certificate_issue(
+        acting_user=None,
+        card=card,
+        kind=CertificateKind.AUTH,
+        serial=SHOWCASE_AUTH_SERIAL,
+        issued_on=date(2024, 8, 20),
+    )
+    certificate_issue(
+        acting_user=None,
+        card=card,
+        kind=CertificateKind.SIGNING,
+        serial=secrets.token_hex(8),
+        issued_on=date(2024, 8, 20),
+    )
+    pin_states_initialize(card=card)
+
+
+def _create_resident(
+    rng: random.Random, *, office: Office, today: date, used_numbers: set[str], n: int
+) -> None:
+    foreign = rng.random() < 0.18
+    sex = rng.choice(["1", "2"])
+    kind = rng.random()
+    if kind < 0.12:
+        birth = today - timedelta(days=rng.randrange(200, 15 * 365))  # children
+    else:
+        birth = today - timedelta(days=rng.randrange(18 * 365, 90 * 365))
+    residence: Residence | None = None
+    if foreign:
+        fam, giv, fam_k, giv_k, nationality = rng.choice(FOREIGN)
+        category = rng.choice(list(ResidenceCategory)[:4])
+        if category is ResidenceCategory.MID_LONG_TERM:
+            residence = Residence(
+                category=category, period_ends_on=today + timedelta(days=rng.randrange(-200, 1500))
+            )
+        else:
+            residence = Residence(category=category)
+    else:
+        fam, fam_k = rng.choice(FAMILY)
+        giv, giv_k = rng.choice(GIVEN_M if sex == "1" else GIVEN_F)
+        nationality = "JP"
+    adult_ward = not foreign and kind > 0.98
+    resident = resident_register(
+        acting_user=None,
+        office=office,
+        data=ResidentData(
+            resident_code=f"2{n:010d}",
+            family_name=fam,
+            given_name=giv,
+            family_name_kana=fam_k,
+            given_name_kana=giv_k,
+            birth_date=birth,
+            sex=sex,
+            address=_random_address(rng),
+            postal_code=f"053-{rng.randrange(0, 10000):04d}",
+            nationality=nationality,
+            residence=residence,
+            adult_ward=adult_ward,
+            legal_representative_name="後見人 田中 一郎" if adult_ward else "",
+        ),
+        my_number=_random_my_number(rng, used_numbers),
+    )
+    _give_cards(rng, resident=resident, today=today)
+
+
+def _give_cards(rng: random.Random, *, resident: Resident, today: date) -> None:
+    scenario = rng.random()
+    if scenario < 0.08:
+        return  # no card yet
+    earliest = max(date(2016, 1, 15), resident.birth_date + timedelta(days=30))
+    stay_ends = resident.period_of_stay_ends_on
+    if scenario < 0.14 and (stay_ends is None or stay_ends > today + timedelta(days=90)):
+        # Applied recently: ordered, or arrived and waiting for pickup.
+        applied = today - timedelta(days=rng.randrange(5, 60))
+        card = card_order(acting_user=None, resident=resident, applied_on=applied)
+        if scenario >= 0.10 and applied + timedelta(days=30) <= today:
+            _arrive(card, applied, today)
+        return
+    latest = today - timedelta(days=70)
+    if resident.period_of_stay_ends_on:
+        # A card is only made while the stay lasts; its expiry is the end of stay (R-VAL-6).
+        earliest = max(earliest, resident.period_of_stay_ends_on - timedelta(days=5 * 365))
+        latest = min(latest, resident.period_of_stay_ends_on - timedelta(days=40))
+    if latest <= earliest:
+        return
+    span = (latest - earliest).days
+    applied = earliest + timedelta(days=rng.randrange(span))
+    card = card_order(acting_user=None, resident=resident, applied_on=applied)
+    card = _arrive(card, applied, today)
+    expires_on = card.expires_on
+    if expires_on is None or expires_on <= (card.arrived_on or today):
+        return
+    handed_on = min(today, (card.arrived_on or today) + timedelta(days=rng.randrange(3, 40)))
+    card = card_hand_over(acting_user=None, card=card, on=handed_on)
+    _issue_certificates(rng, card=card, resident=resident)
+    if expires_on < today:
+        card_change_state(
+            acting_user=None,
+            card=card,
+            to_state=CardState.EXPIRED,
+            on=expires_on,
+            reason="有効期限の到来",
+        )
+        return
+    roll = rng.random()
+    if roll < 0.05:
+        card_change_state(
+            acting_user=None,
+            card=card,
+            to_state=CardState.SUSPENDED,
+            on=today - timedelta(days=rng.randrange(1, 30)),
+            reason="紛失の届出(コールセンター)",
+        )
+    elif roll < 0.08:
+        card_change_state(
+            acting_user=None,
+            card=card,
+            to_state=CardState.LOST,
+            on=today - timedelta(days=40),
+            reason="紛失",
+        )
+        reissue = card_order(
+            acting_user=None, resident=resident, applied_on=today - timedelta(days=40)
+        )
+        if rng.random() < 0.5:
+            _arrive(reissue, today - timedelta(days=40), today)
+    elif roll < 0.10:
+        card_change_state(
+            acting_user=None,
+            card=card,
+            to_state=CardState.VOID,
+            on=today - timedelta(days=rng.randrange(1, 300)),
+            reason="転出後90日経過(R-CHG-4)",
+        )
+
+
+def _arrive(card: Card, applied: date, today: date) -> Card:
+    issued = min(applied + timedelta(days=21), today - timedelta(days=1))
+    return card_arrive(
+        acting_user=None,
+        card=card,
+        issued_on=issued,
+        arrived_on=min(issued + timedelta(days=7), today),
+    )
+
+
+def _issue_certificates(rng: random.Random, *, card: Card, resident: Resident) -> None:
+    if card.issued_on is None:
+        return
+    rep = rng.random() < 0.6
+    for kind in (CertificateKind.AUTH, CertificateKind.SIGNING):
+        if may_issue(
+            kind=kind,
+            birth_date=resident.birth_date,
+            on=card.issued_on,
+            adult_ward=resident.adult_ward,
+            legal_rep_requests=rep,
+        ):
+            certificate_issue(
+                acting_user=None,
+                card=card,
+                kind=kind,
+                serial=secrets.token_hex(9),
+                issued_on=card.issued_on,
+                legal_rep_requests=rep,
+            )
+    pin_states_initialize(card=card)
+    _maybe_renew_certificates(rng, card=card, resident=resident)
+    if rng.random() < 0.06:
+        PinState.objects.filter(card=card, kind=PinKind.AUTH).update(tries_left=0)
+    if age_on(birth_date=resident.birth_date, on=card.issued_on) >= 15 and rng.random() < 0.04:
+        PinState.objects.filter(card=card, kind=PinKind.SIGNING).update(tries_left=0)
+
+
+def _maybe_renew_certificates(rng: random.Random, *, card: Card, resident: Resident) -> None:
+    """Most holders renew certificates that end before the card does (R-CRT-1, R-CRT-3)."""
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    if card.expires_on is None:
+        return
+    for certificate in list(card.certificates.filter(state="active")):
+        renew_on = certificate.expires_on - timedelta(days=rng.randrange(10, 80))
+        if certificate.expires_on < card.expires_on and renew_on < today and rng.random() < 0.7:
+            kind = CertificateKind(certificate.kind)
+            if may_issue(
+                kind=kind,
+                birth_date=resident.birth_date,
+                on=renew_on,
+                adult_ward=resident.adult_ward,
+                legal_rep_requests=True,
+            ):
+                certificate_issue(
+                    acting_user=None,
+                    card=card,
+                    kind=kind,
+                    serial=secrets.token_hex(9),
+                    issued_on=renew_on,
+                    legal_rep_requests=True,
+                )

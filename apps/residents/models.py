@@ -1,0 +1,152 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import pghistory
+from django.db import models
+
+from apps.accounts.models import Office
+from apps.residents.rules import (
+    RESIDENCE_CATEGORY_LABELS,
+    Residence,
+    ResidenceCategory,
+    age_on,
+)
+
+
+class Sex(models.TextChoices):
+    """ISO 5218, as the card's chip stores it."""
+
+    MALE = "1", "男"
+    FEMALE = "2", "女"
+    NOT_APPLICABLE = "9", "適用不能"
+
+
+RESIDENCE_CATEGORY_CHOICES = [
+    (member.value, RESIDENCE_CATEGORY_LABELS[member]) for member in ResidenceCategory
+]
+
+
+@pghistory.track(exclude=["my_number_ciphertext", "my_number_index", "search_kana"])
+class Resident(models.Model):
+    """A person on the city's resident register.
+
+    The My Number is held only as ciphertext plus a keyed blind index (R-MYN-2); the last four
+    digits are kept apart so that the masked form (**** **** 9018) needs no decryption.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    office = models.ForeignKey(
+        Office, on_delete=models.PROTECT, related_name="residents", verbose_name="担当庁舎"
+    )
+    resident_code = models.CharField("住民票コード", max_length=11, unique=True)
+
+    family_name = models.CharField("氏", max_length=60)
+    given_name = models.CharField("名", max_length=60)
+    family_name_kana = models.CharField("氏(カナ)", max_length=120)
+    given_name_kana = models.CharField("名(カナ)", max_length=120)
+    former_surname = models.CharField("旧氏", max_length=60, blank=True)
+    former_surname_kana = models.CharField("旧氏(カナ)", max_length=120, blank=True)
+    # Normalised kana of family + given name (katakana, no spaces): what the search matches.
+    search_kana = models.CharField(max_length=240, editable=False)
+
+    birth_date = models.DateField("生年月日")
+    sex = models.CharField("性別", max_length=1, choices=Sex.choices)
+    postal_code = models.CharField("郵便番号", max_length=8, blank=True)
+    address = models.CharField("住所", max_length=255)
+    address_flagged_on = models.DateField(
+        "宛所不明の記録日",
+        null=True,
+        blank=True,
+        help_text="郵便が宛所不明で戻った日。住所の確認が必要",
+    )
+
+    nationality = models.CharField("国籍", max_length=2, default="JP", help_text="ISO 3166-1")
+    residence_category = models.CharField(
+        "在留資格の区分", max_length=40, choices=RESIDENCE_CATEGORY_CHOICES, blank=True
+    )
+    period_of_stay_ends_on = models.DateField("在留期間等の満了日", null=True, blank=True)
+    residence_event_on = models.DateField(
+        "出生日または国籍喪失日", null=True, blank=True, help_text="経過滞在者のみ"
+    )
+
+    adult_ward = models.BooleanField("成年被後見人", default=False)
+    legal_representative = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="wards",
+        verbose_name="法定代理人",
+    )
+    legal_representative_name = models.CharField("法定代理人(市外)", max_length=120, blank=True)
+
+    my_number_ciphertext = models.BinaryField(editable=False)
+    my_number_index = models.CharField(max_length=64, unique=True, editable=False)
+    my_number_last4 = models.CharField(max_length=4, editable=False)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "住民"
+        verbose_name_plural = "住民"
+        indexes = [
+            models.Index(fields=["search_kana", "birth_date"], name="resident_kana_dob"),
+            # Prefix search (LIKE 'ヤマダ%') needs the pattern operator class.
+            models.Index(
+                fields=["search_kana"],
+                name="resident_kana_prefix",
+                opclasses=["varchar_pattern_ops"],
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(resident_code__regex=r"^[0-9]{11}$"),
+                name="resident_code_11_digits",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(my_number_last4__regex=r"^[0-9]{4}$"),
+                name="resident_my_number_last4_digits",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(nationality="JP", residence_category="")
+                | ~models.Q(nationality="JP"),
+                name="resident_nationals_have_no_residence_category",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.family_name} {self.given_name}"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.family_name}\u3000{self.given_name}"
+
+    @property
+    def full_name_kana(self) -> str:
+        return f"{self.family_name_kana}\u3000{self.given_name_kana}"
+
+    @property
+    def is_foreign(self) -> bool:
+        return self.nationality != "JP"
+
+    @property
+    def residence(self) -> Residence | None:
+        """The R-VAL-6 input; None for Japanese nationals (and foreigners of no category)."""
+        if not self.residence_category:
+            return None
+        return Residence(
+            category=ResidenceCategory(self.residence_category),
+            period_ends_on=self.period_of_stay_ends_on,
+            event_on=self.residence_event_on,
+        )
+
+    @property
+    def my_number_masked(self) -> str:
+        # Same shape as rules.mask_my_number, without decrypting anything.
+        return f"**** **** {self.my_number_last4}"
+
+    def age_on(self, on: date) -> int:
+        return age_on(birth_date=self.birth_date, on=on)

