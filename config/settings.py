@@ -199,6 +199,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "My Number card counter procedures, card reads and reports.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
 }
 
 # --- Celery ------------------------------------------------------------------------------
@@ -223,6 +224,11 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+if not PRODUCTION:
+    # WhiteNoise warns about a missing STATIC_ROOT on every request; collectstatic makes it in
+    # production.
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+WHITENOISE_USE_FINDERS = not PRODUCTION
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

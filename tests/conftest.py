@@ -1,0 +1,148 @@
+"""Personas and factories shared by every test folder.
+
+Personas (ARCHITECTURE.md): a clerk at office A, a clerk at office B, a supervisor at A,
+an auditor, an admin. Residents live in an office; out-of-office residents must be 404.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from apps.accounts.models import Counter, Office, User
+from apps.accounts.roles import Role
+from apps.cards.models import Card
+from apps.cards.rules import CardState
+from apps.cards.services import card_arrive, card_hand_over, card_order
+from apps.residents.models import Resident
+from apps.residents.rules import my_number_check_digit
+from apps.residents.services import ResidentData, resident_register
+
+_sequence = itertools.count(1)
+
+
+def valid_my_number(seed: int) -> str:
+    """A fictional, check-digit-valid My Number (R-MYN-1) unique per seed."""
+    first11 = f"{seed:011d}"
+    return first11 + str(my_number_check_digit(first11))
+
+
+@pytest.fixture
+def office_a(db: Any) -> Office:
+    return Office.objects.create(code="a", name="本庁", kind=Office.Kind.MAIN)
+
+
+@pytest.fixture
+def office_b(db: Any) -> Office:
+    return Office.objects.create(code="b", name="支所", kind=Office.Kind.BRANCH)
+
+
+@pytest.fixture
+def counter_a(office_a: Office) -> Counter:
+    return Counter.objects.create(office=office_a, code="1", name="1番窓口")
+
+
+def _user(username: str, role: Role, office: Office | None, **extra: Any) -> User:
+    return User.objects.create_user(
+        username=username, password="test-pass-123456", role=role, office=office, **extra
+    )
+
+
+@pytest.fixture
+def clerk_a(office_a: Office, counter_a: Counter) -> User:
+    return _user("clerk_a", Role.CLERK, office_a, counter=counter_a, last_name="窓口")
+
+
+@pytest.fixture
+def clerk_b(office_b: Office) -> User:
+    return _user("clerk_b", Role.CLERK, office_b)
+
+
+@pytest.fixture
+def supervisor_a(office_a: Office) -> User:
+    return _user("supervisor_a", Role.SUPERVISOR, office_a)
+
+
+@pytest.fixture
+def auditor(office_a: Office) -> User:
+    return _user("auditor", Role.AUDITOR, office_a)
+
+
+@pytest.fixture
+def admin_user(db: Any) -> User:
+    return _user("admin", Role.ADMIN, None, is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def client_for() -> Callable[[User | None], Client]:
+    def make(user: User | None) -> Client:
+        client = Client()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def make_resident(db: Any) -> Callable[..., Resident]:
+    def make(
+        office: Office,
+        *,
+        my_number: str | None = None,
+        birth_date: date = date(1985, 10, 10),
+        family_name_kana: str = "ヤマダ",
+        given_name_kana: str = "ハナコ",
+        **data: Any,
+    ) -> Resident:
+        n = next(_sequence)
+        fields: dict[str, Any] = {
+            "resident_code": f"{n:011d}",
+            "family_name": "山田",
+            "given_name": "花子",
+            "family_name_kana": family_name_kana,
+            "given_name_kana": given_name_kana,
+            "birth_date": birth_date,
+            "sex": "2",
+            "address": "みどり市旭町1丁目1番1号",
+        }
+        fields.update(data)
+        return resident_register(
+            acting_user=None,
+            office=office,
+            data=ResidentData(**fields),
+            my_number=my_number or valid_my_number(700_000_000 + n),
+        )
+
+    return make
+
+
+@pytest.fixture
+def make_card(db: Any) -> Callable[..., Card]:
+    """A card taken through the real services up to `state` (ordered, arrived or active)."""
+
+    def make(
+        resident: Resident,
+        *,
+        state: CardState = CardState.ACTIVE,
+        applied_on: date = date(2020, 4, 20),
+        issued_on: date = date(2020, 5, 15),
+        arrived_on: date | None = None,
+        handed_over_on: date | None = None,
+    ) -> Card:
+        card = card_order(acting_user=None, resident=resident, applied_on=applied_on)
+        if state == CardState.ORDERED:
+            return card
+        card = card_arrive(
+            acting_user=None, card=card, issued_on=issued_on, arrived_on=arrived_on or issued_on
+        )
+        if state == CardState.ARRIVED:
+            return card
+        return card_hand_over(acting_user=None, card=card, on=handed_over_on or issued_on)
+
+    return make

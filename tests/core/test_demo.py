@@ -1,0 +1,38 @@
+"""The demo city goes in through the real services, so it must stay loadable and varied."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from apps.accounts.models import User
+from apps.cards.models import Card
+from apps.core.demo import SHOWCASE_AUTH_SERIAL, seed_demo
+from apps.residents.models import Resident
+from apps.residents.rules import is_valid_my_number
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_loads_once_with_every_role_and_many_card_states() -> None:
+    report = seed_demo(today=date(2026, 11, 27), residents=120)
+    assert report is not None
+    assert seed_demo(today=date(2026, 11, 27), residents=120) is None  # once only
+    assert Resident.objects.count() == 121
+    assert set(User.objects.values_list("role", flat=True)) == {
+        "clerk",
+        "supervisor",
+        "auditor",
+        "admin",
+    }
+    states = set(Card.objects.values_list("state", flat=True))
+    assert {"ordered", "active", "expired", "suspended"} <= states
+    assert Resident.objects.exclude(nationality="JP").exists()
+    assert Resident.objects.filter(birth_date__gt=date(2011, 11, 27)).exists()
+    showcase = Resident.objects.get(resident_code="10000000001")
+    assert (
+        showcase.cards.get(state="active").certificates.filter(serial=SHOWCASE_AUTH_SERIAL).exists()
+    )
+    assert all(len(r.my_number_last4) == 4 for r in Resident.objects.all())
+    assert is_valid_my_number("123456789018")
