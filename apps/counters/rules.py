@@ -1,0 +1,110 @@
+"""Pure rules of the card-read flow at the counter: no Django, no database, no clock.
+
+What the reader agent sends is checked here before anything is written: the PIN retry counters
+(R-PIN table, R-PIN-3), how a certificate serial is spelled, whether a read is fresh enough to
+put on a clerk's screen, and which printed items differ from the register.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final
+
+from apps.certificates.rules import PIN_MAX_TRIES, PinKind
+
+# The agent's names of the four PINs, which are PinKind's values (R-PIN table).
+PIN_KEYS: Final = ("auth", "signing", "text", "resident")
+
+# Issue 4: a signature whose `created` is further than this from the server clock is refused.
+MAX_SKEW_SECONDS: Final = 90
+
+
+class ReadRejected(ValueError):
+    """The read's content is not acceptable; the message is for the API's 400 answer and never
+    contains the value that was sent (it may be personal data)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PinReading:
+    """One PIN's retry counter as the card reported it. `tries` None: the card has no such PIN
+    (e.g. no SIGNING certificate on a child's card, R-CRT-2)."""
+
+    kind: PinKind
+    tries: int | None
+    blocked: bool
+
+    @property
+    def max_tries(self) -> int:
+        return PIN_MAX_TRIES[self.kind]
+
+    @property
+    def tries_left(self) -> int | None:
+        """What the PinState should record: a blocked PIN has no tries left, whatever count
+        came with it (VERIFY answers 6984 without a count once blocked)."""
+        if self.blocked:
+            return 0
+        return self.tries
+
+
+def pin_readings(tries: dict[str, object], blocked: dict[str, object]) -> dict[PinKind, PinReading]:
+    """Validate the four counters of a read (R-PIN table). The PIN itself is never part of a
+    read (R-PIN-3); a counter above the PIN's limit or below zero is refused."""
+    if set(tries) != set(PIN_KEYS) or set(blocked) != set(PIN_KEYS):
+        raise ReadRejected(
+            "pin_tries と pin_blocked には auth, signing, text, resident が必要です。"
+        )
+    readings: dict[PinKind, PinReading] = {}
+    for key in PIN_KEYS:
+        kind = PinKind(key)
+        count, is_blocked = tries[key], blocked[key]
+        if not isinstance(is_blocked, bool):
+            raise ReadRejected(f"pin_blocked.{key} は真偽値で指定してください。")
+        if count is not None and (isinstance(count, bool) or not isinstance(count, int)):
+            raise ReadRejected(f"pin_tries.{key} は整数か null で指定してください。")
+        if count is not None and not 0 <= count <= PIN_MAX_TRIES[kind]:
+            raise ReadRejected(
+                f"pin_tries.{key} は0から{PIN_MAX_TRIES[kind]}の範囲で指定してください。"
+            )
+        readings[kind] = PinReading(kind=kind, tries=count, blocked=is_blocked)
+    return readings
+
+
+def serial_candidates(serial: str) -> list[str]:
+    """Spellings of one certificate serial that may have been recorded at issuance.
+
+    The agent sends the integer in lowercase hex without padding; a clerk may have copied it
+    from a tool that prints whole DER bytes (a leading `0`, or `00` when the top bit is set).
+    Matching these few exact strings keeps the lookup on the unique index.
+    """
+    bare = serial.lower().replace(":", "").lstrip("0") or "0"
+    return [bare, "0" + bare, "00" + bare, "000" + bare]
+
+
+def shown_on_panel(*, read_at: datetime, received_at: datetime, max_age_seconds: int) -> bool:
+    """A read that waited in the agent's outbox (server away) is stored and updates the PIN
+    state, but the resident it shows has long left the counter: it is not pushed to the
+    clerk's screen."""
+    return received_at - read_at <= timedelta(seconds=max_age_seconds)
+
+
+def newer_observation(*, read_at: datetime, observed_at: datetime | None) -> bool:
+    """Outbox reads can arrive after later ones: only a newer read may move a PIN counter."""
+    return observed_at is None or read_at >= observed_at
+
+
+def _comparable(text: str) -> str:
+    # The chip stores full-width digits and a U+3000 between family and given name; the register
+    # may hold half-width digits and ASCII spaces. NFKC plus no spaces compares what is written.
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+def basic_four_mismatches(*, card: dict[str, str], register: dict[str, str]) -> list[str]:
+    """Names of the basic four items (name, address, birth_date, sex) that differ between the
+    card's text AP and the resident register (R-CHG-1: the chip should carry the new values)."""
+    return [
+        item
+        for item in ("name", "address", "birth_date", "sex")
+        if _comparable(card.get(item, "")) != _comparable(register.get(item, ""))
+    ]
