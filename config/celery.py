@@ -5,9 +5,27 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from celery.schedules import crontab
+
+from config.env import env
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("madoguchi")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# The schedule lives here, in code (not in a database), so every deployment runs the same
+# jobs. Times are Asia/Tokyo (CELERY_TIMEZONE). Read from the environment directly: this
+# module is imported with the `config` package, before Django settings may be loaded.
+app.conf.beat_schedule = {
+    # R-NOT-1…3, R-ISS-1: the day's expiry notices, stay reminders and missed pickup
+    # notices; re-runs are harmless (R-NOT-2), so a late or repeated beat does no damage.
+    "notices-daily": {
+        "task": "notices.run_daily",
+        "schedule": crontab(
+            hour=env.integer("NOTICE_RUN_HOUR", 5, minimum=0),
+            minute=env.integer("NOTICE_RUN_MINUTE", 30, minimum=0),
+        ),
+    },
+}
