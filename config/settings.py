@@ -202,6 +202,20 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
 }
 
+# --- Counters: reader devices and the clerk's live panel (apps.counters) ------------------
+# Longest life of one live-panel event stream; the browser reconnects at once (no read is
+# missed: it resumes after the last event id). Keeps threads and listener connections short.
+COUNTER_STREAM_SECONDS = env.integer("COUNTER_STREAM_SECONDS", 30, minimum=1)
+# A panel opened (or reloaded) shows reads received within this many seconds.
+COUNTER_PANEL_RECENT_SECONDS = env.integer("COUNTER_PANEL_RECENT_SECONDS", 60, minimum=0)
+# Reads older than this when they arrive (they waited in the agent's outbox) are stored but
+# not pushed to the clerk's screen: the resident has left the counter.
+COUNTER_PANEL_MAX_READ_AGE = env.integer("COUNTER_PANEL_MAX_READ_AGE", 120, minimum=1)
+# The enrollment endpoint is open to the network: at most this many devices wait for approval.
+COUNTER_MAX_PENDING_DEVICES = env.integer("COUNTER_MAX_PENDING_DEVICES", 20, minimum=1)
+# The fleet page flags a device whose last heartbeat is older than this.
+COUNTER_HEARTBEAT_STALE_SECONDS = env.integer("COUNTER_HEARTBEAT_STALE_SECONDS", 120, minimum=10)
+
 # --- Celery ------------------------------------------------------------------------------
 REDIS_URL = env.optional("REDIS_URL")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
@@ -210,6 +224,13 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ALWAYS_EAGER = REDIS_URL is None
 CELERY_TIMEZONE = "Asia/Tokyo"
+# A worker consumes this queue; tests give their workers a queue of their own.
+CELERY_TASK_DEFAULT_QUEUE = env.string("CELERY_QUEUE", "celery")
+
+# --- Notices (apps.notices) ----------------------------------------------------------------
+NOTICE_BATCH_SIZE = env.integer("NOTICE_BATCH_SIZE", 1000, minimum=1)
+# The daily job's time (NOTICE_RUN_HOUR / NOTICE_RUN_MINUTE, Asia/Tokyo) is read by the beat
+# schedule in config/celery.py, which must not import these settings.
 
 # --- I18n, time ----------------------------------------------------------------------------
 # The clerk's screens are Japanese whatever the browser asks for (no LocaleMiddleware).

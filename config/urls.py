@@ -10,6 +10,13 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("residents/", include("apps.residents.urls")),
     path("audit/", include("apps.audit.urls")),
+    path("applications/", include("apps.applications.urls")),
+    path("fees/", include("apps.fees.urls")),
+    path("api/applications/", include("apps.applications.api_urls")),
+    path("api/fees/", include("apps.fees.api_urls")),
+    path("notices/", include("apps.notices.urls")),
+    path("counters/", include("apps.counters.urls")),
+    path("api/v1/", include("apps.counters.api_urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]

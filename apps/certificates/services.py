@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -101,14 +101,22 @@ def pin_states_initialize(*, card: Card) -> list[PinState]:
 
 
 @transaction.atomic
-def pin_state_observe(*, card: Card, kind: PinKind, tries_left: int) -> PinState:
-    """Record the retry counter as a card read saw it (R-PIN-3: never the PIN itself)."""
+def pin_state_observe(
+    *, card: Card, kind: PinKind, tries_left: int, observed_at: datetime | None = None
+) -> PinState:
+    """Record the retry counter as a card read saw it (R-PIN-3: never the PIN itself).
+
+    `observed_at` is when the card was read (default: now); a read that waited in the reader
+    agent's outbox carries its own time, so later reads can be told from earlier ones.
+    """
     from django.utils import timezone
 
     if not 0 <= tries_left <= PIN_MAX_TRIES[kind]:
         raise ValidationError("暗証番号の残り回数が範囲外です。")
     state, _ = PinState.objects.select_for_update().update_or_create(
-        card=card, kind=kind, defaults={"tries_left": tries_left, "observed_at": timezone.now()}
+        card=card,
+        kind=kind,
+        defaults={"tries_left": tries_left, "observed_at": observed_at or timezone.now()},
     )
     return state
 

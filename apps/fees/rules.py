@@ -9,7 +9,10 @@ effective-dated data held in the fee schedule (R-REI-3); this module classifies,
 from __future__ import annotations
 
 import enum
+from datetime import date
 from typing import Final
+
+from apps.core.wareki import era_of
 
 
 class Procedure(enum.StrEnum):
@@ -299,3 +302,31 @@ def required_evidence(reason: ReissueReason, *, lost_at_home: bool = False) -> f
     if reason is ReissueReason.NOT_HOLDER_FAULT:
         return frozenset({Evidence.WAIVER_REASON, Evidence.WAIVER_APPROVED_BY})
     return frozenset()
+
+
+# --- receipts: the fiscal year ------------------------------------------------------------------
+
+# Japanese public bodies keep their books by fiscal year (会計年度, Local Autonomy Act art. 208):
+# April to March. Receipt numbers run gapless within one office and one fiscal year.
+FISCAL_YEAR_FIRST_MONTH: Final = 4
+
+
+def fiscal_year_of(day: date) -> int:
+    """The fiscal year (April–March) ``day`` belongs to, named by the year it starts in.
+
+    2026-04-01 → 2026; 2027-03-31 → 2026; 2026-03-31 → 2025.
+    """
+    return day.year if day.month >= FISCAL_YEAR_FIRST_MONTH else day.year - 1
+
+
+def fiscal_year_label(fiscal_year: int) -> str:
+    """The fiscal year as printed on a receipt: 2026 → "令和8年度", 2019 → "令和元年度".
+
+    The era is the one in force on the fiscal year's first day (1 April), as municipal
+    accounts name it; FY2018 (from 2018-04-01) is therefore 平成30年度.
+    """
+    era = era_of(date(fiscal_year, FISCAL_YEAR_FIRST_MONTH, 1))
+    if era is None:
+        return f"{fiscal_year}年度"
+    name, year = era
+    return f"{name}{'元' if year == 1 else year}年度"

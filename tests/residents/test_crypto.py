@@ -107,6 +107,7 @@ def test_r_myn_2_a_raw_dump_holds_no_plaintext_my_number(make_resident, office_a
     assert dump  # the dump did read the residents' rows
     for number in numbers:
         assert number not in dump
+        assert number.encode().hex() not in dump  # nor as the bytes of a bytea column
     # Nor any other 12-digit run that is a valid My Number. Runs inside hex (ciphertext, blind
     # index) are not numbers: about 1 in 11 random 12-digit runs passes the check digit.
     candidates = re.findall(r"(?<![0-9A-Za-z])\d{12}(?![0-9A-Za-z])", dump)

@@ -1,0 +1,374 @@
+"""Application endpoints for integrations: the same services and permissions as the screens.
+
+Nested input/output serializers name every field that leaves; no My Number, no PIN, no
+proxy's name leaves through here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.accounts.models import User
+from apps.applications.arrivals import ArrivalFileError, arrivals_import
+from apps.applications.models import (
+    APPLICANT_CHOICES,
+    DOCUMENT_CHOICES,
+    KIND_CHOICES,
+    NOTIFICATION_CARD_CHOICES,
+    REASON_CHOICES,
+    Application,
+)
+from apps.applications.rules import ApplicantType, ApplicationKind, NotificationCardStatus
+from apps.applications.selectors import application_get, uncollected_cards
+from apps.applications.services import (
+    ApplicationInput,
+    HandoverInput,
+    application_cancel,
+    application_hand_over,
+    application_pay,
+    application_receive,
+    application_waiver_approve,
+    documents_from,
+    fee_settled,
+)
+from apps.fees.api import IsResidentStaff, IsSupervisor, PaymentOut, raise_api_error
+from apps.fees.models import PaymentMethod
+from apps.fees.rules import ReissueReason
+from apps.residents.selectors import resident_get
+
+
+def _user(request: Request) -> User:
+    user = request.user
+    assert isinstance(user, User)  # noqa: S101 - the permission classes let only staff in
+    return user
+
+
+# --- serializers --------------------------------------------------------------------------------
+
+
+class ApplicationIn(serializers.Serializer):
+    resident_id = serializers.UUIDField()
+    kind = serializers.ChoiceField(choices=KIND_CHOICES)
+    applicant_type = serializers.ChoiceField(
+        choices=APPLICANT_CHOICES, default=ApplicantType.HOLDER.value
+    )
+    applicant_name = serializers.CharField(
+        max_length=120, required=False, default="", allow_blank=True
+    )
+    documents = serializers.ListField(
+        child=serializers.ChoiceField(choices=DOCUMENT_CHOICES), default=list
+    )
+    old_card_returned = serializers.BooleanField(default=True)
+    reissue_reason = serializers.ChoiceField(
+        choices=REASON_CHOICES, required=False, allow_null=True, default=None
+    )
+    lost_at_home = serializers.BooleanField(default=False)
+    police_report_no = serializers.CharField(
+        max_length=40, required=False, default="", allow_blank=True
+    )
+    disaster_certificate_no = serializers.CharField(
+        max_length=60, required=False, default="", allow_blank=True
+    )
+    damaged_card_surrendered = serializers.BooleanField(default=False)
+    with_certificates = serializers.BooleanField(default=True)
+    waiver_reason = serializers.CharField(required=False, default="", allow_blank=True)
+    former_surname_listed = serializers.BooleanField(default=False)
+
+
+class ApplicationOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    kind = serializers.CharField()
+    state = serializers.CharField()
+    resident_id = serializers.UUIDField()
+    received_on = serializers.DateField()
+    applicant_type = serializers.CharField()
+    documents = serializers.ListField(child=serializers.CharField())
+    reissue_reason = serializers.CharField()
+    old_card_id = serializers.UUIDField(allow_null=True)
+    old_card_returned = serializers.BooleanField()
+    with_certificates = serializers.BooleanField()
+    fee_row = serializers.CharField()
+    fee_amount_yen = serializers.IntegerField()
+    fee_rule = serializers.CharField()
+    fee_settled = serializers.SerializerMethodField()
+    waiver_pending = serializers.SerializerMethodField()
+    payment = PaymentOut(allow_null=True)
+    new_card_id = serializers.UUIDField(allow_null=True)
+    new_card_state = serializers.CharField(source="new_card.state", allow_null=True, default=None)
+    new_card_expires_on = serializers.DateField(
+        source="new_card.expires_on", allow_null=True, default=None
+    )
+    handed_over_at = serializers.DateTimeField(allow_null=True)
+
+    def get_fee_settled(self, application: Application) -> bool:
+        return fee_settled(application)
+
+    def get_waiver_pending(self, application: Application) -> bool:
+        return application.waiver is not None and not application.waiver.approved
+
+
+class PayIn(serializers.Serializer):
+    method = serializers.ChoiceField(choices=PaymentMethod.choices, default=PaymentMethod.CASH)
+
+
+class HandoverIn(serializers.Serializer):
+    """The handover checklist. There is no PIN field, by design (R-PIN-3)."""
+
+    applicant_type = serializers.ChoiceField(
+        choices=APPLICANT_CHOICES, default=ApplicantType.HOLDER.value
+    )
+    documents = serializers.ListField(child=serializers.ChoiceField(choices=DOCUMENT_CHOICES))
+    pins_set = serializers.BooleanField()
+    legal_rep_present = serializers.BooleanField(default=False)
+    notification_card = serializers.ChoiceField(
+        choices=NOTIFICATION_CARD_CHOICES, required=False, allow_null=True, default=None
+    )
+    old_card_returned = serializers.BooleanField(default=False)
+
+
+class CancelIn(serializers.Serializer):
+    reason = serializers.CharField(max_length=200)
+
+
+class ArrivalsIn(serializers.Serializer):
+    file = serializers.FileField()
+
+
+class ArrivalsOut(serializers.Serializer):
+    id = serializers.UUIDField(source="record.id")
+    created = serializers.BooleanField()
+    filename = serializers.CharField(source="record.filename")
+    sha256 = serializers.CharField(source="record.sha256")
+    row_count = serializers.IntegerField(source="record.row_count")
+    applied_count = serializers.IntegerField(source="record.applied_count")
+    already_count = serializers.IntegerField(source="record.already_count")
+
+
+class ArrivalProblemOut(serializers.Serializer):
+    line = serializers.IntegerField(allow_null=True, help_text="1 = the header line")
+    message = serializers.CharField()
+
+
+class ArrivalErrorOut(serializers.Serializer):
+    detail = serializers.CharField()
+    problems = ArrivalProblemOut(many=True)
+
+
+class WaitingCardOut(serializers.Serializer):
+    card_id = serializers.UUIDField(source="card.id")
+    resident_id = serializers.UUIDField(source="card.resident_id")
+    application_id = serializers.UUIDField(source="application.id", allow_null=True, default=None)
+    arrived_on = serializers.DateField(source="card.arrived_on")
+    expires_on = serializers.DateField(source="card.expires_on")
+    days = serializers.IntegerField()
+
+
+# --- views --------------------------------------------------------------------------------------
+
+
+def _out(request: Request, application_id: uuid.UUID) -> dict[str, Any]:
+    return dict(
+        ApplicationOut(application_get(user=_user(request), application_id=application_id)).data
+    )
+
+
+class ApplicationCreateView(APIView):
+    permission_classes = [IsResidentStaff]
+
+    @extend_schema(
+        request=ApplicationIn,
+        responses={201: ApplicationOut},
+        summary="Receive a first issue, renewal or reissue (R-ISS-1, R-REI)",
+    )
+    def post(self, request: Request) -> Response:
+        body = ApplicationIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        user = _user(request)
+        resident = resident_get(user=user, resident_id=data["resident_id"])
+        try:
+            application = application_receive(
+                acting_user=user,
+                resident=resident,
+                data=ApplicationInput(
+                    kind=ApplicationKind(data["kind"]),
+                    applicant_type=ApplicantType(data["applicant_type"]),
+                    applicant_name=data["applicant_name"],
+                    documents=documents_from(data["documents"]),
+                    old_card_returned=data["old_card_returned"],
+                    reissue_reason=(
+                        ReissueReason(data["reissue_reason"]) if data["reissue_reason"] else None
+                    ),
+                    lost_at_home=data["lost_at_home"],
+                    police_report_no=data["police_report_no"],
+                    disaster_certificate_no=data["disaster_certificate_no"],
+                    damaged_card_surrendered=data["damaged_card_surrendered"],
+                    with_certificates=data["with_certificates"],
+                    waiver_reason=data["waiver_reason"],
+                    former_surname_listed=data["former_surname_listed"],
+                ),
+            )
+        except DjangoValidationError as exc:
+            raise_api_error(exc)
+        return Response(_out(request, application.pk), status=status.HTTP_201_CREATED)
+
+
+class ApplicationDetailView(APIView):
+    permission_classes = [IsResidentStaff]
+
+    @extend_schema(responses=ApplicationOut, summary="One application of the user's office")
+    def get(self, request: Request, application_id: uuid.UUID) -> Response:
+        return Response(_out(request, application_id))
+
+
+class ApplicationPayView(APIView):
+    permission_classes = [IsResidentStaff]
+
+    @extend_schema(
+        request=PayIn,
+        responses={201: PaymentOut},
+        summary="Take the fee with a gapless receipt number; orders the card if it waited",
+    )
+    def post(self, request: Request, application_id: uuid.UUID) -> Response:
+        user = _user(request)
+        application = application_get(user=user, application_id=application_id)
+        body = PayIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            payment = application_pay(
+                acting_user=user, application=application, method=body.validated_data["method"]
+            )
+        except DjangoValidationError as exc:
+            raise_api_error(exc)
+        return Response(PaymentOut(payment).data, status=status.HTTP_201_CREATED)
+
+
+class ApplicationWaiverApproveView(APIView):
+    permission_classes = [IsSupervisor]
+
+    @extend_schema(
+        request=None,
+        responses=ApplicationOut,
+        summary="Approve a 'not due to the holder' waiver (supervisor, R-REI-3)",
+    )
+    def post(self, request: Request, application_id: uuid.UUID) -> Response:
+        user = _user(request)
+        application = application_get(user=user, application_id=application_id)
+        try:
+            application_waiver_approve(acting_user=user, application=application)
+        except DjangoValidationError as exc:
+            raise_api_error(exc)
+        return Response(_out(request, application_id))
+
+
+class ApplicationHandOverView(APIView):
+    permission_classes = [IsResidentStaff]
+
+    @extend_schema(
+        request=HandoverIn,
+        responses=ApplicationOut,
+        summary="Hand the card over after the checklist (R-ISS-2, R-ISS-3, R-REI-2)",
+    )
+    def post(self, request: Request, application_id: uuid.UUID) -> Response:
+        user = _user(request)
+        application = application_get(user=user, application_id=application_id)
+        body = HandoverIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        try:
+            application_hand_over(
+                acting_user=user,
+                application=application,
+                data=HandoverInput(
+                    documents=documents_from(data["documents"]),
+                    applicant_type=ApplicantType(data["applicant_type"]),
+                    pins_set=data["pins_set"],
+                    legal_rep_present=data["legal_rep_present"],
+                    notification_card=(
+                        NotificationCardStatus(data["notification_card"])
+                        if data["notification_card"]
+                        else None
+                    ),
+                    old_card_returned=data["old_card_returned"],
+                ),
+            )
+        except DjangoValidationError as exc:
+            raise_api_error(exc)
+        return Response(_out(request, application_id))
+
+
+class ApplicationCancelView(APIView):
+    permission_classes = [IsResidentStaff]
+
+    @extend_schema(request=CancelIn, responses=ApplicationOut, summary="Withdraw an application")
+    def post(self, request: Request, application_id: uuid.UUID) -> Response:
+        user = _user(request)
+        application = application_get(user=user, application_id=application_id)
+        body = CancelIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            application_cancel(
+                acting_user=user, application=application, reason=body.validated_data["reason"]
+            )
+        except DjangoValidationError as exc:
+            raise_api_error(exc)
+        return Response(_out(request, application_id))
+
+
+class ArrivalsImportView(APIView):
+    permission_classes = [IsResidentStaff]
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        request={"multipart/form-data": ArrivalsIn},
+        responses={200: ArrivalsOut, 201: ArrivalsOut, 400: ArrivalErrorOut},
+        summary="Import a J-LIS arrivals CSV (layout: apps.applications.arrivals)",
+        description=(
+            "All or nothing; 201 when applied, 200 when this exact file was imported before "
+            "(nothing changed), 400 with the line numbers of the problems."
+        ),
+    )
+    def post(self, request: Request) -> Response:
+        body = ArrivalsIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        upload = body.validated_data["file"]
+        try:
+            result = arrivals_import(
+                acting_user=_user(request), content=upload.read(), filename=upload.name or ""
+            )
+        except ArrivalFileError as exc:
+            return Response(
+                {
+                    "detail": exc.messages[0],
+                    "problems": [{"line": line, "message": text} for line, text in exc.problems],
+                },
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        except DjangoValidationError as exc:
+            raise_api_error(exc)
+        return Response(
+            ArrivalsOut(result).data,
+            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+        )
+
+
+class UncollectedView(APIView):
+    permission_classes = [IsResidentStaff]
+
+    @extend_schema(
+        responses=WaitingCardOut(many=True),
+        summary="Cards arrived but not collected, oldest first (R-ISS-1)",
+    )
+    def get(self, request: Request) -> Response:
+        rows = uncollected_cards(user=_user(request), today=timezone.localdate())
+        return Response(WaitingCardOut(rows, many=True).data)

@@ -1,0 +1,21 @@
+from django.urls import path
+
+from apps.applications import api
+
+app_name = "applications-api"
+urlpatterns = [
+    path("", api.ApplicationCreateView.as_view(), name="create"),
+    path("arrivals/", api.ArrivalsImportView.as_view(), name="arrivals"),
+    path("uncollected/", api.UncollectedView.as_view(), name="uncollected"),
+    path("<uuid:application_id>/", api.ApplicationDetailView.as_view(), name="detail"),
+    path("<uuid:application_id>/pay/", api.ApplicationPayView.as_view(), name="pay"),
+    path(
+        "<uuid:application_id>/approve-waiver/",
+        api.ApplicationWaiverApproveView.as_view(),
+        name="approve-waiver",
+    ),
+    path(
+        "<uuid:application_id>/hand-over/", api.ApplicationHandOverView.as_view(), name="hand-over"
+    ),
+    path("<uuid:application_id>/cancel/", api.ApplicationCancelView.as_view(), name="cancel"),
+]

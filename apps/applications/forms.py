@@ -1,0 +1,250 @@
+"""The clerk's forms. They parse; the services decide (and name the field that is wrong)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from apps.applications.models import DOCUMENT_CHOICES, NOTIFICATION_CARD_CHOICES
+from apps.applications.rules import (
+    APPLICANT_TYPE_LABELS,
+    ApplicantType,
+    ApplicationKind,
+    NotificationCardStatus,
+)
+from apps.applications.services import ApplicationInput, HandoverInput, documents_from
+from apps.fees.models import PaymentMethod
+from apps.fees.rules import ReissueReason
+
+APPLICANT_CHOICES = [(kind.value, label) for kind, label in APPLICANT_TYPE_LABELS.items()]
+REASON_CHOICES = [(reason.value, reason.label) for reason in ReissueReason]
+
+# Which fields each kind shows, in screen order (the first one gets the focus).
+_KIND_FIELDS: dict[ApplicationKind, tuple[str, ...]] = {
+    ApplicationKind.FIRST_ISSUE: (
+        "applicant_type",
+        "applicant_name",
+        "documents",
+        "with_certificates",
+        "former_surname_listed",
+    ),
+    ApplicationKind.RENEWAL: (
+        "applicant_type",
+        "applicant_name",
+        "documents",
+        "old_card_lost",
+        "lost_at_home",
+        "police_report_no",
+        "with_certificates",
+        "former_surname_listed",
+    ),
+    ApplicationKind.REISSUE: (
+        "reissue_reason",
+        "lost_at_home",
+        "police_report_no",
+        "disaster_certificate_no",
+        "old_card_lost",
+        "damaged_card_surrendered",
+        "waiver_reason",
+        "applicant_type",
+        "applicant_name",
+        "documents",
+        "with_certificates",
+        "former_surname_listed",
+    ),
+}
+
+
+# Fields shown only when they apply: the evidence the reason needs (R-REI-1), the proxy's
+# name. Conditions are "reason:<value>", "applicant:<value>" or "old_card_lost"; the
+# service checks everything again.
+_PROXY_NAME = "applicant:legal_rep applicant:proxy"
+_SHOW_WHEN: dict[ApplicationKind, dict[str, str]] = {
+    ApplicationKind.FIRST_ISSUE: {"applicant_name": _PROXY_NAME},
+    ApplicationKind.REISSUE: {
+        "applicant_name": _PROXY_NAME,
+        "lost_at_home": "reason:lost",
+        "police_report_no": "reason:lost reason:stolen",
+        "disaster_certificate_no": "reason:disaster",
+        "old_card_lost": "reason:disaster",
+        "damaged_card_surrendered": "reason:damaged",
+        "waiver_reason": "reason:not_holder_fault",
+    },
+    ApplicationKind.RENEWAL: {
+        "applicant_name": _PROXY_NAME,
+        "lost_at_home": "old_card_lost",
+        "police_report_no": "old_card_lost",
+    },
+}
+
+
+class ApplicationForm(forms.Form):
+    reissue_reason = forms.ChoiceField(
+        label="再交付の理由", choices=REASON_CHOICES, widget=forms.RadioSelect, required=False
+    )
+    lost_at_home = forms.BooleanField(label="自宅内での紛失（警察への届出なし）", required=False)
+    police_report_no = forms.CharField(
+        label="遺失届・盗難届の受理番号",
+        max_length=40,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        help_text="紛失・盗難のときは必須（自宅内での紛失を除く）",
+    )
+    disaster_certificate_no = forms.CharField(
+        label="罹災証明書の番号",
+        max_length=60,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        help_text="災害による再交付のときは必須",
+    )
+    old_card_lost = forms.BooleanField(label="旧カードを返納できない（紛失・焼失）", required=False)
+    damaged_card_surrendered = forms.BooleanField(
+        label="破損したカードの返納を受けた", required=False
+    )
+    waiver_reason = forms.CharField(
+        label="手数料を免除する理由（本人の責によらない場合）",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="監督者の承認後に発注されます",
+    )
+    applicant_type = forms.ChoiceField(
+        label="申請者",
+        choices=APPLICANT_CHOICES,
+        widget=forms.RadioSelect,
+        initial=ApplicantType.HOLDER.value,
+    )
+    applicant_name = forms.CharField(
+        label="代理人の氏名",
+        max_length=120,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    documents = forms.MultipleChoiceField(
+        label="確認した書類",
+        choices=DOCUMENT_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    with_certificates = forms.BooleanField(
+        label="電子証明書の発行を希望する", required=False, initial=True
+    )
+    former_surname_listed = forms.BooleanField(label="旧氏を併記する", required=False)
+
+    def __init__(self, *args: Any, kind: ApplicationKind, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+        wanted = _KIND_FIELDS[kind]
+        for name in list(self.fields):
+            if name not in wanted:
+                del self.fields[name]
+        self.order_fields(wanted)
+        first = self.fields[wanted[0]]
+        first.widget.attrs["autofocus"] = True
+        if kind is ApplicationKind.RENEWAL:
+            self.fields[
+                "police_report_no"
+            ].help_text = "旧カードを紛失している場合は必須（自宅内での紛失を除く）"
+
+    def rows(self) -> list[tuple[forms.BoundField, str]]:
+        """Each field with the condition under which the screen shows it ("" = always)."""
+        show_when = _SHOW_WHEN.get(self.kind, {})
+        return [(self[name], show_when.get(name, "")) for name in self.fields]
+
+    def to_input(self) -> ApplicationInput:
+        data = dict(self.cleaned_data)
+        reason = data.get("reissue_reason") or None
+        # Fields the screen hid for the chosen reason keep whatever was typed before the
+        # reason changed; they must not count (the clerk cannot see an error on them).
+        show_when = _SHOW_WHEN.get(self.kind, {})
+        facts = {f"reason:{reason}", f"applicant:{data.get('applicant_type')}"}
+        if data.get("old_card_lost"):
+            facts.add("old_card_lost")
+        for name, conditions in show_when.items():
+            shown = any(condition in facts for condition in conditions.split())
+            if not shown and name in data:
+                data[name] = False if isinstance(data[name], bool) else ""
+        return ApplicationInput(
+            kind=self.kind,
+            applicant_type=ApplicantType(data["applicant_type"]),
+            applicant_name=data.get("applicant_name", ""),
+            documents=documents_from(data.get("documents", [])),
+            old_card_returned=not data.get("old_card_lost", False),
+            reissue_reason=ReissueReason(reason) if reason else None,
+            lost_at_home=data.get("lost_at_home", False),
+            police_report_no=data.get("police_report_no", ""),
+            disaster_certificate_no=data.get("disaster_certificate_no", ""),
+            damaged_card_surrendered=data.get("damaged_card_surrendered", False),
+            with_certificates=data.get("with_certificates", False),
+            waiver_reason=data.get("waiver_reason", ""),
+            former_surname_listed=data.get("former_surname_listed", False),
+        )
+
+
+class PaymentForm(forms.Form):
+    method = forms.ChoiceField(
+        label="支払方法", choices=PaymentMethod.choices, initial=PaymentMethod.CASH.value
+    )
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(label="取下げの理由", max_length=200)
+
+
+class HandoverForm(forms.Form):
+    """The handover checklist. There is deliberately no PIN field (R-PIN-3)."""
+
+    applicant_type = forms.ChoiceField(
+        label="受け取りに来た方",
+        choices=APPLICANT_CHOICES,
+        widget=forms.RadioSelect,
+        initial=ApplicantType.HOLDER.value,
+    )
+    documents = forms.MultipleChoiceField(
+        label="本人確認に使った書類",
+        choices=DOCUMENT_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    legal_rep_present = forms.BooleanField(
+        label="法定代理人が同行している（15歳未満の方）", required=False
+    )
+    pins_set = forms.BooleanField(
+        label="暗証番号の設定が済んだ（暗証番号は記録しません）", required=False
+    )
+    notification_card = forms.ChoiceField(
+        label="通知カード",
+        choices=NOTIFICATION_CARD_CHOICES,
+        widget=forms.RadioSelect,
+        required=False,
+    )
+    old_card_returned = forms.BooleanField(label="旧カードの返納を受けた", required=False)
+
+    def __init__(
+        self, *args: Any, kind: ApplicationKind, old_card_in_hand: bool, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        if kind is not ApplicationKind.FIRST_ISSUE:
+            del self.fields["notification_card"]
+        if not old_card_in_hand:
+            del self.fields["old_card_returned"]
+        self.fields["applicant_type"].widget.attrs["autofocus"] = True
+
+    def to_input(self) -> HandoverInput:
+        data = self.cleaned_data
+        notification = data.get("notification_card") or None
+        return HandoverInput(
+            documents=documents_from(data.get("documents", [])),
+            applicant_type=ApplicantType(data["applicant_type"]),
+            pins_set=data.get("pins_set", False),
+            legal_rep_present=data.get("legal_rep_present", False),
+            notification_card=NotificationCardStatus(notification) if notification else None,
+            old_card_returned=data.get("old_card_returned", False),
+        )
+
+
+class ArrivalFileForm(forms.Form):
+    file = forms.FileField(
+        label="カード到着データ（CSV）",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv", "autofocus": True}),
+    )

@@ -1,0 +1,365 @@
+"""Pure rules about counter applications: kinds, the state machine, who may apply, what the
+handover checklist needs, and what happens to the old card.
+
+No Django, no database, no clock: every date is a parameter. Rule ids refer to
+``../shared/DOMAIN.md``.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Final
+
+from apps.certificates.rules import under_certificate_age
+from apps.fees.rules import Procedure, ReissueReason
+
+# --- kinds ----------------------------------------------------------------------------------------
+
+
+class ApplicationKind(enum.StrEnum):
+    """One counter procedure (ARCHITECTURE.md: one Application per procedure).
+
+    To add a kind (endorsement, certificate issue, lock release, suspension lift): add the
+    member, its label in ``APPLICATION_KIND_LABELS``, its fee procedure in
+    ``KIND_PROCEDURES`` (or leave it out if it has no fee row), and, if it does not produce a
+    new card, leave it out of ``CARD_KINDS``: its workflow then ends at ``RECEIVED → DONE``
+    style states added to ``APPLICATION_TRANSITIONS``.
+    """
+
+    FIRST_ISSUE = "first_issue"
+    RENEWAL = "renewal"
+    REISSUE = "reissue"
+
+    @property
+    def label(self) -> str:
+        return APPLICATION_KIND_LABELS[self]
+
+    @property
+    def procedure(self) -> Procedure | None:
+        """The R-REI fee-table procedure of this kind, None if it has no fee row."""
+        return KIND_PROCEDURES.get(self)
+
+    @property
+    def makes_card(self) -> bool:
+        return self in CARD_KINDS
+
+
+APPLICATION_KIND_LABELS: Final[dict[ApplicationKind, str]] = {
+    ApplicationKind.FIRST_ISSUE: "新規交付申請",
+    ApplicationKind.RENEWAL: "更新（有効期限）",
+    ApplicationKind.REISSUE: "再交付申請",
+}
+
+KIND_PROCEDURES: Final[dict[ApplicationKind, Procedure]] = {
+    ApplicationKind.FIRST_ISSUE: Procedure.FIRST_ISSUE,
+    ApplicationKind.RENEWAL: Procedure.RENEWAL,
+    ApplicationKind.REISSUE: Procedure.REISSUE,
+}
+
+# Kinds that order a new card from J-LIS and so go through the issuance pipeline (R-ISS-1).
+# A resident has at most one open application of these kinds (a database constraint).
+CARD_KINDS: Final = frozenset(
+    {ApplicationKind.FIRST_ISSUE, ApplicationKind.RENEWAL, ApplicationKind.REISSUE}
+)
+
+# URL slugs for the clerk's screens (kinds are not personal data).
+KIND_SLUGS: Final[dict[str, ApplicationKind]] = {
+    "first-issue": ApplicationKind.FIRST_ISSUE,
+    "renewal": ApplicationKind.RENEWAL,
+    "reissue": ApplicationKind.REISSUE,
+}
+
+
+# --- the state machine ------------------------------------------------------------------------
+
+
+class ApplicationState(enum.StrEnum):
+    """Where an application is in the issuance pipeline (R-ISS-1)."""
+
+    RECEIVED = "received"
+    ORDERED = "ordered"
+    ARRIVED = "arrived"
+    HANDED_OVER = "handed_over"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return APPLICATION_STATE_LABELS[self]
+
+
+APPLICATION_STATE_LABELS: Final[dict[ApplicationState, str]] = {
+    ApplicationState.RECEIVED: "受付（手数料・承認待ち）",
+    ApplicationState.ORDERED: "発注済（J-LISで作成中）",
+    ApplicationState.ARRIVED: "到着（交付待ち）",
+    ApplicationState.HANDED_OVER: "交付済",
+    ApplicationState.CANCELLED: "取下げ",
+}
+
+# R-ISS-1: application → card made by J-LIS → arrives → pickup notice → handover.
+# What must stay true: HANDED_OVER and CANCELLED are final; an arrived card can still be
+# withdrawn (never collected, R-ISS-1), which voids it.
+APPLICATION_TRANSITIONS: Final[dict[ApplicationState, frozenset[ApplicationState]]] = {
+    ApplicationState.RECEIVED: frozenset({ApplicationState.ORDERED, ApplicationState.CANCELLED}),
+    ApplicationState.ORDERED: frozenset({ApplicationState.ARRIVED, ApplicationState.CANCELLED}),
+    ApplicationState.ARRIVED: frozenset({ApplicationState.HANDED_OVER, ApplicationState.CANCELLED}),
+    ApplicationState.HANDED_OVER: frozenset(),
+    ApplicationState.CANCELLED: frozenset(),
+}
+
+OPEN_STATES: Final = frozenset(
+    {ApplicationState.RECEIVED, ApplicationState.ORDERED, ApplicationState.ARRIVED}
+)
+
+
+def can_transition(from_state: ApplicationState, to_state: ApplicationState) -> bool:
+    return to_state in APPLICATION_TRANSITIONS[from_state]
+
+
+# --- who applies ----------------------------------------------------------------------------------
+
+
+class ApplicantType(enum.StrEnum):
+    """Who stands at the counter (glossary: LEGAL_REP, PROXY)."""
+
+    HOLDER = "holder"
+    LEGAL_REP = "legal_rep"
+    PROXY = "proxy"
+
+    @property
+    def label(self) -> str:
+        return APPLICANT_TYPE_LABELS[self]
+
+
+APPLICANT_TYPE_LABELS: Final[dict[ApplicantType, str]] = {
+    ApplicantType.HOLDER: "本人",
+    ApplicantType.LEGAL_REP: "法定代理人",
+    ApplicantType.PROXY: "任意代理人",
+}
+
+
+class IdentityDocument(enum.StrEnum):
+    """Documents a clerk checks at the counter."""
+
+    MY_NUMBER_CARD = "my_number_card"
+    DRIVERS_LICENSE = "drivers_license"
+    PASSPORT = "passport"
+    RESIDENCE_CARD = "residence_card"
+    DISABILITY_CERTIFICATE = "disability_certificate"
+    HEALTH_INSURANCE = "health_insurance"
+    PENSION_BOOK = "pension_book"
+    PICKUP_NOTICE = "pickup_notice"
+    OTHER = "other"
+    LEGAL_REP_PROOF = "legal_rep_proof"
+    PROXY_LETTER = "proxy_letter"
+
+    @property
+    def label(self) -> str:
+        return IDENTITY_DOCUMENT_LABELS[self]
+
+
+IDENTITY_DOCUMENT_LABELS: Final[dict[IdentityDocument, str]] = {
+    IdentityDocument.MY_NUMBER_CARD: "マイナンバーカード（旧カード）",
+    IdentityDocument.DRIVERS_LICENSE: "運転免許証",
+    IdentityDocument.PASSPORT: "旅券（パスポート）",
+    IdentityDocument.RESIDENCE_CARD: "在留カード・特別永住者証明書",
+    IdentityDocument.DISABILITY_CERTIFICATE: "身体障害者手帳等（写真付き）",
+    IdentityDocument.HEALTH_INSURANCE: "健康保険の資格確認書等",
+    IdentityDocument.PENSION_BOOK: "年金手帳・年金証書等",
+    IdentityDocument.PICKUP_NOTICE: "交付通知書",
+    IdentityDocument.OTHER: "その他（写真なし）",
+    IdentityDocument.LEGAL_REP_PROOF: "法定代理人の資格を証明する書類（戸籍謄本等）",
+    IdentityDocument.PROXY_LETTER: "委任状",
+}
+
+# Policy (the guidebook's counter practice, not a DOMAIN.md rule): one photo ID, or two
+# documents without a photo.
+PHOTO_IDS: Final = frozenset(
+    {
+        IdentityDocument.MY_NUMBER_CARD,
+        IdentityDocument.DRIVERS_LICENSE,
+        IdentityDocument.PASSPORT,
+        IdentityDocument.RESIDENCE_CARD,
+        IdentityDocument.DISABILITY_CERTIFICATE,
+    }
+)
+NON_PHOTO_IDS: Final = frozenset(
+    {
+        IdentityDocument.HEALTH_INSURANCE,
+        IdentityDocument.PENSION_BOOK,
+        IdentityDocument.PICKUP_NOTICE,
+        IdentityDocument.OTHER,
+    }
+)
+
+
+def identity_problems(
+    *, documents: Iterable[IdentityDocument], applicant_type: ApplicantType
+) -> list[str]:
+    """What is missing from the identity check of whoever stands at the counter.
+
+    Policy: one photo ID or two without a photo. A legal representative also shows proof of
+    authority, an ordinary proxy a letter of proxy (R-PIN-1 names the same papers).
+    """
+    docs = set(documents)
+    problems: list[str] = []
+    photo = len(docs & PHOTO_IDS)
+    other = len(docs & NON_PHOTO_IDS)
+    if photo == 0 and other < 2:
+        problems.append(
+            "本人確認書類が不足しています（写真付きの書類1点、または写真のない書類2点）。"
+        )
+    if applicant_type is ApplicantType.LEGAL_REP and IdentityDocument.LEGAL_REP_PROOF not in docs:
+        problems.append("法定代理人の資格を証明する書類を確認してください。")
+    if applicant_type is ApplicantType.PROXY and IdentityDocument.PROXY_LETTER not in docs:
+        problems.append("任意代理人の場合は委任状を確認してください。")
+    return problems
+
+
+def applicant_problem(*, applicant_type: ApplicantType, birth_date: date, on: date) -> str | None:
+    """R-ISS-2: for a holder under 15 the legal representative applies."""
+    if under_certificate_age(birth_date=birth_date, on=on) and (
+        applicant_type is not ApplicantType.LEGAL_REP
+    ):
+        return "15歳未満の方の申請は法定代理人が行います (R-ISS-2)。"
+    return None
+
+
+# --- the old card -----------------------------------------------------------------------------
+
+
+class OldCardAction(enum.StrEnum):
+    """What happens to the holder's old card when a renewal or reissue is received."""
+
+    KEEP_UNTIL_HANDOVER = "keep_until_handover"
+    MARK_LOST = "mark_lost"
+    SURRENDER_NOW = "surrender_now"
+
+
+def old_card_action_at_receipt(
+    *, kind: ApplicationKind, reason: ReissueReason | None, old_card_returned: bool
+) -> OldCardAction:
+    """R-REI-1, R-REI-2, R-REI-4: the old card at the moment the application is received.
+
+    - Loss or theft (and a renewal whose old card is lost): recorded LOST now; it stays unusable
+      while the new card is made (R-REI-4) and its certificates end (R-CRT-5).
+    - Damage: the damaged card is surrendered with the application (R-REI-1).
+    - Disaster: surrendered if anything is left of it, otherwise recorded lost.
+    - Renewal with the card, full endorsement field, changed number, not the holder's fault:
+      the holder keeps the card in use and returns it at the handover (R-REI-2).
+    """
+    if kind is ApplicationKind.FIRST_ISSUE:
+        raise ValueError("新規交付には旧カードがありません。")
+    if kind is ApplicationKind.RENEWAL:
+        return OldCardAction.KEEP_UNTIL_HANDOVER if old_card_returned else OldCardAction.MARK_LOST
+    if reason in (ReissueReason.LOST, ReissueReason.STOLEN):
+        return OldCardAction.MARK_LOST
+    if reason is ReissueReason.DAMAGED:
+        return OldCardAction.SURRENDER_NOW
+    if reason is ReissueReason.DISASTER:
+        return OldCardAction.SURRENDER_NOW if old_card_returned else OldCardAction.MARK_LOST
+    return OldCardAction.KEEP_UNTIL_HANDOVER
+
+
+def old_card_returned_for_fee(
+    *, kind: ApplicationKind, reason: ReissueReason | None, old_card_returned: bool
+) -> bool:
+    """The ``old_card_returned`` flag as the fee table means it (R-REI table, R-REI-2).
+
+    Lost or stolen cards are gone whatever the form says.
+    """
+    if kind is ApplicationKind.REISSUE and reason in (ReissueReason.LOST, ReissueReason.STOLEN):
+        return False
+    return old_card_returned
+
+
+# --- the handover checklist -------------------------------------------------------------------
+
+
+class NotificationCardStatus(enum.StrEnum):
+    """The notification card at a first issue (R-ISS-3)."""
+
+    RETURNED = "returned"
+    NEVER_HELD = "never_held"
+    LOST = "lost"
+
+    @property
+    def label(self) -> str:
+        return NOTIFICATION_CARD_LABELS[self]
+
+
+NOTIFICATION_CARD_LABELS: Final[dict[NotificationCardStatus, str]] = {
+    NotificationCardStatus.RETURNED: "通知カードを返納した",
+    NotificationCardStatus.NEVER_HELD: "通知カードの交付を受けていない（個人番号通知書）",
+    NotificationCardStatus.LOST: "通知カードを紛失している（紛失の届出を受けた）",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class HandoverChecklist:
+    """What the clerk ticked on the handover screen. PINs are never part of it (R-PIN-3)."""
+
+    documents: frozenset[IdentityDocument]
+    applicant_type: ApplicantType
+    pins_set: bool
+    legal_rep_present: bool
+    notification_card: NotificationCardStatus | None
+    old_card_returned: bool
+
+
+def handover_problems(
+    *,
+    kind: ApplicationKind,
+    checklist: HandoverChecklist,
+    birth_date: date,
+    on: date,
+    old_card_in_hand: bool,
+) -> list[str]:
+    """Everything that stops the handover, in the order the clerk goes through it.
+
+    ``old_card_in_hand`` means the holder still has the old card in use (kept until now).
+    - identity of whoever collects (policy above);
+    - R-ISS-2: under 15, the legal representative comes to the handover;
+    - PINs set by the holder (for an under-15, by the representative, R-CRT-2), recorded as
+      done only (R-PIN-3);
+    - R-ISS-3: at a first issue, what happened to the notification card;
+    - R-REI-2: at a renewal or reissue, the old card is returned before the new one is given.
+    """
+    problems = identity_problems(
+        documents=checklist.documents, applicant_type=checklist.applicant_type
+    )
+    if under_certificate_age(birth_date=birth_date, on=on) and not checklist.legal_rep_present:
+        problems.append("15歳未満の方への交付には法定代理人の同行が必要です (R-ISS-2)。")
+    if not checklist.pins_set:
+        problems.append("暗証番号の設定が済んでいません。")
+    if kind is ApplicationKind.FIRST_ISSUE and checklist.notification_card is None:
+        problems.append(
+            "通知カードの返納（または交付を受けていないこと）を確認してください (R-ISS-3)。"
+        )
+    if old_card_in_hand and not checklist.old_card_returned:
+        problems.append("旧カードの返納を受けてから新しいカードを交付してください (R-REI-2)。")
+    return problems
+
+
+# --- cards waiting at the office (R-ISS-1) -----------------------------------------------------
+
+# Bands for the "arrived but not collected" list; the last band is the one to chase.
+AGE_BANDS: Final[tuple[tuple[int, str], ...]] = (
+    (90, "90日以上"),
+    (30, "30日以上"),
+    (0, "30日未満"),
+)
+
+
+def days_waiting(*, arrived_on: date, today: date) -> int:
+    """Days a card has waited at the office since it arrived (R-ISS-1)."""
+    return (today - arrived_on).days
+
+
+def age_band(days: int) -> str:
+    for threshold, label in AGE_BANDS:
+        if days >= threshold:
+            return label
+    return AGE_BANDS[-1][1]

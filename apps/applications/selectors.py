@@ -1,0 +1,126 @@
+"""Reads of applications, scoped through residents_for (out of scope = 404)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.apps import apps
+from django.db.models import QuerySet
+from django.http import Http404
+
+from apps.accounts.models import User
+from apps.applications.models import Application, ArrivalImport
+from apps.applications.rules import ApplicationState, age_band, days_waiting
+from apps.cards.models import Card
+from apps.cards.rules import CardState
+from apps.residents.selectors import residents_for
+
+
+def applications_for(user: User) -> QuerySet[Application]:
+    return Application.objects.filter(resident__in=residents_for(user))
+
+
+def application_get(*, user: User, application_id: uuid.UUID) -> Application:
+    try:
+        return (
+            applications_for(user)
+            .select_related(
+                "resident",
+                "office",
+                "counter",
+                "received_by",
+                "old_card",
+                "new_card",
+                "payment",
+                "payment__void",
+                "waiver",
+                "waiver__approved_by",
+                "fee_schedule",
+                "handed_over_by",
+            )
+            .get(pk=application_id)
+        )
+    except Application.DoesNotExist:
+        raise Http404 from None
+
+
+def open_applications_of(*, user: User, resident_id: uuid.UUID) -> list[Application]:
+    return list(
+        applications_for(user)
+        .filter(resident_id=resident_id)
+        .order_by("-received_at")
+        .select_related("new_card")[:10]
+    )
+
+
+@dataclass(frozen=True)
+class ApplicationHistoryEntry:
+    at: datetime
+    label: str
+    state_label: str
+    steps: tuple[str, ...]
+
+
+_STEP_LABELS = {
+    "application_receive": "受付",
+    "application_order": "発注",
+    "application_pay": "手数料の領収",
+    "application_waiver_approve": "免除の承認",
+    "application_hand_over": "交付",
+    "application_cancel": "取下げ",
+    "arrivals_import": "到着データの取込",
+}
+
+
+def application_history(*, application: Application) -> list[ApplicationHistoryEntry]:
+    """The application's rows as the pghistory triggers wrote them, oldest first."""
+    event_model = apps.get_model("applications", "ApplicationEvent")
+    events = (
+        event_model.objects.filter(pgh_obj_id=application.pk)
+        .select_related("pgh_context")
+        .order_by("pgh_created_at", "pgh_id")
+    )
+    entries = []
+    for event in events:
+        metadata = event.pgh_context.metadata if event.pgh_context else {}
+        steps = tuple(label for key, label in _STEP_LABELS.items() if metadata.get(key))
+        entries.append(
+            ApplicationHistoryEntry(
+                at=event.pgh_created_at,
+                label="作成" if event.pgh_label == "insert" else "更新",
+                state_label=ApplicationState(event.state).label,
+                steps=steps,
+            )
+        )
+    return entries
+
+
+@dataclass(frozen=True)
+class WaitingCard:
+    card: Card
+    application: Application | None
+    days: int
+    band: str
+
+
+def uncollected_cards(*, user: User, today: date) -> list[WaitingCard]:
+    """Cards that arrived but were not collected, oldest first (R-ISS-1)."""
+    cards = (
+        Card.objects.filter(resident__in=residents_for(user), state=CardState.ARRIVED)
+        .select_related("resident", "application")
+        .order_by("arrived_on", "resident__search_kana")
+    )
+    rows = []
+    for card in cards:
+        days = days_waiting(arrived_on=card.arrived_on or today, today=today)
+        application = getattr(card, "application", None)
+        rows.append(WaitingCard(card=card, application=application, days=days, band=age_band(days)))
+    return rows
+
+
+def arrival_imports_for(user: User) -> QuerySet[ArrivalImport]:
+    if not user.works_with_residents or user.office_id is None:
+        return ArrivalImport.objects.none()
+    return ArrivalImport.objects.filter(office_id=user.office_id).select_related("imported_by")

@@ -1,0 +1,612 @@
+"""Every step of a counter application. Rule ids refer to ``../shared/DOMAIN.md``.
+
+Each step is one transaction: it locks the application (and the resident on receipt), checks
+its preconditions, calls the cards / certificates / fees services (never their models' save),
+and leaves a history row through the pghistory triggers, labelled with the step's name.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import ParamSpec, TypeVar
+
+import pghistory
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.applications.models import Application
+from apps.applications.rules import (
+    ApplicantType,
+    ApplicationKind,
+    ApplicationState,
+    HandoverChecklist,
+    IdentityDocument,
+    NotificationCardStatus,
+    OldCardAction,
+    applicant_problem,
+    can_transition,
+    handover_problems,
+    identity_problems,
+    old_card_action_at_receipt,
+    old_card_returned_for_fee,
+)
+from apps.cards.models import Card
+from apps.cards.rules import CardState
+from apps.cards.services import card_change_state, card_hand_over, card_order
+from apps.certificates.services import pin_states_initialize
+from apps.core.wareki import format_both
+from apps.fees.models import FeeWaiver, Payment, PaymentMethod
+from apps.fees.rules import Evidence, FeeRow, ReissueReason, required_evidence
+from apps.fees.services import (
+    FeeQuote,
+    fee_quote,
+    fee_waiver_approve,
+    fee_waiver_request,
+    payment_is_settled,
+    payment_record,
+)
+from apps.notices.rules import renewal_opens_on
+from apps.residents.models import Resident
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def _step(name: str) -> Callable[[Callable[P, T]], Callable[P, T]]:
+    """Label the history rows a step writes with the step's name.
+
+    pghistory groups every change of a request (or of the outermost step) under one context;
+    each step adds its own key, so the context lists every step that ran in it
+    (application_receive, application_order, …). A fresh context object per call keeps this
+    safe across threads.
+    """
+
+    def decorator(func: Callable[P, T]) -> Callable[P, T]:
+        @functools.wraps(func)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+            with pghistory.context(**{name: True}):
+                return func(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+# Cards still being made or waiting at the office: a second order would make two cards.
+_PENDING_CARD_STATES = (CardState.ORDERED, CardState.ARRIVED)
+
+
+@dataclass(frozen=True)
+class ApplicationInput:
+    """What the clerk entered on the application form (or an integration posted)."""
+
+    kind: ApplicationKind
+    applicant_type: ApplicantType = ApplicantType.HOLDER
+    applicant_name: str = ""
+    documents: frozenset[IdentityDocument] = field(default_factory=frozenset)
+    old_card_returned: bool = True
+    reissue_reason: ReissueReason | None = None
+    lost_at_home: bool = False
+    police_report_no: str = ""
+    disaster_certificate_no: str = ""
+    damaged_card_surrendered: bool = False
+    with_certificates: bool = True
+    waiver_reason: str = ""
+    former_surname_listed: bool = False
+
+
+@dataclass(frozen=True)
+class HandoverInput:
+    """The handover checklist as ticked (R-ISS-2, R-ISS-3, R-REI-2). No PIN, ever (R-PIN-3)."""
+
+    documents: frozenset[IdentityDocument]
+    applicant_type: ApplicantType = ApplicantType.HOLDER
+    pins_set: bool = False
+    legal_rep_present: bool = False
+    notification_card: NotificationCardStatus | None = None
+    old_card_returned: bool = False
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _require_staff_for(user: User, resident: Resident) -> None:
+    if not user.is_authenticated or not user.works_with_residents or user.office_id is None:
+        raise PermissionDenied("この操作を行う権限がありません。")
+    if resident.office_id != user.office_id:
+        raise PermissionDenied("この住民の手続はできません。")
+
+
+def _locked(application: Application) -> Application:
+    return (
+        Application.objects.select_for_update(of=("self",))
+        .select_related("resident", "old_card", "new_card", "payment", "waiver")
+        .get(pk=application.pk)
+    )
+
+
+def _move(application: Application, to_state: ApplicationState) -> None:
+    if not can_transition(application.state_enum, to_state):
+        raise ValidationError(
+            f"申請の状態を「{application.state_enum.label}」から「{to_state.label}」に"
+            "変更できません。"
+        )
+    application.state = to_state
+
+
+def fee_settled(application: Application) -> bool:
+    """The fee of the application is taken care of (R-REI-3).
+
+    Zero-fee rows are settled unless they are a waiver that a supervisor must approve first;
+    paid rows need a payment that has not been voided.
+    """
+    if application.fee_amount_yen == 0:
+        return application.waiver is None or application.waiver.approved
+    return payment_is_settled(application.payment)
+
+
+def application_quote(application: Application) -> FeeQuote:
+    """The quote the application was received with (amount fixed on the receipt day)."""
+    return FeeQuote(
+        amount_yen=application.fee_amount_yen,
+        rule=application.fee_rule,
+        row=FeeRow(application.fee_row),
+        schedule_id=application.fee_schedule_id,
+        schedule_starts_on=application.fee_schedule.starts_on,
+    )
+
+
+def _old_card_for(
+    *, resident: Resident, kind: ApplicationKind, on: date, old_card_returned: bool
+) -> Card:
+    """The card a renewal or reissue replaces, locked; refuses the wrong procedure."""
+    cards = Card.objects.select_for_update().filter(resident=resident)
+    if cards.filter(state__in=_PENDING_CARD_STATES).exists():
+        raise ValidationError("作成中または交付待ちのカードがあるため、新たに申請できません。")
+    candidates = [CardState.ACTIVE, CardState.SUSPENDED, CardState.LOST]
+    if kind is ApplicationKind.RENEWAL:
+        candidates.append(CardState.EXPIRED)
+    old = cards.filter(state__in=candidates).order_by("-applied_on", "-created_at").first()
+    if old is None:
+        raise ValidationError(
+            "更新・再交付の対象となるカードがありません。新規交付として受け付けてください。"
+        )
+    expired = old.state == CardState.EXPIRED or (old.expires_on is not None and old.expires_on < on)
+    if kind is ApplicationKind.REISSUE and expired:
+        raise ValidationError("有効期限が切れたカードは、再交付ではなく更新の手続をしてください。")
+    if kind is ApplicationKind.RENEWAL:
+        if old.expires_on is not None and not expired and on < renewal_opens_on(old.expires_on):
+            opens = renewal_opens_on(old.expires_on)
+            raise ValidationError(f"更新の申請は{format_both(opens)}から受け付けます (R-NOT-1)。")
+        if old.state == CardState.LOST and old_card_returned:
+            raise ValidationError(
+                {"old_card_returned": "旧カードは紛失の記録があります。返納なしとしてください。"}
+            )
+    return old
+
+
+def _evidence_errors(data: ApplicationInput) -> dict[str, str]:
+    """R-REI-1 (and R-REI-3's waiver reason): what the reason requires and is missing."""
+    errors: dict[str, str] = {}
+    if data.kind is ApplicationKind.RENEWAL:
+        if data.reissue_reason is not None:
+            raise ValidationError({"reissue_reason": "更新には再交付の理由を指定できません。"})
+        # R-REI-2: a renewal whose old card is lost is handled as a loss, police report included.
+        needed = (
+            frozenset()
+            if data.old_card_returned
+            else required_evidence(ReissueReason.LOST, lost_at_home=data.lost_at_home)
+        )
+    elif data.kind is ApplicationKind.REISSUE:
+        if data.reissue_reason is None:
+            raise ValidationError({"reissue_reason": "再交付の理由を選択してください。"})
+        try:
+            needed = required_evidence(data.reissue_reason, lost_at_home=data.lost_at_home)
+        except ValueError as exc:
+            raise ValidationError({"lost_at_home": str(exc)}) from None
+    else:
+        if data.reissue_reason is not None:
+            raise ValidationError({"reissue_reason": "新規交付には再交付の理由を指定できません。"})
+        return errors
+    if Evidence.POLICE_REPORT_NO in needed and not data.police_report_no.strip():
+        errors["police_report_no"] = (
+            "紛失・盗難の場合は警察の遺失届・盗難届の受理番号が必要です"
+            "（自宅内での紛失を除く）(R-REI-1)。"
+        )
+    if Evidence.DISASTER_CERTIFICATE in needed and not data.disaster_certificate_no.strip():
+        errors["disaster_certificate_no"] = "災害による再交付には罹災証明書が必要です (R-REI-1)。"
+    if Evidence.DAMAGED_CARD_SURRENDERED in needed and not data.damaged_card_surrendered:
+        errors["damaged_card_surrendered"] = (
+            "破損による再交付では、破損したカードの返納を受けてください (R-REI-1)。"
+        )
+    if Evidence.WAIVER_REASON in needed and not data.waiver_reason.strip():
+        errors["waiver_reason"] = (
+            "本人の責によらない再交付は、手数料を免除する理由の記録が必要です (R-REI-3)。"
+        )
+    return errors
+
+
+# --- receive ----------------------------------------------------------------------------------
+
+
+@_step("application_receive")
+@transaction.atomic
+def application_receive(
+    *, acting_user: User, resident: Resident, data: ApplicationInput, on: date | None = None
+) -> Application:
+    """Receive a first issue, renewal or reissue at the counter (R-ISS-1, R-REI).
+
+    Checks who applies (R-ISS-2) and their documents, what the reason requires (R-REI-1), the
+    old card (R-REI-2), quotes the fee from the schedule in force (R-REI-3), records a waiver
+    to be approved, deals with the old card (lost → LOST, damaged → surrendered; R-REI-4, its
+    certificates end with it, R-CRT-5) and, when nothing is owed, orders the new card at once.
+    """
+    _require_staff_for(acting_user, resident)
+    on = on or timezone.localdate()
+    resident = Resident.objects.select_for_update().get(pk=resident.pk)
+    kind = data.kind
+
+    errors: dict[str, str] = {}
+    problem = applicant_problem(
+        applicant_type=data.applicant_type, birth_date=resident.birth_date, on=on
+    )
+    if problem:
+        errors["applicant_type"] = problem
+    if data.applicant_type is not ApplicantType.HOLDER and not data.applicant_name.strip():
+        errors["applicant_name"] = "代理人の氏名を入力してください。"
+    identity = identity_problems(documents=data.documents, applicant_type=data.applicant_type)
+    if identity:
+        errors["documents"] = " ".join(identity)
+    if data.former_surname_listed and not resident.former_surname:
+        errors["former_surname_listed"] = "旧氏が登録されていないため、旧氏併記はできません。"
+    errors.update(_evidence_errors(data))
+    if errors:
+        raise ValidationError(errors)
+
+    old_card: Card | None = None
+    if kind is ApplicationKind.FIRST_ISSUE:
+        existing = Card.objects.select_for_update().filter(resident=resident)
+        if existing.filter(state__in=_PENDING_CARD_STATES).exists():
+            raise ValidationError("作成中または交付待ちのカードがあるため、新たに申請できません。")
+        if existing.filter(state__in=[CardState.ACTIVE, CardState.SUSPENDED]).exists():
+            raise ValidationError(
+                "有効なカードをお持ちです。更新または再交付として受け付けてください。"
+            )
+        if existing.filter(state=CardState.LOST).exists():
+            raise ValidationError(
+                "紛失したカードの記録があります。再交付として受け付けてください。"
+            )
+        if existing.filter(state=CardState.EXPIRED).exists():
+            raise ValidationError("有効期限切れのカードがあります。更新として受け付けてください。")
+    else:
+        old_card = _old_card_for(
+            resident=resident, kind=kind, on=on, old_card_returned=data.old_card_returned
+        )
+
+    reason = data.reissue_reason
+    old_card_returned = (
+        old_card_returned_for_fee(
+            kind=kind, reason=reason, old_card_returned=data.old_card_returned
+        )
+        if old_card is not None
+        else True
+    )
+    loss = reason in (ReissueReason.LOST, ReissueReason.STOLEN) or (
+        kind is ApplicationKind.RENEWAL and not old_card_returned
+    )
+    procedure = kind.procedure
+    if procedure is None:  # pragma: no cover - every kind here has a fee row
+        raise ValidationError("この手続の手数料区分が定義されていません。")
+    quote = fee_quote(
+        procedure=procedure,
+        reason=reason,
+        with_certificates=data.with_certificates,
+        old_card_returned=old_card_returned,
+        on=on,
+    )
+    waiver: FeeWaiver | None = None
+    if quote.needs_approval:
+        waiver = fee_waiver_request(
+            acting_user=acting_user,
+            resident=resident,
+            fee_row=quote.row,
+            reason=data.waiver_reason,
+        )
+
+    application = Application(
+        kind=kind,
+        state=ApplicationState.RECEIVED,
+        resident=resident,
+        office_id=resident.office_id,
+        counter_id=acting_user.counter_id,
+        applicant_type=data.applicant_type,
+        applicant_name=(
+            "" if data.applicant_type is ApplicantType.HOLDER else data.applicant_name.strip()
+        ),
+        documents=sorted(data.documents),
+        received_on=on,
+        received_at=timezone.now(),
+        received_by=acting_user,
+        old_card=old_card,
+        old_card_returned=old_card_returned,
+        reissue_reason=reason.value if reason else "",
+        # Only the evidence the reason asks for is kept (R-REI-1).
+        lost_at_home=data.lost_at_home if loss else False,
+        police_report_no=data.police_report_no.strip() if loss else "",
+        disaster_certificate_no=(
+            data.disaster_certificate_no.strip() if reason is ReissueReason.DISASTER else ""
+        ),
+        damaged_card_surrendered=(
+            data.damaged_card_surrendered if reason is ReissueReason.DAMAGED else False
+        ),
+        with_certificates=data.with_certificates,
+        former_surname_listed=data.former_surname_listed,
+        fee_row=quote.row,
+        fee_amount_yen=quote.amount_yen,
+        fee_rule=quote.rule[:300],
+        fee_schedule_id=quote.schedule_id,
+        waiver=waiver,
+    )
+    try:
+        with transaction.atomic():
+            application.save(force_insert=True)
+    except IntegrityError as exc:
+        constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None)
+        if constraint != "application_one_open_card_per_resident":
+            raise
+        raise ValidationError("この住民には手続中のカードの申請があります。") from None
+
+    if old_card is not None:
+        _old_card_at_receipt(application=application, old_card=old_card, acting_user=acting_user)
+    if fee_settled(application):
+        application = application_order(acting_user=acting_user, application=application)
+    return application
+
+
+_REASON_TEXT = {
+    ReissueReason.LOST: "紛失（再交付申請）",
+    ReissueReason.STOLEN: "盗難（再交付申請）",
+    ReissueReason.DISASTER: "災害（再交付申請）",
+    ReissueReason.DAMAGED: "破損による返納（再交付申請）",
+}
+
+
+def _old_card_at_receipt(*, application: Application, old_card: Card, acting_user: User) -> None:
+    action = old_card_action_at_receipt(
+        kind=application.kind_enum,
+        reason=application.reason_enum,
+        old_card_returned=application.old_card_returned,
+    )
+    reason = application.reason_enum
+    on = application.received_on
+    if (
+        old_card.state == CardState.LOST
+        and application.kind_enum is ApplicationKind.REISSUE
+        and reason not in (ReissueReason.LOST, ReissueReason.STOLEN, ReissueReason.DISASTER)
+    ):
+        raise ValidationError(
+            "旧カードは紛失として記録されています。紛失による再交付として受け付けてください。"
+        )
+    if action is OldCardAction.MARK_LOST and old_card.state != CardState.LOST:
+        text = _REASON_TEXT.get(reason, "紛失（更新申請）") if reason else "紛失（更新申請）"
+        card_change_state(
+            acting_user=acting_user, card=old_card, to_state=CardState.LOST, on=on, reason=text
+        )
+    elif action is OldCardAction.SURRENDER_NOW:
+        text = _REASON_TEXT.get(reason, "返納（再交付申請）") if reason else "返納（再交付申請）"
+        if old_card.state == CardState.LOST:
+            raise ValidationError("紛失として記録されたカードは返納として受け付けられません。")
+        card_change_state(
+            acting_user=acting_user, card=old_card, to_state=CardState.RETURNED, on=on, reason=text
+        )
+
+
+# --- order, pay, approve ------------------------------------------------------------------------
+
+
+@_step("application_order")
+@transaction.atomic
+def application_order(*, acting_user: User, application: Application) -> Application:
+    """Order the new card from J-LIS once the fee is settled (R-ISS-1, R-REI-3)."""
+    application = _locked(application)
+    _require_staff_for(acting_user, application.resident)
+    _move(application, ApplicationState.ORDERED)
+    if not fee_settled(application):
+        raise ValidationError(
+            "手数料の領収（または免除の承認）が済んでいないため、発注できません。"
+        )
+    pending = Card.objects.filter(
+        resident_id=application.resident_id, state__in=_PENDING_CARD_STATES
+    )
+    if pending.exists():
+        raise ValidationError("作成中または交付待ちのカードがあるため、発注できません。")
+    application.new_card = card_order(
+        acting_user=acting_user,
+        resident=application.resident,
+        applied_on=application.received_on,
+        former_surname_listed=application.former_surname_listed,
+    )
+    application.ordered_at = timezone.now()
+    application.save()
+    return application
+
+
+@_step("application_pay")
+@transaction.atomic
+def application_pay(
+    *,
+    acting_user: User,
+    application: Application,
+    method: PaymentMethod | str = PaymentMethod.CASH,
+    on: date | None = None,
+) -> Payment:
+    """Take the application's fee with a numbered receipt, then order the card if it waited."""
+    application = _locked(application)
+    _require_staff_for(acting_user, application.resident)
+    if not application.is_open:
+        raise ValidationError("この申請は手続が終了しています。")
+    if application.fee_amount_yen == 0:
+        raise ValidationError("この申請に手数料はかかりません。")
+    if fee_settled(application):
+        raise ValidationError("この申請の手数料は領収済です。")
+    payment = payment_record(
+        acting_user=acting_user,
+        resident=application.resident,
+        quote=application_quote(application),
+        method=method,
+        on=on,
+    )
+    application.payment = payment
+    application.save()
+    if application.state_enum is ApplicationState.RECEIVED:
+        application_order(acting_user=acting_user, application=application)
+    return payment
+
+
+@_step("application_waiver_approve")
+@transaction.atomic
+def application_waiver_approve(*, acting_user: User, application: Application) -> Application:
+    """A supervisor approves the "not due to the holder" waiver (R-REI-3); the card is ordered."""
+    application = _locked(application)
+    _require_staff_for(acting_user, application.resident)
+    if application.waiver is None:
+        raise ValidationError("この申請に承認を要する手数料の免除はありません。")
+    if not application.is_open:
+        raise ValidationError("この申請は手続が終了しています。")
+    fee_waiver_approve(acting_user=acting_user, waiver=application.waiver)
+    if application.state_enum is ApplicationState.RECEIVED:
+        return application_order(acting_user=acting_user, application=application)
+    return application
+
+
+# --- handover -----------------------------------------------------------------------------------
+
+
+@_step("application_hand_over")
+@transaction.atomic
+def application_hand_over(
+    *, acting_user: User, application: Application, data: HandoverInput, on: date | None = None
+) -> Application:
+    """Hand the new card over after the checklist (R-ISS-1…3, R-REI-2, R-PIN-3).
+
+    The old card, if the holder kept it in use, is returned first (→ RETURNED, certificates end,
+    R-CRT-5); a lost one is voided now that its replacement is in the holder's hands, so it can
+    never be un-suspended again (R-SUS-2). Then the new card becomes the current one.
+    """
+    application = _locked(application)
+    resident = application.resident
+    _require_staff_for(acting_user, resident)
+    on = on or timezone.localdate()
+    _move(application, ApplicationState.HANDED_OVER)
+    new_card = application.new_card
+    if new_card is None or new_card.state != CardState.ARRIVED:
+        raise ValidationError("交付できるカードが到着していません。")
+    if not fee_settled(application):
+        raise ValidationError("手数料の領収（または免除の承認）が済んでいません。")
+    old_card = (
+        Card.objects.select_for_update().get(pk=application.old_card_id)
+        if application.old_card_id
+        else None
+    )
+    old_in_hand = old_card is not None and old_card.state in (
+        CardState.ACTIVE,
+        CardState.SUSPENDED,
+        CardState.EXPIRED,
+    )
+    kind = application.kind_enum
+    problems = handover_problems(
+        kind=kind,
+        checklist=HandoverChecklist(
+            documents=data.documents,
+            applicant_type=data.applicant_type,
+            pins_set=data.pins_set,
+            legal_rep_present=data.legal_rep_present,
+            notification_card=data.notification_card,
+            old_card_returned=data.old_card_returned,
+        ),
+        birth_date=resident.birth_date,
+        on=on,
+        old_card_in_hand=old_in_hand,
+    )
+    if problems:
+        raise ValidationError(problems)
+
+    if old_card is not None and old_in_hand:
+        card_change_state(
+            acting_user=acting_user,
+            card=old_card,
+            to_state=CardState.RETURNED,
+            on=on,
+            reason=f"{kind.label}による返納",
+        )
+    elif old_card is not None and old_card.state == CardState.LOST:
+        card_change_state(
+            acting_user=acting_user,
+            card=old_card,
+            to_state=CardState.VOID,
+            on=on,
+            reason=f"{kind.label}により廃止",
+        )
+    card_hand_over(acting_user=acting_user, card=new_card, on=on)
+    pin_states_initialize(card=new_card)
+
+    application.handed_over_at = timezone.now()
+    application.handed_over_by = acting_user
+    application.handover_applicant_type = data.applicant_type
+    application.handover_documents = sorted(data.documents)
+    application.pins_set = data.pins_set
+    application.legal_rep_present = data.legal_rep_present
+    application.notification_card = data.notification_card.value if data.notification_card else ""
+    application.old_card_returned_at_handover = old_in_hand and data.old_card_returned
+    application.save()
+    return application
+
+
+# --- cancel ---------------------------------------------------------------------------------------
+
+
+@_step("application_cancel")
+@transaction.atomic
+def application_cancel(*, acting_user: User, application: Application, reason: str) -> Application:
+    """Withdraw an open application; a card already ordered or waiting is voided.
+
+    A fee already taken must first be voided by a supervisor (the receipt stays, R-REI-3 keeps
+    who decided). The old card keeps whatever happened to it at receipt: a loss is still a loss.
+    """
+    application = _locked(application)
+    _require_staff_for(acting_user, application.resident)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "取下げの理由を入力してください。"})
+    _move(application, ApplicationState.CANCELLED)
+    if application.payment is not None and payment_is_settled(application.payment):
+        raise ValidationError(
+            "領収済の手数料があります。先に監督者が領収を取り消してから取り下げてください。"
+        )
+    new_card = application.new_card
+    if new_card is not None and new_card.state in _PENDING_CARD_STATES:
+        card_change_state(
+            acting_user=acting_user,
+            card=new_card,
+            to_state=CardState.VOID,
+            on=timezone.localdate(),
+            reason="申請の取下げ",
+        )
+    application.cancelled_at = timezone.now()
+    application.cancelled_by = acting_user
+    application.cancel_reason = reason[:200]
+    application.save()
+    return application
+
+
+def documents_from(values: Iterable[str]) -> frozenset[IdentityDocument]:
+    """Parse document codes from a form or an API body (unknown codes are a ValidationError)."""
+    try:
+        return frozenset(IdentityDocument(value) for value in values)
+    except ValueError:
+        raise ValidationError({"documents": "確認書類の指定が正しくありません。"}) from None

@@ -1,0 +1,22 @@
+"""The "手続" area on the resident page: start a procedure, see the recent applications."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from apps.applications.rules import KIND_SLUGS
+from apps.applications.selectors import open_applications_of
+
+register = template.Library()
+
+
+@register.inclusion_tag("applications/_procedures.html", takes_context=True)
+def counter_procedures(context: template.Context, resident: Any) -> dict[str, Any]:
+    request = context["request"]
+    return {
+        "resident": resident,
+        "kinds": [(slug, kind.label) for slug, kind in KIND_SLUGS.items()],
+        "applications": open_applications_of(user=request.user, resident_id=resident.pk),
+    }

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from apps.applications import views
+
+app_name = "applications"
+urlpatterns = [
+    path("new/<uuid:resident_id>/<slug:kind_slug>/", views.new, name="new"),
+    path("uncollected/", views.uncollected, name="uncollected"),
+    path("arrivals/", views.arrivals, name="arrivals"),
+    path("<uuid:application_id>/", views.detail, name="detail"),
+    path("<uuid:application_id>/pay/", views.pay, name="pay"),
+    path("<uuid:application_id>/approve-waiver/", views.approve_waiver, name="approve_waiver"),
+    path("<uuid:application_id>/cancel/", views.cancel, name="cancel"),
+    path("<uuid:application_id>/handover/", views.handover, name="handover"),
+]

@@ -1,0 +1,283 @@
+"""The clerk's screens for applications: thin, they parse, call a service, render."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.forms import Form
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from apps.accounts.permissions import StaffRequest, resident_staff_required
+from apps.accounts.roles import Role
+from apps.applications.arrivals import HEADER, ArrivalFileError, arrivals_import
+from apps.applications.forms import (
+    ApplicationForm,
+    ArrivalFileForm,
+    CancelForm,
+    HandoverForm,
+    PaymentForm,
+)
+from apps.applications.models import Application
+from apps.applications.rules import KIND_SLUGS, ApplicationState
+from apps.applications.selectors import (
+    application_get,
+    application_history,
+    arrival_imports_for,
+    uncollected_cards,
+)
+from apps.applications.services import (
+    application_cancel,
+    application_hand_over,
+    application_pay,
+    application_receive,
+    application_waiver_approve,
+    fee_settled,
+)
+from apps.cards.rules import CardState
+from apps.core.wareki import format_both
+from apps.fees.permissions import supervisor_required
+from apps.fees.rules import FeeRow
+from apps.fees.services import payment_is_settled
+from apps.residents.selectors import resident_get
+
+
+def _apply_errors(form: Form, exc: ValidationError) -> None:
+    """Put a service's ValidationError on the form: on its field when the form has that field."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            target = field if field in form.fields else None
+            for error in errors:
+                form.add_error(target, error)
+    else:
+        for error in exc.messages:
+            form.add_error(None, error)
+
+
+@require_http_methods(["GET", "POST"])
+@resident_staff_required
+def new(request: StaffRequest, resident_id: uuid.UUID, kind_slug: str) -> HttpResponse:
+    kind = KIND_SLUGS.get(kind_slug)
+    if kind is None:
+        raise Http404
+    resident = resident_get(user=request.user, resident_id=resident_id)
+    form = ApplicationForm(request.POST or None, kind=kind)
+    if request.method == "POST" and form.is_valid():
+        try:
+            application = application_receive(
+                acting_user=request.user, resident=resident, data=form.to_input()
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, f"{kind.label}を受け付けました。")
+            return redirect("applications:detail", application_id=application.pk)
+    return render(
+        request,
+        "applications/form.html",
+        {"form": form, "kind": kind, "kind_slug": kind_slug, "resident": resident},
+    )
+
+
+@require_http_methods(["GET"])
+@resident_staff_required
+def detail(request: StaffRequest, application_id: uuid.UUID) -> HttpResponse:
+    application = application_get(user=request.user, application_id=application_id)
+    return _render_detail(request, application)
+
+
+def _render_detail(
+    request: StaffRequest,
+    application: Application,
+    *,
+    payment_form: PaymentForm | None = None,
+    cancel_form: CancelForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    settled = fee_settled(application)
+    waiver = application.waiver
+    return render(
+        request,
+        "applications/detail.html",
+        {
+            "application": application,
+            "resident": application.resident,
+            "fee_row_label": FeeRow(application.fee_row).label,
+            "settled": settled,
+            "payment_settled": payment_is_settled(application.payment),
+            "can_pay": application.is_open and application.fee_amount_yen > 0 and not settled,
+            "waiver_pending": waiver is not None and not waiver.approved,
+            "can_approve": (
+                waiver is not None
+                and not waiver.approved
+                and application.is_open
+                and request.user.role == Role.SUPERVISOR
+                and waiver.requested_by_id != request.user.pk
+            ),
+            "can_hand_over": application.state_enum is ApplicationState.ARRIVED,
+            "payment_form": payment_form or PaymentForm(),
+            "cancel_form": cancel_form or CancelForm(),
+            "history": application_history(application=application),
+        },
+        status=status,
+    )
+
+
+@require_POST
+@resident_staff_required
+def pay(request: StaffRequest, application_id: uuid.UUID) -> HttpResponse:
+    application = application_get(user=request.user, application_id=application_id)
+    form = PaymentForm(request.POST)
+    if form.is_valid():
+        try:
+            payment = application_pay(
+                acting_user=request.user,
+                application=application,
+                method=form.cleaned_data["method"],
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                f"手数料 {payment.amount_yen:,}円を領収しました（{payment.receipt_label}）。",
+            )
+            return redirect("applications:detail", application_id=application.pk)
+    application = application_get(user=request.user, application_id=application_id)
+    return _render_detail(request, application, payment_form=form, status=400)
+
+
+@require_POST
+@supervisor_required
+def approve_waiver(request: StaffRequest, application_id: uuid.UUID) -> HttpResponse:
+    application = application_get(user=request.user, application_id=application_id)
+    try:
+        application_waiver_approve(acting_user=request.user, application=application)
+    except ValidationError as exc:
+        for error in exc.messages:
+            messages.error(request, error)
+    else:
+        messages.success(request, "手数料の免除を承認しました。カードを発注しました。")
+    return redirect("applications:detail", application_id=application.pk)
+
+
+@require_POST
+@resident_staff_required
+def cancel(request: StaffRequest, application_id: uuid.UUID) -> HttpResponse:
+    application = application_get(user=request.user, application_id=application_id)
+    form = CancelForm(request.POST)
+    if form.is_valid():
+        try:
+            application_cancel(
+                acting_user=request.user,
+                application=application,
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, "申請を取り下げました。")
+            return redirect("applications:detail", application_id=application.pk)
+    application = application_get(user=request.user, application_id=application_id)
+    return _render_detail(request, application, cancel_form=form, status=400)
+
+
+@require_http_methods(["GET", "POST"])
+@resident_staff_required
+def handover(request: StaffRequest, application_id: uuid.UUID) -> HttpResponse:
+    application = application_get(user=request.user, application_id=application_id)
+    if application.state_enum is not ApplicationState.ARRIVED:
+        messages.error(request, "この申請のカードは交付できる状態ではありません。")
+        return redirect("applications:detail", application_id=application.pk)
+    old_card = application.old_card
+    old_in_hand = old_card is not None and old_card.state in (
+        CardState.ACTIVE,
+        CardState.SUSPENDED,
+        CardState.EXPIRED,
+    )
+    today = timezone.localdate()
+    form = HandoverForm(
+        request.POST or None, kind=application.kind_enum, old_card_in_hand=old_in_hand
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            application_hand_over(
+                acting_user=request.user, application=application, data=form.to_input(), on=today
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, "カードを交付しました。")
+            return redirect("applications:detail", application_id=application.pk)
+    return render(
+        request,
+        "applications/handover.html",
+        {
+            "application": application,
+            "resident": application.resident,
+            "form": form,
+            "old_in_hand": old_in_hand,
+            "age": application.resident.age_on(today),
+            "today": today,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_http_methods(["GET"])
+@resident_staff_required
+def uncollected(request: StaffRequest) -> HttpResponse:
+    today = timezone.localdate()
+    rows = uncollected_cards(user=request.user, today=today)
+    page = Paginator(rows, 100).get_page(request.GET.get("page"))
+    return render(
+        request, "applications/uncollected.html", {"page": page, "today": today, "total": len(rows)}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@resident_staff_required
+def arrivals(request: StaffRequest) -> HttpResponse:
+    form = ArrivalFileForm(request.POST or None, request.FILES or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                result = arrivals_import(
+                    acting_user=request.user, content=upload.read(), filename=upload.name
+                )
+            except ArrivalFileError as exc:
+                for error in exc.messages:
+                    form.add_error("file", error)
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            else:
+                record = result.record
+                if result.created:
+                    messages.success(
+                        request,
+                        f"{record.filename}を取り込みました：到着を記録 {record.applied_count}件、"
+                        f"記録済 {record.already_count}件。",
+                    )
+                else:
+                    at = timezone.localtime(record.imported_at)
+                    messages.info(
+                        request,
+                        f"このファイルは{format_both(at.date())} {at:%H:%M}に取込済です。"
+                        "何も変更していません。",
+                    )
+                return redirect("applications:arrivals")
+    imports = arrival_imports_for(request.user)[:50]
+    return render(
+        request,
+        "applications/arrivals.html",
+        {"form": form, "imports": imports, "header": HEADER},
+        status=status,
+    )

@@ -1,0 +1,298 @@
+"""Fee endpoints for integrations: the same services and permissions as the screens."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, NoReturn
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.accounts.roles import Role
+from apps.fees.models import DailyClose, Payment
+from apps.fees.rules import FeeRow, Procedure, ReissueReason
+from apps.fees.selectors import counters_for, daily_closes_for, fee_schedules, payment_get
+from apps.fees.services import (
+    daily_close_record,
+    fee_quote,
+    fee_schedule_add,
+    payment_is_settled,
+    payment_void,
+)
+
+# --- permissions and errors, shared with apps.applications.api ---------------------------------
+
+
+class IsResidentStaff(BasePermission):
+    """Clerks and supervisors (scoped to their office by the selectors)."""
+
+    message = "この操作を行う権限がありません。"
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and user.works_with_residents)
+
+
+class IsSupervisor(BasePermission):
+    message = "監督者のみが行える操作です。"
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        user = request.user
+        return bool(
+            user and user.is_authenticated and user.is_active and user.role == Role.SUPERVISOR
+        )
+
+
+def raise_api_error(exc: DjangoValidationError) -> NoReturn:
+    """A service's ValidationError as a 400 with the same Japanese messages."""
+    if hasattr(exc, "error_dict"):
+        raise ValidationError(exc.message_dict) from None
+    raise ValidationError({"non_field_errors": exc.messages}) from None
+
+
+# --- serializers --------------------------------------------------------------------------------
+
+
+class FeeQuoteOut(serializers.Serializer):
+    amount_yen = serializers.IntegerField()
+    rule = serializers.CharField()
+    row = serializers.CharField()
+    row_label = serializers.CharField()
+    schedule_starts_on = serializers.DateField()
+    needs_approval = serializers.BooleanField()
+
+
+class FeeQuoteQuery(serializers.Serializer):
+    procedure = serializers.ChoiceField(choices=[p.value for p in Procedure])
+    reason = serializers.ChoiceField(
+        choices=[r.value for r in ReissueReason], required=False, allow_null=True, default=None
+    )
+    with_certificates = serializers.BooleanField(default=True)
+    old_card_returned = serializers.BooleanField(default=True)
+    on = serializers.DateField(required=False)
+
+
+class PaymentOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    receipt_number = serializers.IntegerField()
+    receipt_label = serializers.CharField()
+    fiscal_year = serializers.IntegerField()
+    office_code = serializers.CharField(source="office.code")
+    counter_code = serializers.CharField(source="counter.code")
+    fee_row = serializers.CharField()
+    amount_yen = serializers.IntegerField()
+    method = serializers.CharField()
+    business_date = serializers.DateField()
+    received_at = serializers.DateTimeField()
+    voided = serializers.SerializerMethodField()
+
+    def get_voided(self, payment: Payment) -> bool:
+        return not payment_is_settled(payment)
+
+
+class VoidIn(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class ScheduleOut(serializers.Serializer):
+    id = serializers.UUIDField(source="schedule.id")
+    starts_on = serializers.DateField(source="schedule.starts_on")
+    ends_on = serializers.DateField(allow_null=True)
+    in_force = serializers.BooleanField()
+    note = serializers.CharField(source="schedule.note")
+    amounts = serializers.SerializerMethodField()
+
+    def get_amounts(self, view: Any) -> dict[str, int]:
+        return {row.value: amount for row, amount in view.amounts}
+
+
+class ScheduleIn(serializers.Serializer):
+    starts_on = serializers.DateField()
+    note = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+    amounts = serializers.DictField(child=serializers.IntegerField(min_value=0))
+
+    def validate_amounts(self, value: dict[str, int]) -> dict[FeeRow, int]:
+        try:
+            return {FeeRow(key): amount for key, amount in value.items()}
+        except ValueError:
+            raise ValidationError("区分の指定が正しくありません。") from None
+
+
+class DailyCloseIn(serializers.Serializer):
+    counter_id = serializers.UUIDField()
+    business_date = serializers.DateField()
+    counted_cash_yen = serializers.IntegerField(min_value=0)
+    note = serializers.CharField(required=False, default="", allow_blank=True)
+
+
+class DailyCloseOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    counter_code = serializers.CharField(source="counter.code")
+    business_date = serializers.DateField()
+    expected_cash_yen = serializers.IntegerField()
+    counted_cash_yen = serializers.IntegerField()
+    difference_yen = serializers.IntegerField()
+    has_difference = serializers.BooleanField()
+    cashless_total_yen = serializers.IntegerField()
+    payments_count = serializers.IntegerField()
+    voided_count = serializers.IntegerField()
+    lines = serializers.SerializerMethodField()
+
+    def get_lines(self, close: DailyClose) -> list[dict[str, Any]]:
+        return [
+            {"fee_row": line.fee_row, "count": line.count, "total_yen": line.total_yen}
+            for line in close.lines.all()
+        ]
+
+
+# --- views --------------------------------------------------------------------------------------
+
+
+class FeeQuoteView(APIView):
+    permission_classes = [IsResidentStaff]
+
+    @extend_schema(
+        parameters=[FeeQuoteQuery],
+        responses=FeeQuoteOut,
+        summary="What a procedure costs on a day (R-REI table, R-REI-3)",
+    )
+    def get(self, request: Request) -> Response:
+        query = FeeQuoteQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        try:
+            quote = fee_quote(
+                procedure=Procedure(data["procedure"]),
+                reason=ReissueReason(data["reason"]) if data.get("reason") else None,
+                with_certificates=data["with_certificates"],
+                old_card_returned=data["old_card_returned"],
+                on=data.get("on") or timezone.localdate(),
+            )
+        except DjangoValidationError as exc:
+            raise_api_error(exc)
+        return Response(
+            FeeQuoteOut(
+                {
+                    "amount_yen": quote.amount_yen,
+                    "rule": quote.rule,
+                    "row": quote.row.value,
+                    "row_label": quote.row.label,
+                    "schedule_starts_on": quote.schedule_starts_on,
+                    "needs_approval": quote.needs_approval,
+                }
+            ).data
+        )
+
+
+class FeeScheduleView(APIView):
+    def get_permissions(self) -> list[BasePermission]:
+        if self.request.method == "POST":
+            return [IsSupervisor()]
+        return [IsResidentStaff()]
+
+    @extend_schema(responses=ScheduleOut(many=True), summary="Fee schedules, newest first")
+    def get(self, request: Request) -> Response:
+        views = fee_schedules(today=timezone.localdate())
+        return Response(ScheduleOut(views, many=True).data)
+
+    @extend_schema(
+        request=ScheduleIn,
+        responses={201: ScheduleOut},
+        summary="Add a schedule from a future date (supervisor, R-REI-3)",
+    )
+    def post(self, request: Request) -> Response:
+        body = ScheduleIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        try:
+            schedule = fee_schedule_add(
+                acting_user=request.user,  # type: ignore[arg-type]
+                starts_on=data["starts_on"],
+                amounts=data["amounts"],
+                note=data["note"],
+            )
+        except DjangoValidationError as exc:
+            raise_api_error(exc)
+        view = next(
+            v for v in fee_schedules(today=timezone.localdate()) if v.schedule.pk == schedule.pk
+        )
+        return Response(ScheduleOut(view).data, status=status.HTTP_201_CREATED)
+
+
+class PaymentDetailView(APIView):
+    permission_classes = [IsResidentStaff]
+
+    @extend_schema(responses=PaymentOut, summary="One payment of the user's office")
+    def get(self, request: Request, payment_id: uuid.UUID) -> Response:
+        payment = payment_get(user=request.user, payment_id=payment_id)  # type: ignore[arg-type]
+        return Response(PaymentOut(payment).data)
+
+
+class PaymentVoidView(APIView):
+    permission_classes = [IsSupervisor]
+
+    @extend_schema(request=VoidIn, responses=PaymentOut, summary="Void a payment (supervisor)")
+    def post(self, request: Request, payment_id: uuid.UUID) -> Response:
+        payment = payment_get(user=request.user, payment_id=payment_id)  # type: ignore[arg-type]
+        body = VoidIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            payment_void(
+                acting_user=request.user,  # type: ignore[arg-type]
+                payment=payment,
+                reason=body.validated_data["reason"],
+            )
+        except DjangoValidationError as exc:
+            raise_api_error(exc)
+        payment = payment_get(user=request.user, payment_id=payment_id)  # type: ignore[arg-type]
+        return Response(PaymentOut(payment).data)
+
+
+class DailyCloseView(APIView):
+    permission_classes = [IsResidentStaff]
+
+    @extend_schema(responses=DailyCloseOut(many=True), summary="Recent daily closes of the office")
+    def get(self, request: Request) -> Response:
+        closes = daily_closes_for(request.user).prefetch_related("lines")[:100]  # type: ignore[arg-type]
+        return Response(DailyCloseOut(closes, many=True).data)
+
+    @extend_schema(
+        request=DailyCloseIn, responses={201: DailyCloseOut}, summary="Close a counter's day"
+    )
+    def post(self, request: Request) -> Response:
+        body = DailyCloseIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        counter = counters_for(request.user).filter(pk=data["counter_id"]).first()  # type: ignore[arg-type]
+        if counter is None:
+            raise ValidationError({"counter_id": "窓口が見つかりません。"})
+        try:
+            closed = daily_close_record(
+                acting_user=request.user,  # type: ignore[arg-type]
+                counter=counter,
+                business_date=data["business_date"],
+                counted_cash_yen=data["counted_cash_yen"],
+                note=data["note"],
+            )
+        except DjangoValidationError as exc:
+            raise_api_error(exc)
+        return Response(DailyCloseOut(closed).data, status=status.HTTP_201_CREATED)
+
+
+__all__ = [
+    "DailyCloseView",
+    "FeeQuoteView",
+    "FeeScheduleView",
+    "IsResidentStaff",
+    "IsSupervisor",
+    "PaymentDetailView",
+    "PaymentVoidView",
+    "raise_api_error",
+]

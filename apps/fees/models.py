@@ -1,0 +1,329 @@
+"""Fees: the effective-dated schedule, waivers, payments with gapless receipts, daily close.
+
+What must stay true:
+- The schedule is data (R-REI-3). A schedule row and its amounts never change once written; a
+  new schedule with a later start date supersedes it (database triggers refuse UPDATE/DELETE).
+- A payment is never edited or deleted (triggers again); a mistake is corrected by a void row
+  written by a supervisor with a reason. Voided receipt numbers stay used: the sequence has
+  no gaps and no reuse.
+- Receipt numbers are unique per office and fiscal year (a constraint backs the locking in
+  services.payment_record).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pghistory
+import pgtrigger
+from django.conf import settings
+from django.db import models
+
+from apps.fees.rules import FeeRow, fiscal_year_label
+
+FEE_ROW_CHOICES = [(row.value, row.label) for row in FeeRow]
+
+_append_only = pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
+
+
+@pgtrigger.register(_append_only)
+class FeeSchedule(models.Model):
+    """The fee amounts in force from ``starts_on`` until the next schedule starts (R-REI-3).
+
+    If two schedules share a start date, the one created later wins: that is how a supervisor
+    corrects a future schedule without editing history.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    starts_on = models.DateField("適用開始日")
+    note = models.CharField("備考", max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="登録者",
+    )
+    created_at = models.DateTimeField("登録日時", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "手数料表"
+        verbose_name_plural = "手数料表"
+        ordering = ["-starts_on", "-created_at"]
+        indexes = [models.Index(fields=["-starts_on", "-created_at"], name="feeschedule_in_force")]
+
+    def __str__(self) -> str:
+        return f"手数料表 {self.starts_on.isoformat()}〜"
+
+
+@pgtrigger.register(_append_only)
+class FeeAmount(models.Model):
+    """One row of the R-REI table with its amount in one schedule."""
+
+    schedule = models.ForeignKey(FeeSchedule, on_delete=models.PROTECT, related_name="amounts")
+    row = models.CharField("区分", max_length=40, choices=FEE_ROW_CHOICES)
+    amount_yen = models.PositiveIntegerField("金額(円)")
+
+    class Meta:
+        verbose_name = "手数料額"
+        verbose_name_plural = "手数料額"
+        constraints = [
+            models.UniqueConstraint(fields=["schedule", "row"], name="feeamount_one_per_row"),
+            models.CheckConstraint(
+                condition=models.Q(row__in=[row.value for row in FeeRow]),
+                name="feeamount_row_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{FeeRow(self.row).label}: {self.amount_yen}円"
+
+
+@pghistory.track()
+class FeeWaiver(models.Model):
+    """A fee waived on the clerk's judgement ("not due to the holder"): R-REI-3.
+
+    The clerk records the reason; a supervisor of the same office, not the clerk who asked,
+    approves it. Until then the procedure cannot go ahead.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    office = models.ForeignKey(
+        "accounts.Office", on_delete=models.PROTECT, related_name="+", verbose_name="庁舎"
+    )
+    resident = models.ForeignKey(
+        "residents.Resident", on_delete=models.PROTECT, related_name="+", verbose_name="住民"
+    )
+    fee_row = models.CharField("区分", max_length=40, choices=FEE_ROW_CHOICES)
+    reason = models.TextField("免除の理由")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="申出者"
+    )
+    requested_at = models.DateTimeField("申出日時")
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="承認者",
+    )
+    approved_at = models.DateTimeField("承認日時", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "手数料の免除"
+        verbose_name_plural = "手数料の免除"
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(reason=""), name="feewaiver_has_reason"),
+            models.CheckConstraint(
+                condition=models.Q(approved_by__isnull=True, approved_at__isnull=True)
+                | models.Q(approved_by__isnull=False, approved_at__isnull=False),
+                name="feewaiver_approval_complete",
+            ),
+            # Four eyes: nobody approves their own waiver.
+            models.CheckConstraint(
+                condition=~models.Q(approved_by=models.F("requested_by")),
+                name="feewaiver_not_self_approved",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{FeeRow(self.fee_row).label}の免除"
+
+    @property
+    def approved(self) -> bool:
+        return self.approved_by_id is not None
+
+
+class ReceiptCounter(models.Model):
+    """The last receipt number used by an office in a fiscal year.
+
+    services.payment_record locks this row (SELECT … FOR UPDATE) in the payment's own
+    transaction, so numbers are handed out one at a time and a rolled-back payment gives its
+    number back: no duplicates, no gaps.
+    """
+
+    office = models.ForeignKey("accounts.Office", on_delete=models.PROTECT, related_name="+")
+    fiscal_year = models.PositiveSmallIntegerField("会計年度")
+    last_number = models.PositiveIntegerField("最終番号", default=0)
+
+    class Meta:
+        verbose_name = "領収番号の採番"
+        verbose_name_plural = "領収番号の採番"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["office", "fiscal_year"], name="receiptcounter_one_per_office_year"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.office_id} {self.fiscal_year}: {self.last_number}"
+
+
+class PaymentMethod(models.TextChoices):
+    CASH = "cash", "現金"
+    CASHLESS = "cashless", "キャッシュレス決済"
+
+
+@pgtrigger.register(_append_only)
+class Payment(models.Model):
+    """One fee taken at a counter, with its receipt number. Never edited, never deleted."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    office = models.ForeignKey(
+        "accounts.Office", on_delete=models.PROTECT, related_name="+", verbose_name="庁舎"
+    )
+    counter = models.ForeignKey(
+        "accounts.Counter", on_delete=models.PROTECT, related_name="+", verbose_name="窓口"
+    )
+    fiscal_year = models.PositiveSmallIntegerField("会計年度")
+    receipt_number = models.PositiveIntegerField("領収番号")
+    resident = models.ForeignKey(
+        "residents.Resident", on_delete=models.PROTECT, related_name="+", verbose_name="納付者"
+    )
+    fee_row = models.CharField("区分", max_length=40, choices=FEE_ROW_CHOICES)
+    fee_rule = models.CharField("根拠", max_length=300)
+    schedule = models.ForeignKey(
+        FeeSchedule, on_delete=models.PROTECT, related_name="+", verbose_name="手数料表"
+    )
+    amount_yen = models.PositiveIntegerField("金額(円)")
+    method = models.CharField(
+        "支払方法", max_length=16, choices=PaymentMethod.choices, default=PaymentMethod.CASH
+    )
+    business_date = models.DateField("領収日")
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="取扱者"
+    )
+    received_at = models.DateTimeField("領収日時")
+
+    class Meta:
+        verbose_name = "手数料の領収"
+        verbose_name_plural = "手数料の領収"
+        ordering = ["-received_at"]
+        indexes = [
+            models.Index(fields=["counter", "business_date"], name="payment_counter_day"),
+            models.Index(fields=["office", "business_date"], name="payment_office_day"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["office", "fiscal_year", "receipt_number"],
+                name="payment_receipt_number_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount_yen__gt=0), name="payment_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(receipt_number__gt=0), name="payment_receipt_number_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.receipt_label
+
+    @property
+    def receipt_label(self) -> str:
+        """令和8年度 第000012号 — numbered per office, so the office's name goes with it."""
+        return f"{fiscal_year_label(self.fiscal_year)} 第{self.receipt_number:06d}号"
+
+    @property
+    def fee_row_label(self) -> str:
+        return FeeRow(self.fee_row).label
+
+    @property
+    def is_voided(self) -> bool:
+        return hasattr(self, "void")
+
+
+@pgtrigger.register(_append_only)
+class PaymentVoid(models.Model):
+    """The cancellation of a payment: by a supervisor, with a reason; the payment stays."""
+
+    payment = models.OneToOneField(
+        Payment, on_delete=models.PROTECT, related_name="void", verbose_name="領収"
+    )
+    reason = models.TextField("取消の理由")
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="取消者"
+    )
+    voided_at = models.DateTimeField("取消日時")
+
+    class Meta:
+        verbose_name = "領収の取消"
+        verbose_name_plural = "領収の取消"
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(reason=""), name="paymentvoid_has_reason")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payment} の取消"
+
+
+@pgtrigger.register(_append_only)
+class DailyClose(models.Model):
+    """The end-of-day cash count of one counter: what the payments say against what is there.
+
+    Once closed, the counter takes no more payments dated that day.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    office = models.ForeignKey(
+        "accounts.Office", on_delete=models.PROTECT, related_name="+", verbose_name="庁舎"
+    )
+    counter = models.ForeignKey(
+        "accounts.Counter", on_delete=models.PROTECT, related_name="+", verbose_name="窓口"
+    )
+    business_date = models.DateField("業務日")
+    expected_cash_yen = models.PositiveIntegerField("現金の領収額(円)")
+    counted_cash_yen = models.PositiveIntegerField("現金の実査額(円)")
+    cashless_total_yen = models.PositiveIntegerField("キャッシュレスの領収額(円)", default=0)
+    payments_count = models.PositiveIntegerField("領収件数")
+    voided_count = models.PositiveIntegerField("取消件数")
+    note = models.TextField("備考", blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="締め者"
+    )
+    closed_at = models.DateTimeField("締め日時")
+
+    class Meta:
+        verbose_name = "日計"
+        verbose_name_plural = "日計"
+        ordering = ["-business_date", "counter__code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["counter", "business_date"], name="dailyclose_once_per_counter_day"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.business_date.isoformat()} の日計"
+
+    @property
+    def difference_yen(self) -> int:
+        """Counted minus expected: positive is a surplus, negative a shortage."""
+        return self.counted_cash_yen - self.expected_cash_yen
+
+    @property
+    def has_difference(self) -> bool:
+        return self.difference_yen != 0
+
+
+@pgtrigger.register(_append_only)
+class DailyCloseLine(models.Model):
+    """Cash taken for one fee row at the close (voided payments excluded)."""
+
+    close = models.ForeignKey(DailyClose, on_delete=models.PROTECT, related_name="lines")
+    fee_row = models.CharField("区分", max_length=40, choices=FEE_ROW_CHOICES)
+    count = models.PositiveIntegerField("件数")
+    total_yen = models.PositiveIntegerField("金額(円)")
+
+    class Meta:
+        verbose_name = "日計の内訳"
+        verbose_name_plural = "日計の内訳"
+        ordering = ["fee_row"]
+        constraints = [
+            models.UniqueConstraint(fields=["close", "fee_row"], name="dailycloseline_one_per_row")
+        ]
+
+    def __str__(self) -> str:
+        return f"{FeeRow(self.fee_row).label}: {self.count}件 {self.total_yen}円"

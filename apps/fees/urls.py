@@ -1,0 +1,14 @@
+from django.urls import path
+
+from apps.fees import views
+
+app_name = "fees"
+urlpatterns = [
+    path("schedules/", views.schedules, name="schedules"),
+    path("schedules/new/", views.schedule_new, name="schedule_new"),
+    path("quote/", views.quote, name="quote"),
+    path("payments/", views.payments, name="payments"),
+    path("payments/<uuid:payment_id>/receipt.pdf", views.receipt, name="receipt"),
+    path("payments/<uuid:payment_id>/void/", views.void, name="void"),
+    path("close/", views.close, name="close"),
+]

@@ -1,0 +1,228 @@
+"""Fee screens: the schedule, the fee preview, receipts, voids and the daily close."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.forms import Form
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from apps.accounts.permissions import StaffRequest, resident_staff_required
+from apps.accounts.roles import Role
+from apps.core.wareki import format_both
+from apps.fees.forms import CloseForm, PaymentsFilterForm, QuoteForm, ScheduleForm, VoidForm
+from apps.fees.permissions import supervisor_required
+from apps.fees.receipts import receipt_filename, receipt_pdf
+from apps.fees.rules import DEFAULT_FEE_AMOUNTS, FeeRow, Procedure, ReissueReason
+from apps.fees.selectors import (
+    counters_for,
+    daily_closes_for,
+    fee_schedules,
+    payment_get,
+    payments_for,
+)
+from apps.fees.services import (
+    close_totals,
+    daily_close_record,
+    fee_quote,
+    fee_schedule_add,
+    payment_void,
+)
+
+
+def _apply_errors(form: Form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            for error in errors:
+                form.add_error(field if field in form.fields else None, error)
+    else:
+        for error in exc.messages:
+            form.add_error(None, error)
+
+
+@require_GET
+@resident_staff_required
+def schedules(request: StaffRequest) -> HttpResponse:
+    today = timezone.localdate()
+    return render(
+        request,
+        "fees/schedules.html",
+        {
+            "schedules": fee_schedules(today=today),
+            "today": today,
+            "rows": list(FeeRow),
+            "may_add": request.user.role == Role.SUPERVISOR,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@supervisor_required
+def schedule_new(request: StaffRequest) -> HttpResponse:
+    today = timezone.localdate()
+    current = next((view for view in fee_schedules(today=today) if view.in_force), None)
+    initial = dict(current.amounts) if current else dict(DEFAULT_FEE_AMOUNTS)
+    form = ScheduleForm(request.POST or None, initial_amounts=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            schedule = fee_schedule_add(
+                acting_user=request.user,
+                starts_on=form.cleaned_data["starts_on"],
+                amounts=form.amounts(),
+                note=form.cleaned_data["note"],
+                today=today,
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(
+                request, f"{format_both(schedule.starts_on)}から適用する手数料表を登録しました。"
+            )
+            return redirect("fees:schedules")
+    return render(
+        request,
+        "fees/schedule_form.html",
+        {"form": form},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_GET
+@resident_staff_required
+def quote(request: StaffRequest) -> HttpResponse:
+    """The fee preview fragment on the application form (htmx). Shows the rule that decided."""
+    form = QuoteForm(request.GET)
+    context: dict[str, object] = {}
+    if form.is_valid():
+        reason = form.cleaned_data["reissue_reason"]
+        procedure = Procedure(form.cleaned_data["procedure"])
+        if procedure is Procedure.REISSUE and not reason:
+            context["message"] = "再交付の理由を選ぶと手数料を表示します。"
+        else:
+            try:
+                context["quote"] = fee_quote(
+                    procedure=procedure,
+                    reason=ReissueReason(reason) if reason else None,
+                    with_certificates=form.cleaned_data["with_certificates"],
+                    old_card_returned=not form.cleaned_data["old_card_lost"]
+                    and reason not in (ReissueReason.LOST, ReissueReason.STOLEN),
+                    on=timezone.localdate(),
+                )
+            except ValidationError as exc:
+                context["message"] = " ".join(exc.messages)
+    else:
+        context["message"] = "手続を選んでください。"
+    return render(request, "fees/_quote.html", context)
+
+
+@require_GET
+@resident_staff_required
+def receipt(request: StaffRequest, payment_id: uuid.UUID) -> HttpResponse:
+    payment = payment_get(user=request.user, payment_id=payment_id)
+    response = HttpResponse(receipt_pdf(payment=payment), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{receipt_filename(payment)}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+@resident_staff_required
+def payments(request: StaffRequest) -> HttpResponse:
+    form = PaymentsFilterForm(request.GET or None)
+    day = (form.cleaned_data.get("business_date") if form.is_valid() else None) or (
+        timezone.localdate()
+    )
+    rows = (
+        payments_for(request.user)
+        .filter(business_date=day)
+        .select_related("counter", "resident", "received_by", "void")
+        .order_by("receipt_number")
+    )
+    return render(
+        request,
+        "fees/payments.html",
+        {
+            "form": form,
+            "day": day,
+            "payments": rows,
+            "may_void": request.user.role == Role.SUPERVISOR,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@supervisor_required
+def void(request: StaffRequest, payment_id: uuid.UUID) -> HttpResponse:
+    payment = payment_get(user=request.user, payment_id=payment_id)
+    form = VoidForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            payment_void(
+                acting_user=request.user, payment=payment, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, f"{payment.receipt_label}を取り消しました。")
+            return redirect("fees:payments")
+    return render(
+        request,
+        "fees/void.html",
+        {"form": form, "payment": payment},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@resident_staff_required
+def close(request: StaffRequest) -> HttpResponse:
+    today = timezone.localdate()
+    counters = counters_for(request.user)
+    initial = {"business_date": today, "counter": request.user.counter_id}
+    form = CloseForm(request.POST or None, counters=counters, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            closed = daily_close_record(
+                acting_user=request.user,
+                counter=form.cleaned_data["counter"],
+                business_date=form.cleaned_data["business_date"],
+                counted_cash_yen=form.cleaned_data["counted_cash_yen"],
+                note=form.cleaned_data["note"],
+                today=today,
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            if closed.has_difference:
+                messages.warning(
+                    request,
+                    f"日計を締めました。現金に {closed.difference_yen:+,}円 の差額があります。",
+                )
+            else:
+                messages.success(request, "日計を締めました。現金の過不足はありません。")
+            return redirect("fees:close")
+    # The preview: what the chosen (or the user's own) counter has taken today.
+    counter = None
+    if form.is_bound and form.is_valid():
+        counter = form.cleaned_data["counter"]
+    elif request.user.counter_id is not None:
+        counter = counters.filter(pk=request.user.counter_id).first()
+    counter = counter or counters.first()
+    totals = close_totals(counter=counter, business_date=today) if counter else None
+    return render(
+        request,
+        "fees/close.html",
+        {
+            "form": form,
+            "counter": counter,
+            "totals": totals,
+            "today": today,
+            "closes": daily_closes_for(request.user)[:30],
+        },
+        status=400 if request.method == "POST" else 200,
+    )
