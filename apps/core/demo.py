@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import random
 import secrets
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.db import transaction
 
 from apps.accounts.models import Counter, Office, User
 from apps.accounts.roles import Role
+from apps.applications.arrivals import HEADER, arrivals_import
+from apps.applications.models import Application
+from apps.applications.rules import ApplicationKind, IdentityDocument
+from apps.applications.services import ApplicationInput, application_pay, application_receive
 from apps.cards.models import Card
 from apps.cards.rules import CardState
 from apps.cards.services import card_arrive, card_change_state, card_hand_over, card_order
@@ -27,6 +32,7 @@ from apps.certificates.services import (
     certificates_expire_due,
     pin_states_initialize,
 )
+from apps.fees.rules import ReissueReason
 from apps.residents.models import Resident
 from apps.residents.rules import Residence, ResidenceCategory, age_on, my_number_check_digit
 from apps.residents.services import ResidentData, resident_register
@@ -35,7 +41,7 @@ DEMO_PASSWORD = "madoguchi-demo-2026"  # noqa: S105 - printed by make run on pur
 
 # The resident the reader-agent simulator's default card belongs to (reader_agent simulate).
 SHOWCASE_MY_NUMBER = "123456789018"
-SHOWCASE_AUTH_SERIAL = "4d41444f4755434849"
+SHOWCASE_AUTH_SERIAL = "a0001"  # the simulator's default ordinary card (PersonaData)
 
 FAMILY = [
     ("山田", "ヤマダ"),
@@ -98,7 +104,15 @@ TOWNS = ["旭町", "本町", "錦岡", "緑町", "日新町", "桜木町", "若�
 class SeedReport:
     residents: int
     cards: int
-    users: list[tuple[str, str, str]]
+    applications: int
+
+
+@dataclass
+class _Desk:
+    """One office's counter in the demo: its clerk, and the arrivals J-LIS will send it."""
+
+    clerk: User
+    arrivals: list[tuple[uuid.UUID, date, date]] = field(default_factory=list)
 
 
 def seed_demo(*, today: date, residents: int = 300, seed: int = 2026) -> SeedReport | None:
@@ -113,21 +127,50 @@ def seed_demo(*, today: date, residents: int = 300, seed: int = 2026) -> SeedRep
             Counter.objects.create(office=honcho, code=str(n), name=f"{n}番窓口") for n in (1, 2, 3)
         ]
         branch_counter = Counter.objects.create(office=branch, code="1", name="1番窓口")
-        users = _create_staff(
+        staff = _create_staff(
             honcho=honcho, branch=branch, counters=counters, branch_counter=branch_counter
         )
+        desks = {honcho.pk: _Desk(clerk=staff["clerk_a"]), branch.pk: _Desk(clerk=staff["clerk_b"])}
         _create_showcase(office=honcho, today=today)
         used_numbers = {SHOWCASE_MY_NUMBER}
         for n in range(residents):
             office = honcho if n % 4 else branch
-            _create_resident(rng, office=office, today=today, used_numbers=used_numbers, n=n)
+            _create_resident(
+                rng,
+                office=office,
+                desk=desks[office.pk],
+                today=today,
+                used_numbers=used_numbers,
+                n=n,
+            )
         certificates_expire_due(on=today)
-    return SeedReport(residents=Resident.objects.count(), cards=Card.objects.count(), users=users)
+        for desk in desks.values():
+            _import_arrivals(desk, today=today)
+    return SeedReport(
+        residents=Resident.objects.count(),
+        cards=Card.objects.count(),
+        applications=Application.objects.count(),
+    )
+
+
+def _import_arrivals(desk: _Desk, *, today: date) -> None:
+    """The cards J-LIS made for the demo's recent applications arrive as the real file does."""
+    if not desk.arrivals:
+        return
+    lines = [HEADER] + [
+        f"{card_id},{issued},{arrived}" for card_id, issued, arrived in desk.arrivals
+    ]
+    arrivals_import(
+        acting_user=desk.clerk,
+        content=("\n".join(lines) + "\n").encode(),
+        filename="demo-arrivals.csv",
+        on=today,
+    )
 
 
 def _create_staff(
     *, honcho: Office, branch: Office, counters: list[Counter], branch_counter: Counter
-) -> list[tuple[str, str, str]]:
+) -> dict[str, User]:
     specs = [
         ("clerk_a", "窓口", "一郎", Role.CLERK, honcho, counters[0]),
         ("clerk_a2", "窓口", "二郎", Role.CLERK, honcho, counters[1]),
@@ -136,7 +179,7 @@ def _create_staff(
         ("auditor", "監査", "明", Role.AUDITOR, honcho, None),
         ("admin", "管理", "花", Role.ADMIN, None, None),
     ]
-    out = []
+    out = {}
     for username, last, first, role, office, counter in specs:
         user = User(
             username=username,
@@ -150,7 +193,7 @@ def _create_staff(
         )
         user.set_password(DEMO_PASSWORD)
         user.save()
-        out.append((username, role.label, office.name if office else "—"))
+        out[username] = user
     return out
 
 
@@ -222,7 +265,7 @@ def _create_showcase(*, office: Office, today: date) -> None:
 
 
 def _create_resident(
-    rng: random.Random, *, office: Office, today: date, used_numbers: set[str], n: int
+    rng: random.Random, *, office: Office, desk: _Desk, today: date, used_numbers: set[str], n: int
 ) -> None:
     foreign = rng.random() < 0.18
     sex = rng.choice(["1", "2"])
@@ -266,21 +309,34 @@ def _create_resident(
         ),
         my_number=_random_my_number(rng, used_numbers),
     )
-    _give_cards(rng, resident=resident, today=today)
+    _give_cards(rng, resident=resident, desk=desk, today=today)
 
 
-def _give_cards(rng: random.Random, *, resident: Resident, today: date) -> None:
+def _give_cards(rng: random.Random, *, resident: Resident, desk: _Desk, today: date) -> None:
     scenario = rng.random()
     if scenario < 0.08:
         return  # no card yet
     earliest = max(date(2016, 1, 15), resident.birth_date + timedelta(days=30))
     stay_ends = resident.period_of_stay_ends_on
-    if scenario < 0.14 and (stay_ends is None or stay_ends > today + timedelta(days=90)):
-        # Applied recently: ordered, or arrived and waiting for pickup.
-        applied = today - timedelta(days=rng.randrange(5, 60))
-        card = card_order(acting_user=None, resident=resident, applied_on=applied)
-        if scenario >= 0.10 and applied + timedelta(days=30) <= today:
-            _arrive(card, applied, today)
+    applied = today - timedelta(days=rng.randrange(5, 60))
+    if (
+        scenario < 0.14
+        and (stay_ends is None or stay_ends > today + timedelta(days=90))
+        and age_on(birth_date=resident.birth_date, on=applied) >= 15
+    ):
+        # Applied recently at the counter: ordered, or arrived and waiting for pickup.
+        application = application_receive(
+            acting_user=desk.clerk,
+            resident=resident,
+            data=ApplicationInput(
+                kind=ApplicationKind.FIRST_ISSUE,
+                documents=frozenset({IdentityDocument.DRIVERS_LICENSE}),
+            ),
+            on=applied,
+        )
+        if scenario >= 0.10 and applied + timedelta(days=30) <= today and application.new_card_id:
+            issued = applied + timedelta(days=21)
+            desk.arrivals.append((application.new_card_id, issued, issued + timedelta(days=7)))
         return
     latest = today - timedelta(days=70)
     if resident.period_of_stay_ends_on:
@@ -318,18 +374,21 @@ def _give_cards(rng: random.Random, *, resident: Resident, today: date) -> None:
             reason="紛失の届出(コールセンター)",
         )
     elif roll < 0.08:
-        card_change_state(
-            acting_user=None,
-            card=card,
-            to_state=CardState.LOST,
-            on=today - timedelta(days=40),
-            reason="紛失",
+        # Lost: the reissue was received at the counter; some have paid, some not yet.
+        application = application_receive(
+            acting_user=desk.clerk,
+            resident=resident,
+            data=ApplicationInput(
+                kind=ApplicationKind.REISSUE,
+                reissue_reason=ReissueReason.LOST,
+                police_report_no=f"R8-{rng.randrange(1000, 9999)}",
+                old_card_returned=False,
+                documents=frozenset({IdentityDocument.PASSPORT}),
+            ),
+            on=today - timedelta(days=rng.randrange(1, 20)),
         )
-        reissue = card_order(
-            acting_user=None, resident=resident, applied_on=today - timedelta(days=40)
-        )
-        if rng.random() < 0.5:
-            _arrive(reissue, today - timedelta(days=40), today)
+        if rng.random() < 0.6:
+            application_pay(acting_user=desk.clerk, application=application, on=today)
     elif roll < 0.10:
         card_change_state(
             acting_user=None,

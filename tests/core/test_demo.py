@@ -7,16 +7,21 @@ from datetime import date
 import pytest
 
 from apps.accounts.models import User
+from apps.applications.models import Application
 from apps.cards.models import Card
 from apps.core.demo import SHOWCASE_AUTH_SERIAL, seed_demo
+from apps.notices.models import Notice
 from apps.residents.models import Resident
 from apps.residents.rules import is_valid_my_number
 
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_loads_once_with_every_role_and_many_card_states() -> None:
-    report = seed_demo(today=date(2026, 11, 27), residents=120)
+def test_demo_loads_once_with_every_role_and_many_card_states(
+    django_capture_on_commit_callbacks,
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):  # pickup notices follow the import
+        report = seed_demo(today=date(2026, 11, 27), residents=120)
     assert report is not None
     assert seed_demo(today=date(2026, 11, 27), residents=120) is None  # once only
     assert Resident.objects.count() == 121
@@ -35,4 +40,10 @@ def test_demo_loads_once_with_every_role_and_many_card_states() -> None:
         showcase.cards.get(state="active").certificates.filter(serial=SHOWCASE_AUTH_SERIAL).exists()
     )
     assert all(len(r.my_number_last4) == 4 for r in Resident.objects.all())
+    # Recent applications went through the counter services and the J-LIS arrivals import.
+    assert report.applications == Application.objects.count() > 0
+    arrived = Card.objects.filter(state="arrived")
+    assert arrived.exists()
+    assert all(Application.objects.filter(new_card=card).exists() for card in arrived)
+    assert Notice.objects.filter(card__in=arrived).count() == arrived.count()  # pickup notices
     assert is_valid_my_number("123456789018")

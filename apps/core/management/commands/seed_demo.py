@@ -17,7 +17,10 @@ class Command(BaseCommand):
         if report is None:
             self.stdout.write("Demo data already loaded.")
         else:
-            self.stdout.write(f"Loaded {report.residents} residents and {report.cards} cards.")
+            self.stdout.write(
+                f"Loaded {report.residents} residents, {report.cards} cards and "
+                f"{report.applications} applications."
+            )
         self.stdout.write(f"Demo logins (password: {DEMO_PASSWORD}):")
         for username, role in [
             ("clerk_a", "窓口職員 / 本庁 (1番窓口)"),
