@@ -25,7 +25,7 @@ from apps.accounts.models import User
 from apps.notices import job
 from apps.notices.models import Notice, NoticeBatch, NoticeRun
 from apps.notices.rules import expiry_window
-from apps.residents.models import Resident
+from apps.residents.services import resident_flag_address
 
 logger = logging.getLogger(__name__)
 
@@ -277,11 +277,8 @@ def notice_mark_returned(*, acting_user: User, notice: Notice, on: date) -> Noti
         raise ValidationError("返戻日が通知書の作成日より前です。")
     if on > timezone.localdate():
         raise ValidationError("返戻日に未来の日付は指定できません。")
-    resident = Resident.objects.select_for_update().get(pk=notice.resident_id)
     notice.returned_on = on
     notice.returned_by = acting_user
     notice.save(update_fields=["returned_on", "returned_by"])
-    if resident.address_flagged_on is None or resident.address_flagged_on < on:
-        resident.address_flagged_on = on
-        resident.save(update_fields=["address_flagged_on", "updated_at"])
+    resident_flag_address(resident=notice.resident, on=on)
     return notice

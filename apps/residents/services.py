@@ -107,3 +107,16 @@ def resident_reveal_my_number(
         ip_address=ip_address,
     )
     return decrypt_my_number(bytes(resident.my_number_ciphertext), resident_id=resident.id)
+
+
+@transaction.atomic
+def resident_flag_address(*, resident: Resident, on: date) -> Resident:
+    """Post came back undeliverable (宛所不明) on `on`: clerks are warned to check the address.
+
+    Keeps the latest such day; an older return does not hide a newer one.
+    """
+    resident = Resident.objects.select_for_update().get(pk=resident.pk)
+    if resident.address_flagged_on is None or resident.address_flagged_on < on:
+        resident.address_flagged_on = on
+        resident.save(update_fields=["address_flagged_on", "updated_at"])
+    return resident

@@ -63,3 +63,15 @@ def test_r_myn_2_reveal_needs_a_purpose(make_resident, office_a, clerk_a) -> Non
     with pytest.raises(ValidationError):
         resident_reveal_my_number(acting_user=clerk_a, resident=resident, purpose="curiosity")
     assert AccessLog.objects.count() == 0
+
+
+def test_flagged_address_keeps_the_latest_return(make_resident, office_a) -> None:
+    from datetime import date
+
+    from apps.residents.services import resident_flag_address
+
+    resident = make_resident(office_a)
+    resident_flag_address(resident=resident, on=date(2026, 11, 20))
+    resident_flag_address(resident=resident, on=date(2026, 11, 1))
+    resident.refresh_from_db()
+    assert resident.address_flagged_on == date(2026, 11, 20)
