@@ -11,8 +11,10 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -36,6 +38,7 @@ from apps.applications.services import (
     application_cancel,
     application_hand_over,
     application_pay,
+    application_payment_void,
     application_receive,
     application_waiver_approve,
     documents_from,
@@ -43,7 +46,8 @@ from apps.applications.services import (
 )
 from apps.fees.api import IsResidentStaff, IsSupervisor, PaymentOut, raise_api_error
 from apps.fees.models import PaymentMethod
-from apps.fees.rules import ReissueReason
+from apps.fees.rules import ReissueReason, VoidOutcome
+from apps.fees.selectors import payment_get
 from apps.residents.selectors import resident_get
 
 
@@ -119,6 +123,28 @@ class ApplicationOut(serializers.Serializer):
 
 class PayIn(serializers.Serializer):
     method = serializers.ChoiceField(choices=PaymentMethod.choices, default=PaymentMethod.CASH)
+
+
+class PaymentVoidIn(serializers.Serializer):
+    reason = serializers.CharField(max_length=500)
+    outcome = serializers.ChoiceField(
+        choices=[(outcome.value, outcome.label) for outcome in VoidOutcome],
+        help_text="await_payment: the application waits for its fee again (a card being made "
+        "is cancelled, an arrived card held); refund_cancel: refund and withdraw.",
+    )
+
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    name="Idempotency-Key",
+    type=OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    required=True,
+    description=(
+        "One value per payment the caller means to take (a UUID, up to 64 characters of "
+        "A–Z a–z 0–9 - _ . :). A retry with the same key returns the first payment (200) "
+        "instead of taking a second one."
+    ),
+)
 
 
 class HandoverIn(serializers.Serializer):
@@ -236,21 +262,67 @@ class ApplicationPayView(APIView):
 
     @extend_schema(
         request=PayIn,
-        responses={201: PaymentOut},
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: PaymentOut, 200: PaymentOut},
         summary="Take the fee with a gapless receipt number; orders the card if it waited",
+        description=(
+            "201: the payment was taken. 200: this Idempotency-Key took it before; the same "
+            "payment is returned and nothing new is recorded. 400: the fee is already paid "
+            "(by another submission), or the key is missing."
+        ),
     )
     def post(self, request: Request, application_id: uuid.UUID) -> Response:
         user = _user(request)
         application = application_get(user=user, application_id=application_id)
         body = PayIn(data=request.data)
         body.is_valid(raise_exception=True)
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if not key:
+            raise ValidationError(
+                {
+                    "idempotency_key": [
+                        "Idempotency-Key ヘッダーに、領収ごとに一意の値を指定してください。"
+                    ]
+                }
+            )
         try:
-            payment = application_pay(
-                acting_user=user, application=application, method=body.validated_data["method"]
+            taken = application_pay(
+                acting_user=user,
+                application=application,
+                method=body.validated_data["method"],
+                idempotency_key=key,
             )
         except DjangoValidationError as exc:
             raise_api_error(exc)
-        return Response(PaymentOut(payment).data, status=status.HTTP_201_CREATED)
+        return Response(
+            PaymentOut(taken.payment).data,
+            status=status.HTTP_201_CREATED if taken.created else status.HTTP_200_OK,
+        )
+
+
+class PaymentVoidView(APIView):
+    permission_classes = [IsSupervisor]
+
+    @extend_schema(
+        request=PaymentVoidIn,
+        responses=PaymentOut,
+        summary="Void a receipt and say what happens to its application (supervisor, R-REI-3)",
+    )
+    def post(self, request: Request, payment_id: uuid.UUID) -> Response:
+        user = _user(request)
+        payment = payment_get(user=user, payment_id=payment_id)
+        body = PaymentVoidIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            application_payment_void(
+                acting_user=user,
+                payment=payment,
+                reason=body.validated_data["reason"],
+                outcome=body.validated_data["outcome"],
+            )
+        except DjangoValidationError as exc:
+            raise_api_error(exc)
+        return Response(PaymentOut(payment_get(user=user, payment_id=payment_id)).data)
 
 
 class ApplicationWaiverApproveView(APIView):

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", api.ApplicationCreateView.as_view(), name="create"),
     path("arrivals/", api.ArrivalsImportView.as_view(), name="arrivals"),
     path("uncollected/", api.UncollectedView.as_view(), name="uncollected"),
+    path("payments/<uuid:payment_id>/void/", api.PaymentVoidView.as_view(), name="payment-void"),
     path("<uuid:application_id>/", api.ApplicationDetailView.as_view(), name="detail"),
     path("<uuid:application_id>/pay/", api.ApplicationPayView.as_view(), name="pay"),
     path(

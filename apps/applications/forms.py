@@ -15,7 +15,7 @@ from apps.applications.rules import (
 )
 from apps.applications.services import ApplicationInput, HandoverInput, documents_from
 from apps.fees.models import PaymentMethod
-from apps.fees.rules import ReissueReason
+from apps.fees.rules import ReissueReason, VoidOutcome
 
 APPLICANT_CHOICES = [(kind.value, label) for kind, label in APPLICANT_TYPE_LABELS.items()]
 REASON_CHOICES = [(reason.value, reason.label) for reason in ReissueReason]
@@ -182,13 +182,56 @@ class ApplicationForm(forms.Form):
 
 
 class PaymentForm(forms.Form):
+    """The method chosen on the application page; it leads to the confirmation, not a payment."""
+
     method = forms.ChoiceField(
         label="支払方法", choices=PaymentMethod.choices, initial=PaymentMethod.CASH.value
     )
 
 
+class PaymentConfirmForm(PaymentForm):
+    """The confirmation that records the payment (item: payment is a deliberate step).
+
+    ``submission`` is generated when the confirmation is shown: a double click or a re-sent
+    form carries the same value and gets the first receipt back instead of a second payment.
+    A payment posted without it (not from the confirmation) is refused.
+    """
+
+    submission = forms.UUIDField(
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": "確認画面で金額と支払方法を確かめてから領収してください。",
+            "invalid": "確認画面で金額と支払方法を確かめてから領収してください。",
+        },
+    )
+
+
 class CancelForm(forms.Form):
     reason = forms.CharField(label="取下げの理由", max_length=200)
+
+
+class PaymentVoidForm(forms.Form):
+    """The supervisor voids a receipt and says what happens to its application."""
+
+    outcome = forms.ChoiceField(
+        label="取消後の申請の扱い",
+        widget=forms.RadioSelect(attrs={"autofocus": True}),
+        choices=[(outcome.value, outcome.label) for outcome in VoidOutcome],
+        error_messages={"required": "取消後の申請の扱いを選んでください。"},
+    )
+    reason = forms.CharField(
+        label="取消の理由",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args: Any, settles_application: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not settles_application:
+            # A receipt without an application: the money is refunded, nothing else moves.
+            field = self.fields["outcome"]
+            field.choices = [(VoidOutcome.REFUND_CANCEL.value, "返金する（申請に紐づかない領収）")]  # type: ignore[attr-defined]
+            field.initial = VoidOutcome.REFUND_CANCEL.value
 
 
 class HandoverForm(forms.Form):

@@ -118,6 +118,22 @@ def can_transition(from_state: ApplicationState, to_state: ApplicationState) -> 
     return to_state in APPLICATION_TRANSITIONS[from_state]
 
 
+def state_after_fee_void(state: ApplicationState) -> ApplicationState:
+    """Where an application goes when a supervisor voids its fee and it waits to be paid
+    again (R-REI-3: no card without its fee).
+
+    The one way back in the pipeline, and only through a void: a card still being made is
+    cancelled with J-LIS, so an ORDERED application returns to RECEIVED and orders anew once
+    paid; a card that has ARRIVED is held at the office (handover needs the fee settled), so
+    the application stays where it is. Closed applications have no fee to void.
+    """
+    if state is ApplicationState.ORDERED:
+        return ApplicationState.RECEIVED
+    if state in (ApplicationState.RECEIVED, ApplicationState.ARRIVED):
+        return state
+    raise ValueError(f"「{state.label}」の申請の手数料は取り消せません。")
+
+
 # --- who applies ----------------------------------------------------------------------------------
 
 

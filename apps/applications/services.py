@@ -8,6 +8,7 @@ and leaves a history row through the pghistory triggers, labelled with the step'
 from __future__ import annotations
 
 import functools
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -34,21 +35,24 @@ from apps.applications.rules import (
     identity_problems,
     old_card_action_at_receipt,
     old_card_returned_for_fee,
+    state_after_fee_void,
 )
 from apps.cards.models import Card
 from apps.cards.rules import CardState
 from apps.cards.services import card_change_state, card_hand_over, card_order
 from apps.certificates.services import pin_states_initialize
 from apps.core.wareki import format_both
-from apps.fees.models import FeeWaiver, Payment, PaymentMethod
-from apps.fees.rules import Evidence, FeeRow, ReissueReason, required_evidence
+from apps.fees.models import FeeWaiver, Payment, PaymentMethod, PaymentVoid
+from apps.fees.rules import Evidence, FeeRow, ReissueReason, VoidOutcome, required_evidence
 from apps.fees.services import (
     FeeQuote,
     fee_quote,
     fee_waiver_approve,
     fee_waiver_request,
+    payment_for_submission,
     payment_is_settled,
     payment_record,
+    payment_void,
 )
 from apps.notices.rules import renewal_opens_on
 from apps.residents.models import Resident
@@ -123,19 +127,33 @@ def _require_staff_for(user: User, resident: Resident) -> None:
 
 
 def _locked(application: Application) -> Application:
-    return (
-        Application.objects.select_for_update(of=("self",))
-        .select_related("resident", "old_card", "new_card", "payment", "waiver")
-        .get(pk=application.pk)
-    )
+    return _locked_pk(application.pk)
 
 
-def _move(application: Application, to_state: ApplicationState) -> None:
+def _locked_pk(pk: uuid.UUID) -> Application:
+    """Lock the application row, then load it with what the step decides on.
+
+    Two statements on purpose: a SELECT … FOR UPDATE that joins other tables returns, after
+    waiting for the lock, the locked row as committed but the joined rows (payment, waiver,
+    cards) from before the wait. Two payments at once then both saw an unpaid fee. Loaded
+    after the lock is held, every row is the committed one.
+    """
+    Application.objects.select_for_update().filter(pk=pk).values_list("pk").get()
+    return Application.objects.select_related(
+        "resident", "old_card", "new_card", "payment", "waiver"
+    ).get(pk=pk)
+
+
+def _check_move(application: Application, to_state: ApplicationState) -> None:
     if not can_transition(application.state_enum, to_state):
         raise ValidationError(
             f"申請の状態を「{application.state_enum.label}」から「{to_state.label}」に"
             "変更できません。"
         )
+
+
+def _move(application: Application, to_state: ApplicationState) -> None:
+    _check_move(application, to_state)
     application.state = to_state
 
 
@@ -436,6 +454,15 @@ def application_order(*, acting_user: User, application: Application) -> Applica
     return application
 
 
+@dataclass(frozen=True)
+class PaymentTaken:
+    """The payment of a submission; ``created`` is False when a retried submission (same
+    idempotency key) found the payment it had already taken."""
+
+    payment: Payment
+    created: bool
+
+
 @_step("application_pay")
 @transaction.atomic
 def application_pay(
@@ -444,28 +471,113 @@ def application_pay(
     application: Application,
     method: PaymentMethod | str = PaymentMethod.CASH,
     on: date | None = None,
-) -> Payment:
-    """Take the application's fee with a numbered receipt, then order the card if it waited."""
+    idempotency_key: str = "",
+) -> PaymentTaken:
+    """Take the application's fee with a numbered receipt, then order the card if it waited.
+
+    One fee, one payment (R-REI-3): the application is locked first and its payment read
+    after the lock, so a double click or a second tab waits and then finds the fee paid; the
+    database refuses a second payment that is not voided (``payment_one_settling_per_application``).
+    A retried submission with the same ``idempotency_key`` gets the first payment back.
+    """
     application = _locked(application)
     _require_staff_for(acting_user, application.resident)
+    previous = payment_for_submission(acting_user=acting_user, idempotency_key=idempotency_key)
+    if previous is not None:
+        if previous.application_id != application.pk:
+            raise ValidationError(
+                {"idempotency_key": "この送信キーは別の申請の領収に使われています。"}
+            )
+        return PaymentTaken(payment=previous, created=False)
     if not application.is_open:
         raise ValidationError("この申請は手続が終了しています。")
     if application.fee_amount_yen == 0:
         raise ValidationError("この申請に手数料はかかりません。")
     if fee_settled(application):
-        raise ValidationError("この申請の手数料は領収済です。")
+        payment = application.payment
+        label = f"（{payment.receipt_label}）" if payment is not None else ""
+        raise ValidationError(f"この申請の手数料は領収済です{label}。")
     payment = payment_record(
         acting_user=acting_user,
         resident=application.resident,
         quote=application_quote(application),
         method=method,
         on=on,
+        application_id=application.pk,
+        idempotency_key=idempotency_key,
     )
     application.payment = payment
     application.save()
     if application.state_enum is ApplicationState.RECEIVED:
         application_order(acting_user=acting_user, application=application)
-    return payment
+    return PaymentTaken(payment=payment, created=True)
+
+
+@_step("application_payment_void")
+@transaction.atomic
+def application_payment_void(
+    *,
+    acting_user: User,
+    payment: Payment,
+    reason: str,
+    outcome: VoidOutcome | str,
+    on: date | None = None,
+) -> PaymentVoid:
+    """A supervisor voids a receipt and says what happens to its application (R-REI-3).
+
+    ``AWAIT_PAYMENT``: the application waits for its fee again; a card still being made is
+    cancelled with J-LIS (voided, ordered anew once paid), a card that has arrived is held
+    (no handover until the fee is settled). ``REFUND_CANCEL``: the money is refunded and
+    the application withdrawn, its card voided. Either way the payment leaves its day's
+    cash (apps.fees.services.payment_void); a handed-over card's fee cannot be voided.
+    """
+    try:
+        outcome = VoidOutcome(outcome)
+    except ValueError:
+        raise ValidationError({"outcome": "取消後の申請の扱いを選んでください。"}) from None
+    on = on or timezone.localdate()
+    application_id = (
+        Payment.objects.filter(pk=payment.pk).values_list("application_id", flat=True).get()
+    )
+    # Lock order as in application_pay: the application, then (in payment_void) the
+    # counter and the payment.
+    application = _locked_pk(application_id) if application_id is not None else None
+    if application is not None:
+        if application.office_id != acting_user.office_id:
+            raise PermissionDenied("他の庁舎の領収は取り消せません。")
+        if not application.is_open:
+            raise ValidationError(
+                f"「{application.state_enum.label}」の申請の領収は取り消せません。"
+            )
+    void = payment_void(acting_user=acting_user, payment=payment, reason=reason, outcome=outcome)
+    if application is None or application.payment_id not in (None, payment.pk):
+        # A receipt that settles no application (one a double click left behind, before
+        # payments pointed at their application): the refund is all there is to do.
+        return void
+    if outcome is VoidOutcome.REFUND_CANCEL:
+        _withdraw(
+            acting_user=acting_user,
+            application=application,
+            reason=f"領収の取消により返金：{void.reason}",
+            on=on,
+        )
+        return void
+    to_state = state_after_fee_void(application.state_enum)
+    new_card = application.new_card
+    if to_state is ApplicationState.RECEIVED and new_card is not None:
+        # The card is not made yet: the order is cancelled with J-LIS, placed anew once paid.
+        card_change_state(
+            acting_user=acting_user,
+            card=new_card,
+            to_state=CardState.VOID,
+            on=on,
+            reason="手数料の領収取消により発注を取消",
+        )
+        application.new_card = None
+        application.ordered_at = None
+    application.state = to_state
+    application.save()
+    return void
 
 
 @_step("application_waiver_approve")
@@ -576,25 +688,38 @@ def application_cancel(*, acting_user: User, application: Application, reason: s
     """Withdraw an open application; a card already ordered or waiting is voided.
 
     A fee already taken must first be voided by a supervisor (the receipt stays, R-REI-3 keeps
-    who decided). The old card keeps whatever happened to it at receipt: a loss is still a loss.
+    who decided); voiding it with "refund and withdraw" does both at once. The old card keeps
+    whatever happened to it at receipt: a loss is still a loss.
     """
     application = _locked(application)
     _require_staff_for(acting_user, application.resident)
     reason = reason.strip()
     if not reason:
         raise ValidationError({"reason": "取下げの理由を入力してください。"})
-    _move(application, ApplicationState.CANCELLED)
-    if application.payment is not None and payment_is_settled(application.payment):
+    if len(reason) > 200:
+        raise ValidationError({"reason": "取下げの理由は200文字以内で入力してください。"})
+    _check_move(application, ApplicationState.CANCELLED)
+    if Payment.objects.filter(application=application, voided=False).exists() or (
+        payment_is_settled(application.payment)
+    ):
         raise ValidationError(
             "領収済の手数料があります。先に監督者が領収を取り消してから取り下げてください。"
         )
+    return _withdraw(
+        acting_user=acting_user, application=application, reason=reason, on=timezone.localdate()
+    )
+
+
+def _withdraw(*, acting_user: User, application: Application, reason: str, on: date) -> Application:
+    """Close a locked, open application as withdrawn; its pending card is voided."""
+    _move(application, ApplicationState.CANCELLED)
     new_card = application.new_card
     if new_card is not None and new_card.state in _PENDING_CARD_STATES:
         card_change_state(
             acting_user=acting_user,
             card=new_card,
             to_state=CardState.VOID,
-            on=timezone.localdate(),
+            on=on,
             reason="申請の取下げ",
         )
     application.cancelled_at = timezone.now()

@@ -21,7 +21,9 @@ from apps.applications.forms import (
     ArrivalFileForm,
     CancelForm,
     HandoverForm,
+    PaymentConfirmForm,
     PaymentForm,
+    PaymentVoidForm,
 )
 from apps.applications.models import Application
 from apps.applications.rules import KIND_SLUGS, ApplicationState
@@ -35,14 +37,17 @@ from apps.applications.services import (
     application_cancel,
     application_hand_over,
     application_pay,
+    application_payment_void,
     application_receive,
     application_waiver_approve,
     fee_settled,
 )
 from apps.cards.rules import CardState
 from apps.core.wareki import format_both
-from apps.fees.permissions import supervisor_required
-from apps.fees.rules import FeeRow
+from apps.fees.models import PaymentMethod
+from apps.fees.permissions import is_office_supervisor, supervisor_required
+from apps.fees.rules import FeeRow, VoidOutcome
+from apps.fees.selectors import payment_get
 from apps.fees.services import payment_is_settled
 from apps.residents.selectors import resident_get
 
@@ -119,7 +124,8 @@ def _render_detail(
                 and request.user.role == Role.SUPERVISOR
                 and waiver.requested_by_id != request.user.pk
             ),
-            "can_hand_over": application.state_enum is ApplicationState.ARRIVED,
+            "can_hand_over": application.state_enum is ApplicationState.ARRIVED and settled,
+            "may_void": is_office_supervisor(request.user) and application.is_open,
             "payment_form": payment_form or PaymentForm(),
             "cancel_form": cancel_form or CancelForm(),
             "history": application_history(application=application),
@@ -128,28 +134,75 @@ def _render_detail(
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @resident_staff_required
 def pay(request: StaffRequest, application_id: uuid.UUID) -> HttpResponse:
+    """GET: the confirmation (amount, method, payer); POST from it: record the payment.
+
+    Taking money is a deliberate step: the application page only leads here, and the
+    confirmation's own key makes a double click or a re-sent form return the first receipt.
+    """
     application = application_get(user=request.user, application_id=application_id)
-    form = PaymentForm(request.POST)
+    if request.method == "GET":
+        choice = PaymentForm(request.GET)
+        if not choice.is_valid():
+            return _render_detail(request, application, payment_form=choice, status=400)
+        form = PaymentConfirmForm(
+            initial={"method": choice.cleaned_data["method"], "submission": uuid.uuid4()}
+        )
+        return _render_confirm(request, application, form, method=choice.cleaned_data["method"])
+    form = PaymentConfirmForm(request.POST)
     if form.is_valid():
         try:
-            payment = application_pay(
+            taken = application_pay(
                 acting_user=request.user,
                 application=application,
                 method=form.cleaned_data["method"],
+                idempotency_key=str(form.cleaned_data["submission"]),
             )
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
-            messages.success(
-                request,
-                f"手数料 {payment.amount_yen:,}円を領収しました（{payment.receipt_label}）。",
-            )
+            payment = taken.payment
+            if taken.created:
+                messages.success(
+                    request,
+                    f"手数料 {payment.amount_yen:,}円を領収しました（{payment.receipt_label}）。",
+                )
+            else:
+                messages.info(
+                    request,
+                    f"この領収は記録済です（{payment.receipt_label}）。二重には記録していません。",
+                )
             return redirect("applications:detail", application_id=application.pk)
+    # Back on the application page (which now shows the fee as it stands), with the reason.
     application = application_get(user=request.user, application_id=application_id)
-    return _render_detail(request, application, payment_form=form, status=400)
+    payment_form = PaymentForm({"method": form.data.get("method", PaymentMethod.CASH.value)})
+    if payment_form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                payment_form.add_error(None, error)
+    return _render_detail(request, application, payment_form=payment_form, status=400)
+
+
+def _render_confirm(
+    request: StaffRequest, application: Application, form: PaymentConfirmForm, *, method: str
+) -> HttpResponse:
+    if not (application.is_open and application.fee_amount_yen > 0) or fee_settled(application):
+        messages.info(request, "この申請に領収する手数料はありません。")
+        return redirect("applications:detail", application_id=application.pk)
+    return render(
+        request,
+        "applications/pay_confirm.html",
+        {
+            "application": application,
+            "resident": application.resident,
+            "form": form,
+            "method_label": PaymentMethod(method).label,
+            "fee_row_label": FeeRow(application.fee_row).label,
+            "today": timezone.localdate(),
+        },
+    )
 
 
 @require_POST
@@ -280,4 +333,41 @@ def arrivals(request: StaffRequest) -> HttpResponse:
         "applications/arrivals.html",
         {"form": form, "imports": imports, "header": HEADER},
         status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@supervisor_required
+def payment_void(request: StaffRequest, payment_id: uuid.UUID) -> HttpResponse:
+    """A supervisor voids a receipt and chooses what happens to its application."""
+    payment = payment_get(user=request.user, payment_id=payment_id)
+    application = (
+        application_get(user=request.user, application_id=payment.application_id)
+        if payment.application_id
+        else None
+    )
+    form = PaymentVoidForm(request.POST or None, settles_application=application is not None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            application_payment_void(
+                acting_user=request.user,
+                payment=payment,
+                reason=form.cleaned_data["reason"],
+                outcome=form.cleaned_data["outcome"],
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            outcome = VoidOutcome(form.cleaned_data["outcome"])
+            messages.success(
+                request, f"{payment.receipt_label}を取り消しました（{outcome.label}）。"
+            )
+            if application is not None:
+                return redirect("applications:detail", application_id=application.pk)
+            return redirect("fees:payments")
+    return render(
+        request,
+        "applications/payment_void.html",
+        {"form": form, "payment": payment, "application": application},
+        status=400 if request.method == "POST" else 200,
     )

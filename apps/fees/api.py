@@ -24,7 +24,6 @@ from apps.fees.services import (
     fee_quote,
     fee_schedule_add,
     payment_is_settled,
-    payment_void,
 )
 
 # --- permissions and errors, shared with apps.applications.api ---------------------------------
@@ -95,10 +94,6 @@ class PaymentOut(serializers.Serializer):
 
     def get_voided(self, payment: Payment) -> bool:
         return not payment_is_settled(payment)
-
-
-class VoidIn(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000)
 
 
 class ScheduleOut(serializers.Serializer):
@@ -235,26 +230,6 @@ class PaymentDetailView(APIView):
         return Response(PaymentOut(payment).data)
 
 
-class PaymentVoidView(APIView):
-    permission_classes = [IsSupervisor]
-
-    @extend_schema(request=VoidIn, responses=PaymentOut, summary="Void a payment (supervisor)")
-    def post(self, request: Request, payment_id: uuid.UUID) -> Response:
-        payment = payment_get(user=request.user, payment_id=payment_id)  # type: ignore[arg-type]
-        body = VoidIn(data=request.data)
-        body.is_valid(raise_exception=True)
-        try:
-            payment_void(
-                acting_user=request.user,  # type: ignore[arg-type]
-                payment=payment,
-                reason=body.validated_data["reason"],
-            )
-        except DjangoValidationError as exc:
-            raise_api_error(exc)
-        payment = payment_get(user=request.user, payment_id=payment_id)  # type: ignore[arg-type]
-        return Response(PaymentOut(payment).data)
-
-
 class DailyCloseView(APIView):
     permission_classes = [IsResidentStaff]
 
@@ -293,6 +268,5 @@ __all__ = [
     "IsResidentStaff",
     "IsSupervisor",
     "PaymentDetailView",
-    "PaymentVoidView",
     "raise_api_error",
 ]

@@ -7,6 +7,5 @@ urlpatterns = [
     path("quote/", api.FeeQuoteView.as_view(), name="quote"),
     path("schedules/", api.FeeScheduleView.as_view(), name="schedules"),
     path("payments/<uuid:payment_id>/", api.PaymentDetailView.as_view(), name="payment"),
-    path("payments/<uuid:payment_id>/void/", api.PaymentVoidView.as_view(), name="void"),
     path("daily-closes/", api.DailyCloseView.as_view(), name="daily-closes"),
 ]

@@ -1,11 +1,18 @@
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django import forms
 
 from apps.accounts.models import Counter
-from apps.fees.rules import FeeRow, Procedure, ReissueReason
+from apps.fees.rules import (
+    MAX_COUNTED_CASH_YEN,
+    FeeRow,
+    Procedure,
+    ReissueReason,
+    business_date_problem,
+)
 
 
 class ScheduleForm(forms.Form):
@@ -41,29 +48,59 @@ class QuoteForm(forms.Form):
     old_card_lost = forms.BooleanField(required=False)
 
 
-class VoidForm(forms.Form):
-    reason = forms.CharField(
-        label="取消の理由", widget=forms.Textarea(attrs={"rows": 3, "autofocus": True})
-    )
+class CloseChoiceForm(forms.Form):
+    """Which counter and day the close page shows (and the close form then closes)."""
 
-
-class CloseForm(forms.Form):
     counter = forms.ModelChoiceField(
-        label="窓口", queryset=Counter.objects.none(), empty_label=None
+        label="窓口", queryset=Counter.objects.none(), empty_label=None, required=False
     )
-    business_date = forms.DateField(label="業務日", widget=forms.DateInput(attrs={"type": "date"}))
+    business_date = forms.DateField(
+        label="業務日", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args: Any, counters: Any, today: date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["counter"].queryset = counters  # type: ignore[attr-defined]
+        self.today = today
+
+    def clean_business_date(self) -> date | None:
+        day: date | None = self.cleaned_data.get("business_date")
+        if day is not None:
+            problem = business_date_problem(day, today=self.today)
+            if problem:
+                raise forms.ValidationError(problem)
+        return day
+
+
+class CloseForm(CloseChoiceForm):
     counted_cash_yen = forms.IntegerField(
-        label="現金の実査額（円）", min_value=0, widget=forms.NumberInput(attrs={"autofocus": True})
+        label="現金の実査額（円）",
+        min_value=0,
+        max_value=MAX_COUNTED_CASH_YEN,
+        widget=forms.NumberInput(attrs={"autofocus": True}),
     )
     note = forms.CharField(
         label="備考（差額があるときは必須）",
         required=False,
+        max_length=1000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
-    def __init__(self, *args: Any, counters: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["counter"].queryset = counters  # type: ignore[attr-defined]
+        self.fields["counter"].required = True
+        self.fields["business_date"].required = True
+        # The close closes what the page shows: both come from the choice above.
+        self.fields["counter"].widget = forms.HiddenInput()
+        self.fields["business_date"].widget = forms.HiddenInput()
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(
+        label="再開の理由（記録されます）",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3, "autofocus": True}),
+    )
 
 
 class PaymentsFilterForm(forms.Form):

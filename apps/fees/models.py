@@ -4,26 +4,71 @@ What must stay true:
 - The schedule is data (R-REI-3). A schedule row and its amounts never change once written; a
   new schedule with a later start date supersedes it (database triggers refuse UPDATE/DELETE).
 - A payment is never edited or deleted (triggers again); a mistake is corrected by a void row
-  written by a supervisor with a reason. Voided receipt numbers stay used: the sequence has
-  no gaps and no reuse.
+  written by a supervisor with a reason. The one change a payment row accepts is its
+  ``voided`` flag going from false to true, in the void's own transaction: the flag is what
+  lets the database itself keep "one payment per fee". Voided receipt numbers stay used: the
+  sequence has no gaps and no reuse.
 - Receipt numbers are unique per office and fiscal year (a constraint backs the locking in
   services.payment_record).
+- At most one payment that is not voided per application (``payment_one_settling_per_application``)
+  and one payment per submission (``payment_idempotency_key_unique``): a double click, a second
+  tab or a retried request can never take a fee twice.
+- A counter closes a day once; a supervisor may reopen that close with a reason (the close
+  row records who and why), and only the close that has not been reopened counts
+  (``dailyclose_once_per_counter_day``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
+from collections.abc import Mapping, Sequence
 
 import pghistory
 import pgtrigger
 from django.conf import settings
 from django.db import models
 
-from apps.fees.rules import FeeRow, fiscal_year_label
+from apps.fees.rules import FeeRow, VoidOutcome, fiscal_year_label
 
 FEE_ROW_CHOICES = [(row.value, row.label) for row in FeeRow]
 
 _append_only = pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
+_no_delete = pgtrigger.Protect(name="no_delete", operation=pgtrigger.Delete)
+
+
+class _UnlessFirstFill(pgtrigger.Condition):
+    """True for every UPDATE except the one that fills ``fields`` in for the first time.
+
+    Used with Protect: an append-only row may take exactly one later write (a void flag, a
+    reopening), and only while ``first_sql`` holds for the old row and ``filled_sql`` for the
+    new one; any change to another column, or a second fill, is refused by the database.
+    """
+
+    def __init__(self, *, fields: Sequence[str], first_sql: str, filled_sql: str) -> None:
+        self.fields = list(fields)
+        self.first_sql = first_sql
+        self.filled_sql = filled_sql
+        super().__init__(sql="(resolved per model)")
+
+    def resolve(self, model: type[models.Model]) -> str:
+        others = pgtrigger.AnyChange(exclude=self.fields).resolve(model)
+        return f"(({others}) OR NOT ({self.first_sql}) OR NOT ({self.filled_sql}))"
+
+
+def schedule_digest(*, amounts: Mapping[str, int], note: str) -> str:
+    """SHA-256 of a schedule's amounts and note: two schedules with the same start date and
+    the same digest are the same schedule entered twice (a replayed form or request)."""
+    body = json.dumps(
+        {
+            "amounts": {str(row): int(amount) for row, amount in sorted(amounts.items())},
+            "note": note.strip(),
+        },
+        ensure_ascii=False,
+        sort_keys=True,
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
 
 
 @pgtrigger.register(_append_only)
@@ -37,6 +82,8 @@ class FeeSchedule(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     starts_on = models.DateField("適用開始日")
     note = models.CharField("備考", max_length=200, blank=True)
+    # schedule_digest(amounts, note): refuses the same schedule twice for one start date.
+    amounts_digest = models.CharField("内容のSHA-256", max_length=64)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -52,6 +99,13 @@ class FeeSchedule(models.Model):
         verbose_name_plural = "手数料表"
         ordering = ["-starts_on", "-created_at"]
         indexes = [models.Index(fields=["-starts_on", "-created_at"], name="feeschedule_in_force")]
+        constraints = [
+            # A replayed "add a schedule" must not create a second identical schedule; a
+            # correction (other amounts or another note) for the same date is still allowed.
+            models.UniqueConstraint(
+                fields=["starts_on", "amounts_digest"], name="feeschedule_not_twice"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"手数料表 {self.starts_on.isoformat()}〜"
@@ -166,9 +220,19 @@ class PaymentMethod(models.TextChoices):
     CASHLESS = "cashless", "キャッシュレス決済"
 
 
-@pgtrigger.register(_append_only)
+@pgtrigger.register(
+    _no_delete,
+    pgtrigger.Protect(
+        name="append_only_but_void",
+        operation=pgtrigger.Update,
+        condition=_UnlessFirstFill(
+            fields=["voided"], first_sql="NOT OLD.voided", filled_sql="NEW.voided"
+        ),
+    ),
+)
 class Payment(models.Model):
-    """One fee taken at a counter, with its receipt number. Never edited, never deleted."""
+    """One fee taken at a counter, with its receipt number. Never deleted; the only change
+    it accepts is ``voided`` becoming true, written with its PaymentVoid row."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     office = models.ForeignKey(
@@ -181,6 +245,17 @@ class Payment(models.Model):
     receipt_number = models.PositiveIntegerField("領収番号")
     resident = models.ForeignKey(
         "residents.Resident", on_delete=models.PROTECT, related_name="+", verbose_name="納付者"
+    )
+    # The fee this payment settles. Null only for payments taken before payments pointed at
+    # their application (and the receipts a double click left without one).
+    application = models.ForeignKey(
+        "applications.Application",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payments",
+        verbose_name="申請",
+        db_index=False,  # payment_application covers it
     )
     fee_row = models.CharField("区分", max_length=40, choices=FEE_ROW_CHOICES)
     fee_rule = models.CharField("根拠", max_length=300)
@@ -196,6 +271,11 @@ class Payment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="取扱者"
     )
     received_at = models.DateTimeField("領収日時")
+    # One submission (a form shown once, an API request with its Idempotency-Key) takes one
+    # payment: the retry finds this row and gets the same receipt back.
+    idempotency_key = models.CharField("送信キー", max_length=64, blank=True)
+    # Written once, with the PaymentVoid row (see the trigger above).
+    voided = models.BooleanField("取消済", default=False)
 
     class Meta:
         verbose_name = "手数料の領収"
@@ -204,8 +284,21 @@ class Payment(models.Model):
         indexes = [
             models.Index(fields=["counter", "business_date"], name="payment_counter_day"),
             models.Index(fields=["office", "business_date"], name="payment_office_day"),
+            models.Index(fields=["application"], name="payment_application"),
         ]
         constraints = [
+            # One fee, one payment: a second payment for the same application is refused by
+            # the database whatever the code above it does.
+            models.UniqueConstraint(
+                fields=["application"],
+                condition=models.Q(voided=False, application__isnull=False),
+                name="payment_one_settling_per_application",
+            ),
+            models.UniqueConstraint(
+                fields=["received_by", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="payment_idempotency_key_unique",
+            ),
             models.UniqueConstraint(
                 fields=["office", "fiscal_year", "receipt_number"],
                 name="payment_receipt_number_unique",
@@ -232,17 +325,25 @@ class Payment(models.Model):
 
     @property
     def is_voided(self) -> bool:
-        return hasattr(self, "void")
+        return self.voided
+
+
+VOID_OUTCOME_CHOICES = [(outcome.value, outcome.label) for outcome in VoidOutcome]
 
 
 @pgtrigger.register(_append_only)
 class PaymentVoid(models.Model):
-    """The cancellation of a payment: by a supervisor, with a reason; the payment stays."""
+    """The cancellation of a payment: by a supervisor, with a reason and what happens to the
+    application it settled (VoidOutcome); the payment stays."""
 
     payment = models.OneToOneField(
         Payment, on_delete=models.PROTECT, related_name="void", verbose_name="領収"
     )
     reason = models.TextField("取消の理由")
+    # Blank only on voids recorded before the outcome was asked for.
+    outcome = models.CharField(
+        "申請の扱い", max_length=16, choices=VOID_OUTCOME_CHOICES, blank=True
+    )
     voided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="取消者"
     )
@@ -252,18 +353,48 @@ class PaymentVoid(models.Model):
         verbose_name = "領収の取消"
         verbose_name_plural = "領収の取消"
         constraints = [
-            models.CheckConstraint(condition=~models.Q(reason=""), name="paymentvoid_has_reason")
+            models.CheckConstraint(condition=~models.Q(reason=""), name="paymentvoid_has_reason"),
+            models.CheckConstraint(
+                condition=models.Q(outcome__in=["", *(outcome.value for outcome in VoidOutcome)]),
+                name="paymentvoid_outcome_valid",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.payment} の取消"
 
+    @property
+    def outcome_label(self) -> str:
+        return VoidOutcome(self.outcome).label if self.outcome else "（記録なし）"
 
-@pgtrigger.register(_append_only)
+    @property
+    def outcome_short_label(self) -> str:
+        return VoidOutcome(self.outcome).short_label if self.outcome else "（記録なし）"
+
+
+@pghistory.track()
+@pgtrigger.register(
+    _no_delete,
+    pgtrigger.Protect(
+        name="append_only_but_reopen",
+        operation=pgtrigger.Update,
+        condition=_UnlessFirstFill(
+            fields=["reopened_at", "reopened_by", "reopen_reason"],
+            first_sql="OLD.reopened_at IS NULL",
+            filled_sql=(
+                "NEW.reopened_at IS NOT NULL AND NEW.reopened_by_id IS NOT NULL "
+                "AND NEW.reopen_reason <> ''"
+            ),
+        ),
+    ),
+)
 class DailyClose(models.Model):
     """The end-of-day cash count of one counter: what the payments say against what is there.
 
-    Once closed, the counter takes no more payments dated that day.
+    Once closed, the counter takes no more payments dated that day and no payment of that
+    day can be voided. A supervisor may reopen the close with a reason (the row keeps who,
+    when and why; its history records the change) so that a correction is made and the day
+    closed again; the reopened row stays, and only the close not reopened counts.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -279,20 +410,43 @@ class DailyClose(models.Model):
     cashless_total_yen = models.PositiveIntegerField("キャッシュレスの領収額(円)", default=0)
     payments_count = models.PositiveIntegerField("領収件数")
     voided_count = models.PositiveIntegerField("取消件数")
+    voided_total_yen = models.PositiveIntegerField("取消額(円)", default=0)
     note = models.TextField("備考", blank=True)
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="締め者"
     )
     closed_at = models.DateTimeField("締め日時")
+    reopened_at = models.DateTimeField("再開日時", null=True, blank=True)
+    reopened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="再開者",
+    )
+    reopen_reason = models.TextField("再開の理由", blank=True)
 
     class Meta:
         verbose_name = "日計"
         verbose_name_plural = "日計"
-        ordering = ["-business_date", "counter__code"]
+        ordering = ["-business_date", "counter__code", "-closed_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["counter", "business_date"], name="dailyclose_once_per_counter_day"
-            )
+                fields=["counter", "business_date"],
+                condition=models.Q(reopened_at__isnull=True),
+                name="dailyclose_once_per_counter_day",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    reopened_at__isnull=True, reopened_by__isnull=True, reopen_reason=""
+                )
+                | (
+                    models.Q(reopened_at__isnull=False, reopened_by__isnull=False)
+                    & ~models.Q(reopen_reason="")
+                ),
+                name="dailyclose_reopen_complete",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -306,6 +460,10 @@ class DailyClose(models.Model):
     @property
     def has_difference(self) -> bool:
         return self.difference_yen != 0
+
+    @property
+    def is_reopened(self) -> bool:
+        return self.reopened_at is not None
 
 
 @pgtrigger.register(_append_only)

@@ -9,7 +9,7 @@ effective-dated data held in the fee schedule (R-REI-3); this module classifies,
 from __future__ import annotations
 
 import enum
-from datetime import date
+from datetime import date, timedelta
 from typing import Final
 
 from apps.core.wareki import era_of
@@ -330,3 +330,68 @@ def fiscal_year_label(fiscal_year: int) -> str:
         return f"{fiscal_year}年度"
     name, year = era
     return f"{name}{'元' if year == 1 else year}年度"
+
+
+# --- corrections: voids, refunds and the daily close ---------------------------------------------
+
+
+class VoidOutcome(enum.StrEnum):
+    """What a void does to the application the payment settled (the supervisor chooses).
+
+    Either way the money goes back to the payer (the receipt was wrong or is withdrawn); the
+    outcome says whether the procedure goes on.
+    """
+
+    # The application waits for its fee again. A card still being made is cancelled with
+    # J-LIS (the order is voided and placed again once the fee is taken); a card that has
+    # already arrived is held: it cannot be handed over until the fee is settled.
+    AWAIT_PAYMENT = "await_payment"
+    # The money is refunded and the application is withdrawn; a card ordered or waiting for
+    # it is voided.
+    REFUND_CANCEL = "refund_cancel"
+
+    @property
+    def label(self) -> str:
+        return VOID_OUTCOME_LABELS[self]
+
+    @property
+    def short_label(self) -> str:
+        """For tables and lists, where the full label would wrap."""
+        return VOID_OUTCOME_SHORT_LABELS[self]
+
+
+VOID_OUTCOME_LABELS: Final[dict[VoidOutcome, str]] = {
+    VoidOutcome.AWAIT_PAYMENT: (
+        "申請を手数料の領収待ちに戻す（作成中のカードは発注を取り消し、到着済のカードは交付を保留）"
+    ),
+    VoidOutcome.REFUND_CANCEL: "返金して申請を取り下げる（発注済・到着済のカードは廃止）",
+}
+VOID_OUTCOME_SHORT_LABELS: Final[dict[VoidOutcome, str]] = {
+    VoidOutcome.AWAIT_PAYMENT: "領収待ちに戻す",
+    VoidOutcome.REFUND_CANCEL: "返金・申請取下げ",
+}
+
+# Policy: a counter's day may be closed, and a close reopened, on the business day itself or
+# up to this many days back (a correction after a weekend or a holiday), never in the future
+# and never further back. Outside the window the books of that day are final.
+CORRECTION_DAYS: Final = 7
+
+# The largest cash count a counter can report for one day: far above any real day (the
+# largest fee is 1,000 yen), far below the 32-bit column limit, so a typing slip is an error
+# message, not a database error.
+MAX_COUNTED_CASH_YEN: Final = 10_000_000
+
+
+def correction_window(today: date) -> tuple[date, date]:
+    """The business dates a close may be recorded or reopened for, counted from ``today``."""
+    return today - timedelta(days=CORRECTION_DAYS), today
+
+
+def business_date_problem(day: date, *, today: date) -> str | None:
+    """Why ``day`` cannot be a close's business date (None when it can)."""
+    first, last = correction_window(today)
+    if day > last:
+        return "未来の日付の日計は締められません。"
+    if day < first:
+        return f"日計は本日から{CORRECTION_DAYS}日前までの業務日について締め・再開できます。"
+    return None

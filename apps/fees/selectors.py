@@ -11,6 +11,7 @@ from django.http import Http404
 
 from apps.accounts.models import Counter, User
 from apps.fees.models import DailyClose, FeeSchedule, Payment
+from apps.fees.permissions import is_office_supervisor
 from apps.fees.rules import FeeRow
 
 
@@ -37,11 +38,28 @@ def counters_for(user: User) -> QuerySet[Counter]:
     return Counter.objects.filter(office_id=user.office_id)
 
 
+def closable_counters(user: User) -> QuerySet[Counter]:
+    """The counters whose day ``user`` may close: their own (clerk), the office's (supervisor)."""
+    counters = counters_for(user)
+    if is_office_supervisor(user):
+        return counters
+    if user.counter_id is None:
+        return Counter.objects.none()
+    return counters.filter(pk=user.counter_id)
+
+
+def daily_close_get(*, user: User, close_id: uuid.UUID) -> DailyClose:
+    try:
+        return daily_closes_for(user).get(pk=close_id)
+    except DailyClose.DoesNotExist:
+        raise Http404 from None
+
+
 def daily_closes_for(user: User) -> QuerySet[DailyClose]:
     if not user.works_with_residents or user.office_id is None:
         return DailyClose.objects.none()
     return DailyClose.objects.filter(office_id=user.office_id).select_related(
-        "counter", "closed_by"
+        "counter", "closed_by", "reopened_by"
     )
 
 

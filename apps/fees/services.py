@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from apps.accounts.models import Counter, User
-from apps.accounts.roles import Role
 from apps.core.wareki import format_both
 from apps.fees.models import (
     DailyClose,
@@ -27,13 +26,23 @@ from apps.fees.models import (
     PaymentMethod,
     PaymentVoid,
     ReceiptCounter,
+    schedule_digest,
+)
+from apps.fees.permissions import (
+    is_office_supervisor,
+    may_close_counter,
+    may_reopen_close,
+    may_void_payment,
 )
 from apps.fees.rules import (
     DEFAULT_FEE_AMOUNTS,
     FEE_ROWS_NEEDING_APPROVAL,
+    MAX_COUNTED_CASH_YEN,
     FeeRow,
     Procedure,
     ReissueReason,
+    VoidOutcome,
+    business_date_problem,
     fee_row_for,
     fiscal_year_of,
 )
@@ -41,6 +50,14 @@ from apps.residents.models import Resident
 
 # Amounts above this are a typing slip, not a fee of this office (the largest today is 1,000).
 MAX_FEE_YEN = 100_000
+# Free text a supervisor or clerk writes on a correction: enough for a paragraph, bounded.
+MAX_REASON_CHARS = 500
+MAX_NOTE_CHARS = 1000
+MAX_IDEMPOTENCY_KEY_CHARS = 64
+
+
+def _constraint_of(exc: IntegrityError) -> str | None:
+    return getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None)
 
 
 # --- the quote ------------------------------------------------------------------------------
@@ -122,7 +139,7 @@ def fee_quote(
 
 
 def _require_supervisor(user: User) -> None:
-    if not (user.is_active and user.role == Role.SUPERVISOR and user.office_id is not None):
+    if not is_office_supervisor(user):
         raise PermissionDenied("監督者のみが行える操作です。")
 
 
@@ -140,6 +157,8 @@ def fee_schedule_add(
     The start must be in the future: fees already taken were taken under the schedule then in
     force, and a schedule that started in the past would make their quotes unrepeatable. Every
     row of the R-REI table needs an amount, so a quote can never fall through to a default.
+    The same schedule (same start, amounts and note) entered twice, a replayed form or
+    request, is refused: the constraint ``feeschedule_not_twice`` backs the check.
     """
     _require_supervisor(acting_user)
     today = today or timezone.localdate()
@@ -153,13 +172,34 @@ def fee_schedule_add(
             raise ValidationError(
                 {row.value: f"「{row.label}」の金額は0円以上{MAX_FEE_YEN:,}円以下にしてください。"}
             )
-    schedule = FeeSchedule.objects.create(
-        starts_on=starts_on, note=note.strip(), created_by=acting_user
-    )
+    note = note.strip()
+    if len(note) > 200:
+        raise ValidationError({"note": "備考は200文字以内で入力してください。"})
+    digest = schedule_digest(amounts={row.value: amounts[row] for row in FeeRow}, note=note)
+    same = _same_schedule_message(starts_on)
+    if FeeSchedule.objects.filter(starts_on=starts_on, amounts_digest=digest).exists():
+        raise ValidationError(same)
+    try:
+        with transaction.atomic():
+            schedule = FeeSchedule.objects.create(
+                starts_on=starts_on, note=note, amounts_digest=digest, created_by=acting_user
+            )
+    except IntegrityError as exc:
+        # A replay racing the first submission: the unique index settles it.
+        if _constraint_of(exc) != "feeschedule_not_twice":
+            raise
+        raise ValidationError(same) from None
     FeeAmount.objects.bulk_create(
         FeeAmount(schedule=schedule, row=row, amount_yen=amounts[row]) for row in FeeRow
     )
     return schedule
+
+
+def _same_schedule_message(starts_on: date) -> str:
+    return (
+        f"{format_both(starts_on)}から適用する同じ内容（金額・備考）の手数料表が既に登録されています。"
+        "二重に登録していないか、手数料表の一覧で確かめてください。"
+    )
 
 
 def fee_schedule_seed_default(*, starts_on: date = date(2015, 10, 5)) -> FeeSchedule:
@@ -171,10 +211,12 @@ def fee_schedule_seed_default(*, starts_on: date = date(2015, 10, 5)) -> FeeSche
     existing = FeeSchedule.objects.filter(starts_on=starts_on).first()
     if existing is not None:
         return existing
+    note = "ガイドブック記載の手数料（初期データ）"
+    digest = schedule_digest(
+        amounts={row.value: amount for row, amount in DEFAULT_FEE_AMOUNTS.items()}, note=note
+    )
     with transaction.atomic():
-        schedule = FeeSchedule.objects.create(
-            starts_on=starts_on, note="ガイドブック記載の手数料（初期データ）"
-        )
+        schedule = FeeSchedule.objects.create(starts_on=starts_on, note=note, amounts_digest=digest)
         FeeAmount.objects.bulk_create(
             FeeAmount(schedule=schedule, row=row, amount_yen=amount)
             for row, amount in DEFAULT_FEE_AMOUNTS.items()
@@ -258,6 +300,44 @@ def _next_receipt_number(*, office_id: uuid.UUID, fiscal_year: int) -> int:
     return receipt_counter.last_number
 
 
+def current_close(*, counter_id: uuid.UUID, business_date: date) -> DailyClose | None:
+    """The close of a counter's day that counts: recorded and not reopened."""
+    return DailyClose.objects.filter(
+        counter_id=counter_id, business_date=business_date, reopened_at__isnull=True
+    ).first()
+
+
+def _closed_message(counter: Counter, business_date: date, what: str) -> str:
+    return f"{counter.name}の{format_both(business_date)}の日計は締め済みのため、{what}"
+
+
+def _clean_idempotency_key(key: str) -> str:
+    key = key.strip()
+    if len(key) > MAX_IDEMPOTENCY_KEY_CHARS or not all(
+        char.isascii() and (char.isalnum() or char in "-_.:") for char in key
+    ):
+        raise ValidationError(
+            {
+                "idempotency_key": (
+                    f"送信キーは{MAX_IDEMPOTENCY_KEY_CHARS}文字以内の英数字と - _ . : "
+                    "で指定してください。"
+                )
+            }
+        )
+    return key
+
+
+def payment_for_submission(*, acting_user: User, idempotency_key: str) -> Payment | None:
+    """The payment a submission already took, if any (a retried request finds its receipt)."""
+    if not idempotency_key:
+        return None
+    return (
+        Payment.objects.filter(received_by=acting_user, idempotency_key=idempotency_key)
+        .select_related("office", "counter")
+        .first()
+    )
+
+
 @transaction.atomic
 def payment_record(
     *,
@@ -266,18 +346,24 @@ def payment_record(
     quote: FeeQuote,
     method: PaymentMethod | str = PaymentMethod.CASH,
     on: date | None = None,
+    application_id: uuid.UUID | None = None,
+    idempotency_key: str = "",
 ) -> Payment:
     """Take the fee of ``quote`` at the acting user's counter and number its receipt.
 
     The receipt number is gapless per office and fiscal year (April–March) even with many
     counters at once: see ``_next_receipt_number``. A counter whose day is closed takes no
-    more payments for that day.
+    more payments for that day. The payment points at the application whose fee it settles;
+    the database keeps one payment that is not voided per application and one per
+    submission (``idempotency_key``), so a second one rolls back with a clear message and
+    gives its receipt number back.
     """
     _require_office_staff(acting_user, resident)
     if quote.amount_yen <= 0:
         raise ValidationError("手数料が0円の手続には領収の記録は不要です。")
     if method not in PaymentMethod.values:
         raise ValidationError({"method": "支払方法を選択してください。"})
+    idempotency_key = _clean_idempotency_key(idempotency_key)
     if acting_user.counter_id is None:
         raise ValidationError("担当窓口が設定されていないため、手数料を領収できません。")
     # The counter row is the lock that orders payments against the day's close.
@@ -285,49 +371,99 @@ def payment_record(
     if counter.office_id != acting_user.office_id:
         raise ValidationError("担当窓口が所属庁舎の窓口ではありません。")
     business_date = on or timezone.localdate()
-    if DailyClose.objects.filter(counter=counter, business_date=business_date).exists():
-        raise ValidationError(
-            f"{counter.name}の{format_both(business_date)}の日計は締め済みのため、領収できません。"
-        )
+    if current_close(counter_id=counter.pk, business_date=business_date) is not None:
+        raise ValidationError(_closed_message(counter, business_date, "領収できません。"))
     fiscal_year = fiscal_year_of(business_date)
     number = _next_receipt_number(office_id=counter.office_id, fiscal_year=fiscal_year)
-    return Payment.objects.create(
-        office_id=counter.office_id,
-        counter=counter,
-        fiscal_year=fiscal_year,
-        receipt_number=number,
-        resident=resident,
-        fee_row=quote.row,
-        fee_rule=quote.rule[:300],
-        schedule_id=quote.schedule_id,
-        amount_yen=quote.amount_yen,
-        method=method,
-        business_date=business_date,
-        received_by=acting_user,
-        received_at=timezone.now(),
-    )
+    try:
+        with transaction.atomic():
+            return Payment.objects.create(
+                office_id=counter.office_id,
+                counter=counter,
+                fiscal_year=fiscal_year,
+                receipt_number=number,
+                resident=resident,
+                application_id=application_id,
+                fee_row=quote.row,
+                fee_rule=quote.rule[:300],
+                schedule_id=quote.schedule_id,
+                amount_yen=quote.amount_yen,
+                method=method,
+                business_date=business_date,
+                received_by=acting_user,
+                received_at=timezone.now(),
+                idempotency_key=idempotency_key,
+            )
+    except IntegrityError as exc:
+        constraint = _constraint_of(exc)
+        if constraint == "payment_one_settling_per_application":
+            raise ValidationError("この申請の手数料は領収済です。") from None
+        if constraint == "payment_idempotency_key_unique":
+            raise ValidationError("この送信は既に領収として記録されています。") from None
+        raise
 
 
 @transaction.atomic
-def payment_void(*, acting_user: User, payment: Payment, reason: str) -> PaymentVoid:
-    """A supervisor cancels a payment with a reason. Nothing is deleted; the number stays used."""
-    _require_supervisor(acting_user)
-    payment = Payment.objects.select_for_update().get(pk=payment.pk)
-    if payment.office_id != acting_user.office_id:
-        raise PermissionDenied("他の庁舎の領収は取り消せません。")
+def payment_void(
+    *,
+    acting_user: User,
+    payment: Payment,
+    reason: str,
+    outcome: VoidOutcome | str = VoidOutcome.REFUND_CANCEL,
+) -> PaymentVoid:
+    """A supervisor cancels a payment with a reason. Nothing is deleted; the number stays used.
+
+    The void counts in the close of the payment's own counter and day (the payment leaves
+    that day's cash, the money goes back to the payer). A day that is closed must first be
+    reopened by a supervisor (``daily_close_reopen``), so a close never disagrees with the
+    payments it counted. ``outcome`` records what the supervisor chose for the application;
+    apps.applications carries it out (``application_payment_void``).
+    """
+    if not may_void_payment(acting_user):
+        raise PermissionDenied("監督者のみが行える操作です。")
+    try:
+        outcome = VoidOutcome(outcome)
+    except ValueError:
+        raise ValidationError({"outcome": "取消後の申請の扱いを選んでください。"}) from None
     reason = reason.strip()
     if not reason:
         raise ValidationError({"reason": "取消の理由を入力してください。"})
-    if PaymentVoid.objects.filter(payment=payment).exists():
+    if len(reason) > MAX_REASON_CHARS:
+        raise ValidationError(
+            {"reason": f"取消の理由は{MAX_REASON_CHARS}文字以内で入力してください。"}
+        )
+    # Lock order as in payment_record: the counter (against the close), then the payment.
+    counter_id = Payment.objects.filter(pk=payment.pk).values_list("counter_id", flat=True).get()
+    counter = Counter.objects.select_for_update().get(pk=counter_id)
+    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    if payment.office_id != acting_user.office_id:
+        raise PermissionDenied("他の庁舎の領収は取り消せません。")
+    if payment.voided or PaymentVoid.objects.filter(payment=payment).exists():
         raise ValidationError("この領収は既に取り消されています。")
-    return PaymentVoid.objects.create(
-        payment=payment, reason=reason, voided_by=acting_user, voided_at=timezone.now()
+    if current_close(counter_id=counter.pk, business_date=payment.business_date) is not None:
+        raise ValidationError(
+            _closed_message(
+                counter,
+                payment.business_date,
+                "取り消せません。監督者が日計を再開してから取り消してください。",
+            )
+        )
+    void = PaymentVoid.objects.create(
+        payment=payment,
+        reason=reason,
+        outcome=outcome,
+        voided_by=acting_user,
+        voided_at=timezone.now(),
     )
+    # The one write a payment row accepts (see the trigger on Payment).
+    Payment.objects.filter(pk=payment.pk).update(voided=True)
+    payment.voided = True
+    return void
 
 
 def payment_is_settled(payment: Payment | None) -> bool:
     """A payment that exists and has not been voided."""
-    return payment is not None and not PaymentVoid.objects.filter(payment_id=payment.pk).exists()
+    return payment is not None and not payment.voided
 
 
 # --- daily close ------------------------------------------------------------------------------
@@ -341,6 +477,17 @@ class CloseLine:
 
 
 @dataclass(frozen=True, slots=True)
+class CloseVoid:
+    """A payment of the day that was voided: left out of the cash, listed on the close."""
+
+    receipt_label: str
+    amount_yen: int
+    method_label: str
+    outcome_label: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class CloseTotals:
     """What a counter's payments of a day add up to (voided payments left out)."""
 
@@ -349,27 +496,43 @@ class CloseTotals:
     cashless_total_yen: int
     payments_count: int
     voided_count: int
+    voided_total_yen: int = 0
+    voids: tuple[CloseVoid, ...] = ()
 
 
 def close_totals(*, counter: Counter, business_date: date) -> CloseTotals:
-    """Cash by fee row for one counter and day; cashless payments are totalled apart."""
-    payments = Payment.objects.filter(counter=counter, business_date=business_date)
-    voided_ids = set(
-        PaymentVoid.objects.filter(payment__in=payments).values_list("payment_id", flat=True)
+    """Cash by fee row for one counter and day; cashless payments are totalled apart.
+
+    A voided payment is left out of the day it was taken (the money went back from that
+    drawer; a void of a closed day needs the close reopened first, see ``payment_void``).
+    """
+    payments = (
+        Payment.objects.filter(counter=counter, business_date=business_date)
+        .select_related("void")
+        .order_by("receipt_number")
     )
     by_row: dict[FeeRow, list[int]] = {}
     cashless = 0
     count = 0
-    for payment_id, row, amount, method in payments.values_list(
-        "id", "fee_row", "amount_yen", "method"
-    ):
+    voids: list[CloseVoid] = []
+    for payment in payments:
         count += 1
-        if payment_id in voided_ids:
+        if payment.voided:
+            void = getattr(payment, "void", None)
+            voids.append(
+                CloseVoid(
+                    receipt_label=payment.receipt_label,
+                    amount_yen=payment.amount_yen,
+                    method_label=payment.get_method_display(),
+                    outcome_label=void.outcome_short_label if void else "",
+                    reason=void.reason if void else "",
+                )
+            )
             continue
-        if method == PaymentMethod.CASH:
-            by_row.setdefault(FeeRow(row), []).append(amount)
+        if payment.method == PaymentMethod.CASH:
+            by_row.setdefault(FeeRow(payment.fee_row), []).append(payment.amount_yen)
         else:
-            cashless += amount
+            cashless += payment.amount_yen
     lines = tuple(
         CloseLine(row=row, count=len(amounts), total_yen=sum(amounts))
         for row, amounts in sorted(by_row.items(), key=lambda item: list(FeeRow).index(item[0]))
@@ -379,7 +542,9 @@ def close_totals(*, counter: Counter, business_date: date) -> CloseTotals:
         cash_total_yen=sum(line.total_yen for line in lines),
         cashless_total_yen=cashless,
         payments_count=count,
-        voided_count=len(voided_ids),
+        voided_count=len(voids),
+        voided_total_yen=sum(void.amount_yen for void in voids),
+        voids=tuple(voids),
     )
 
 
@@ -395,23 +560,37 @@ def daily_close_record(
 ) -> DailyClose:
     """Close a counter's day: total the cash by fee row, compare with the cash counted.
 
-    A difference is recorded and flagged (``DailyClose.has_difference``), not refused: the
-    count is a fact, and hiding it would be worse. A difference needs a note saying what is
-    known about it. The counter row is locked so no payment slips in while closing.
+    A clerk closes their own counter, a supervisor any counter of the office. The day is
+    today or a few days back (``CORRECTION_DAYS``). A difference is recorded and flagged
+    (``DailyClose.has_difference``), not refused: the count is a fact, and hiding it would be
+    worse. A difference needs a note saying what is known about it. The counter row is
+    locked so no payment or void slips in while closing, and a second close of the same day
+    (a double submit, a clerk and a supervisor at once) waits, then gets a clear message.
     """
     if not acting_user.works_with_residents or acting_user.office_id is None:
         raise PermissionDenied("この操作を行う権限がありません。")
     counter = Counter.objects.select_for_update().get(pk=counter.pk)
     if counter.office_id != acting_user.office_id:
         raise PermissionDenied("他の庁舎の窓口は締められません。")
-    if business_date > (today or timezone.localdate()):
-        raise ValidationError({"business_date": "未来の日付の日計は締められません。"})
-    if counted_cash_yen < 0:
-        raise ValidationError({"counted_cash_yen": "現金の実査額は0円以上で入力してください。"})
-    if DailyClose.objects.filter(counter=counter, business_date=business_date).exists():
+    if not may_close_counter(acting_user, counter):
+        raise PermissionDenied("担当する窓口の日計だけを締められます。他の窓口は監督者が締めます。")
+    problem = business_date_problem(business_date, today=today or timezone.localdate())
+    if problem:
+        raise ValidationError({"business_date": problem})
+    if not 0 <= counted_cash_yen <= MAX_COUNTED_CASH_YEN:
+        raise ValidationError(
+            {
+                "counted_cash_yen": (
+                    f"現金の実査額は0円以上{MAX_COUNTED_CASH_YEN:,}円以下で入力してください。"
+                )
+            }
+        )
+    note = note.strip()
+    if len(note) > MAX_NOTE_CHARS:
+        raise ValidationError({"note": f"備考は{MAX_NOTE_CHARS}文字以内で入力してください。"})
+    if current_close(counter_id=counter.pk, business_date=business_date) is not None:
         raise ValidationError(f"{counter.name}の{format_both(business_date)}の日計は締め済みです。")
     totals = close_totals(counter=counter, business_date=business_date)
-    note = note.strip()
     if counted_cash_yen != totals.cash_total_yen and not note:
         raise ValidationError(
             {"note": "現金の実査額が領収額と一致しません。差額について備考に記入してください。"}
@@ -425,6 +604,7 @@ def daily_close_record(
         cashless_total_yen=totals.cashless_total_yen,
         payments_count=totals.payments_count,
         voided_count=totals.voided_count,
+        voided_total_yen=totals.voided_total_yen,
         note=note,
         closed_by=acting_user,
         closed_at=timezone.now(),
@@ -433,4 +613,43 @@ def daily_close_record(
         DailyCloseLine(close=close, fee_row=line.row, count=line.count, total_yen=line.total_yen)
         for line in totals.lines
     )
+    return close
+
+
+@transaction.atomic
+def daily_close_reopen(
+    *, acting_user: User, close: DailyClose, reason: str, today: date | None = None
+) -> DailyClose:
+    """A supervisor reopens a counter's close, with a reason, so a correction can be made.
+
+    The close row stays (it records who reopened it, when and why, and its history row the
+    change); the counter may then take payments and voids for that day again and is closed
+    anew. Only closes within the correction window can be reopened (``CORRECTION_DAYS``).
+    """
+    if not may_reopen_close(acting_user):
+        raise PermissionDenied("日計の再開は監督者のみが行えます。")
+    # The counter first (ordering the reopening against payments, voids and closes), then
+    # the close row, loaded after its lock is held.
+    counter_id = DailyClose.objects.filter(pk=close.pk).values_list("counter_id", flat=True).get()
+    Counter.objects.select_for_update().get(pk=counter_id)
+    close = DailyClose.objects.select_for_update().get(pk=close.pk)
+    if close.office_id != acting_user.office_id:
+        raise PermissionDenied("他の庁舎の日計は再開できません。")
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "再開の理由を入力してください。"})
+    if len(reason) > MAX_REASON_CHARS:
+        raise ValidationError(
+            {"reason": f"再開の理由は{MAX_REASON_CHARS}文字以内で入力してください。"}
+        )
+    if close.is_reopened:
+        raise ValidationError("この日計は既に再開されています。")
+    problem = business_date_problem(close.business_date, today=today or timezone.localdate())
+    if problem:
+        raise ValidationError(problem.replace("締められません", "再開できません"))
+    close.reopened_at = timezone.now()
+    close.reopened_by = acting_user
+    close.reopen_reason = reason
+    # The one write a close row accepts (see the trigger on DailyClose).
+    close.save(update_fields=["reopened_at", "reopened_by", "reopen_reason"])
     return close

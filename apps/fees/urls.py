@@ -9,6 +9,6 @@ urlpatterns = [
     path("quote/", views.quote, name="quote"),
     path("payments/", views.payments, name="payments"),
     path("payments/<uuid:payment_id>/receipt.pdf", views.receipt, name="receipt"),
-    path("payments/<uuid:payment_id>/void/", views.void, name="void"),
     path("close/", views.close, name="close"),
+    path("close/<uuid:close_id>/reopen/", views.reopen, name="reopen"),
 ]

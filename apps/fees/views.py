@@ -3,24 +3,39 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.forms import Form
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.accounts.permissions import StaffRequest, resident_staff_required
-from apps.accounts.roles import Role
 from apps.core.wareki import format_both
-from apps.fees.forms import CloseForm, PaymentsFilterForm, QuoteForm, ScheduleForm, VoidForm
-from apps.fees.permissions import supervisor_required
+from apps.fees.forms import (
+    CloseChoiceForm,
+    CloseForm,
+    PaymentsFilterForm,
+    QuoteForm,
+    ReopenForm,
+    ScheduleForm,
+)
+from apps.fees.permissions import is_office_supervisor, may_reopen_close, supervisor_required
 from apps.fees.receipts import receipt_filename, receipt_pdf
-from apps.fees.rules import DEFAULT_FEE_AMOUNTS, FeeRow, Procedure, ReissueReason
+from apps.fees.rules import (
+    DEFAULT_FEE_AMOUNTS,
+    FeeRow,
+    Procedure,
+    ReissueReason,
+    correction_window,
+)
 from apps.fees.selectors import (
-    counters_for,
+    closable_counters,
+    daily_close_get,
     daily_closes_for,
     fee_schedules,
     payment_get,
@@ -28,10 +43,11 @@ from apps.fees.selectors import (
 )
 from apps.fees.services import (
     close_totals,
+    current_close,
     daily_close_record,
+    daily_close_reopen,
     fee_quote,
     fee_schedule_add,
-    payment_void,
 )
 
 
@@ -56,7 +72,7 @@ def schedules(request: StaffRequest) -> HttpResponse:
             "schedules": fee_schedules(today=today),
             "today": today,
             "rows": list(FeeRow),
-            "may_add": request.user.role == Role.SUPERVISOR,
+            "may_add": is_office_supervisor(request.user),
         },
     )
 
@@ -150,42 +166,35 @@ def payments(request: StaffRequest) -> HttpResponse:
             "form": form,
             "day": day,
             "payments": rows,
-            "may_void": request.user.role == Role.SUPERVISOR,
+            "may_void": is_office_supervisor(request.user),
         },
-    )
-
-
-@require_http_methods(["GET", "POST"])
-@supervisor_required
-def void(request: StaffRequest, payment_id: uuid.UUID) -> HttpResponse:
-    payment = payment_get(user=request.user, payment_id=payment_id)
-    form = VoidForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            payment_void(
-                acting_user=request.user, payment=payment, reason=form.cleaned_data["reason"]
-            )
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
-            messages.success(request, f"{payment.receipt_label}を取り消しました。")
-            return redirect("fees:payments")
-    return render(
-        request,
-        "fees/void.html",
-        {"form": form, "payment": payment},
-        status=400 if request.method == "POST" else 200,
     )
 
 
 @require_http_methods(["GET", "POST"])
 @resident_staff_required
 def close(request: StaffRequest) -> HttpResponse:
+    """The day's close of one counter: what it took, then the count (item: closes that fit).
+
+    The page shows the counter and day chosen above it (a clerk: their own counter; a
+    supervisor: any counter of the office), and the form closes exactly that counter and day.
+    """
     today = timezone.localdate()
-    counters = counters_for(request.user)
-    initial = {"business_date": today, "counter": request.user.counter_id}
-    form = CloseForm(request.POST or None, counters=counters, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    counters = closable_counters(request.user)
+    posted = request.method == "POST"
+    choice = CloseChoiceForm(
+        request.POST if posted else (request.GET or None), counters=counters, today=today
+    )
+    chosen = choice.cleaned_data if choice.is_bound and choice.is_valid() else {}
+    own = counters.filter(pk=request.user.counter_id).first() if request.user.counter_id else None
+    counter = chosen.get("counter") or own or counters.first()
+    day = chosen.get("business_date") or today
+    initial = {"counter": counter.pk if counter else None, "business_date": day}
+    if posted:
+        form: CloseForm | None = CloseForm(request.POST, counters=counters, today=today)
+    else:
+        form = CloseForm(counters=counters, today=today, initial=initial) if counter else None
+    if posted and form is not None and form.is_valid():
         try:
             closed = daily_close_record(
                 acting_user=request.user,
@@ -198,31 +207,69 @@ def close(request: StaffRequest) -> HttpResponse:
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
+            where = f"{closed.counter.name}の{format_both(closed.business_date)}"
             if closed.has_difference:
                 messages.warning(
                     request,
-                    f"日計を締めました。現金に {closed.difference_yen:+,}円 の差額があります。",
+                    f"{where}の日計を締めました。"
+                    f"現金に {closed.difference_yen:+,}円 の差額があります。",
                 )
             else:
-                messages.success(request, "日計を締めました。現金の過不足はありません。")
-            return redirect("fees:close")
-    # The preview: what the chosen (or the user's own) counter has taken today.
-    counter = None
-    if form.is_bound and form.is_valid():
-        counter = form.cleaned_data["counter"]
-    elif request.user.counter_id is not None:
-        counter = counters.filter(pk=request.user.counter_id).first()
-    counter = counter or counters.first()
-    totals = close_totals(counter=counter, business_date=today) if counter else None
+                messages.success(request, f"{where}の日計を締めました。現金の過不足はありません。")
+            return redirect(_close_url(closed.counter_id, closed.business_date))
+    if posted or not choice.is_bound:
+        # The choice shown is the one the page is about (a POST's hidden fields included).
+        choice = CloseChoiceForm(counters=counters, today=today, initial=initial)
+    failed = posted or (choice.is_bound and not choice.is_valid())
     return render(
         request,
         "fees/close.html",
         {
+            "choice": choice,
             "form": form,
             "counter": counter,
-            "totals": totals,
+            "day": day,
             "today": today,
+            "totals": close_totals(counter=counter, business_date=day) if counter else None,
+            "closed_now": (
+                current_close(counter_id=counter.pk, business_date=day) if counter else None
+            ),
             "closes": daily_closes_for(request.user)[:30],
+            "may_reopen": may_reopen_close(request.user),
+            "window_start": correction_window(today)[0],
+            "picks_counter": is_office_supervisor(request.user),
         },
+        status=400 if failed else 200,
+    )
+
+
+def _close_url(counter_id: uuid.UUID, day: date) -> str:
+    return f"{reverse('fees:close')}?counter={counter_id}&business_date={day.isoformat()}"
+
+
+@require_http_methods(["GET", "POST"])
+@supervisor_required
+def reopen(request: StaffRequest, close_id: uuid.UUID) -> HttpResponse:
+    """A supervisor reopens a close, with a reason, so a correction can be made that day."""
+    closed = daily_close_get(user=request.user, close_id=close_id)
+    form = ReopenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            daily_close_reopen(
+                acting_user=request.user, close=closed, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                f"{closed.counter.name}の{format_both(closed.business_date)}の日計を再開しました。"
+                "訂正の後、もう一度締めてください。",
+            )
+            return redirect(_close_url(closed.counter_id, closed.business_date))
+    return render(
+        request,
+        "fees/reopen.html",
+        {"form": form, "closed": closed},
         status=400 if request.method == "POST" else 200,
     )

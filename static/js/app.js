@@ -6,3 +6,20 @@ document.addEventListener("keydown", (event) => {
   const field = document.querySelector("[data-search-focus]");
   if (field) { event.preventDefault(); field.focus(); field.select?.(); }
 });
+
+// A form marked data-submit-once sends once: a double click or a second Enter while the
+// request is on its way does nothing. (The server refuses a second payment anyway; this
+// spares the clerk the error page.) A page restored from the back-forward cache is usable.
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-submit-once")) return;
+  if (form.dataset.submitting === "true") { event.preventDefault(); return; }
+  form.dataset.submitting = "true";
+  for (const button of form.querySelectorAll("button[type=submit]")) button.setAttribute("aria-disabled", "true");
+});
+window.addEventListener("pageshow", () => {
+  for (const form of document.querySelectorAll("form[data-submit-once]")) {
+    delete form.dataset.submitting;
+    for (const button of form.querySelectorAll("button[type=submit]")) button.removeAttribute("aria-disabled");
+  }
+});

@@ -143,6 +143,7 @@ def test_pay_arrive_hand_over_through_the_api(
         reverse("applications-api:pay", args=[waiting.pk]),
         {"method": "cash"},
         content_type="application/json",
+        headers={"Idempotency-Key": "pay-1"},
     )
     assert paid.status_code == 201
     assert paid.json()["receipt_number"] == 1
@@ -228,7 +229,7 @@ def test_openapi_schema_documents_the_procedures(clerk_a: User, client_for: Clie
         "/api/applications/{application_id}/hand-over/",
         "/api/applications/arrivals/",
         "/api/fees/quote/",
-        "/api/fees/payments/{payment_id}/void/",
+        "/api/applications/payments/{payment_id}/void/",
         "/api/fees/daily-closes/",
         "/api/fees/schedules/",
     ):

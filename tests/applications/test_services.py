@@ -434,7 +434,7 @@ def test_reissue_after_loss_full_pipeline(clerk_a: User, holder: Any, holder_car
         clerk_a, holder, K.REISSUE, on=ON, reissue_reason=R.LOST, police_report_no="第1号"
     )
     assert not fee_settled(application)
-    payment = application_pay(acting_user=clerk_a, application=application, on=ON)
+    payment = application_pay(acting_user=clerk_a, application=application, on=ON).payment
     assert (payment.amount_yen, payment.receipt_number, payment.fee_row) == (
         1000,
         1,
@@ -588,7 +588,7 @@ def test_cancel_after_payment_needs_the_void_first(
     application = receive(
         clerk_a, holder, K.REISSUE, on=ON, reissue_reason=R.STOLEN, police_report_no="1"
     )
-    payment = application_pay(acting_user=clerk_a, application=application, on=ON)
+    payment = application_pay(acting_user=clerk_a, application=application, on=ON).payment
     with pytest.raises(ValidationError, match="領収を取り消して"):
         application_cancel(acting_user=clerk_a, application=application, reason="本人の申出")
     payment_void(acting_user=supervisor_a, payment=payment, reason="申請取下げ")

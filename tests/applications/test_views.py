@@ -3,6 +3,7 @@ wrong role → 403) and permitted access, and the forms doing their work."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -68,6 +69,7 @@ def _pages(world: World) -> list[tuple[str, str, dict[str, Any]]]:
     return [
         ("get", reverse("applications:new", args=[world.resident.pk, "reissue"]), {}),
         ("get", reverse("applications:detail", args=[a]), {}),
+        ("get", reverse("applications:pay", args=[a]), {"method": "cash"}),
         ("post", reverse("applications:pay", args=[a]), {"method": "cash"}),
         ("post", reverse("applications:cancel", args=[a]), {"reason": "取下げ"}),
         ("get", reverse("applications:handover", args=[a]), {}),
@@ -174,7 +176,7 @@ def test_reissue_form_refuses_without_the_police_number(
     assert response["Location"] == reverse("applications:detail", args=[application.pk])
     detail = client.get(response["Location"]).content.decode()
     assert "1,000円" in detail  # the fee before payment
-    assert "領収する" in detail
+    assert "領収の確認へ" in detail
 
 
 @pytest.mark.django_db
@@ -204,7 +206,11 @@ def test_hidden_evidence_does_not_count(
 @pytest.mark.django_db
 def test_pay_then_receipt(world: World, clerk_a: User, client_for: Any) -> None:
     client = client_for(clerk_a)
-    response = client.post(reverse("applications:pay", args=[world.waiting.pk]), {"method": "cash"})
+    url = reverse("applications:pay", args=[world.waiting.pk])
+    confirm = client.get(url, {"method": "cash"})
+    assert confirm.status_code == 200
+    submission = confirm.context["form"]["submission"].value()
+    response = client.post(url, {"method": "cash", "submission": submission})
     assert response.status_code == 302
     application = Application.objects.get(pk=world.waiting.pk)
     assert application.state == ApplicationState.ORDERED
@@ -212,9 +218,13 @@ def test_pay_then_receipt(world: World, clerk_a: User, client_for: Any) -> None:
     detail = client.get(reverse("applications:detail", args=[application.pk])).content.decode()
     assert "第000001号" in detail
     assert reverse("fees:receipt", args=[application.payment.pk]) in detail
-    again = client.post(reverse("applications:pay", args=[world.waiting.pk]), {"method": "cash"})
+    # The confirmation is not shown again once the fee is paid.
+    assert client.get(url, {"method": "cash"}).status_code == 302
+    # A confirmation opened in another tab before the payment finds the fee paid.
+    again = client.post(url, {"method": "cash", "submission": str(uuid.uuid4())})
     assert again.status_code == 400
     assert "領収済" in again.content.decode()
+    assert Payment.objects.count() == 1
 
 
 @pytest.mark.django_db

@@ -54,7 +54,9 @@ def test_reissue_after_loss_fee_payment_and_receipt_pdf(
 
     page.wait_for_selector("[data-application-state='received']")
     assert page.locator("#fee .fee-amount").inner_text() == "1,000円"
-    page.get_by_role("button", name="1,000円を領収する").click()
+    page.get_by_role("button", name="領収の確認へ").click()
+    page.wait_for_selector("[data-confirm-amount='1000']")
+    page.get_by_role("button", name="1,000円を現金で領収する").click()
     page.wait_for_selector("[data-receipt-number='1']")
     assert "令和" in page.locator("[data-receipt-number]").inner_text()
 

@@ -40,7 +40,8 @@ def test_anonymous_is_refused(payment: Payment, client_for: ClientFor) -> None:
     ):
         assert client.get(url).status_code in (401, 403), url
     assert client.post(
-        reverse("fees-api:void", args=[payment.pk]), {"reason": "x"}
+        reverse("applications-api:payment-void", args=[payment.pk]),
+        {"reason": "x", "outcome": "refund_cancel"},
     ).status_code in (401, 403)
     assert not PaymentVoid.objects.exists()
 
@@ -76,14 +77,16 @@ def test_payment_scoping_and_void(
     detail = reverse("fees-api:payment", args=[payment.pk])
     assert client_for(clerk_b).get(detail).status_code == 404
     assert client_for(clerk_a).get(detail).json()["receipt_number"] == 1
-    void = reverse("fees-api:void", args=[payment.pk])
-    assert client_for(clerk_a).post(void, {"reason": "x"}).status_code == 403
+    void = reverse("applications-api:payment-void", args=[payment.pk])
+    refund = {"outcome": "refund_cancel"}
+    assert client_for(clerk_a).post(void, {"reason": "x", **refund}).status_code == 403
     supervisor_b = User.objects.create_user(
         username="sb", password="x" * 12, role=Role.SUPERVISOR, office=office_b
     )
-    assert client_for(supervisor_b).post(void, {"reason": "x"}).status_code == 404
-    assert client_for(supervisor_a).post(void, {"reason": ""}).status_code == 400
-    done = client_for(supervisor_a).post(void, {"reason": "二重領収"})
+    assert client_for(supervisor_b).post(void, {"reason": "x", **refund}).status_code == 404
+    assert client_for(supervisor_a).post(void, {"reason": "", **refund}).status_code == 400
+    assert client_for(supervisor_a).post(void, {"reason": "二重領収"}).status_code == 400
+    done = client_for(supervisor_a).post(void, {"reason": "二重領収", **refund})
     assert done.status_code == 200
     assert done.json()["voided"] is True
 

@@ -312,9 +312,12 @@ def test_payment_preconditions(
 @pytest.mark.django_db
 def test_payments_are_never_edited_or_deleted(clerk_a: User, resident_a: Any) -> None:
     payment = payment_record(acting_user=clerk_a, resident=resident_a, quote=_quote(), on=ON)
-    with pytest.raises(ProgrammingError, match="Cannot update or delete"), transaction.atomic():
+    with pytest.raises(ProgrammingError, match="Cannot update"), transaction.atomic():
         Payment.objects.filter(pk=payment.pk).update(amount_yen=1)
-    with pytest.raises(ProgrammingError, match="Cannot update or delete"), transaction.atomic():
+    # The void flag is the one write it takes, and only with nothing else changing.
+    with pytest.raises(ProgrammingError, match="Cannot update"), transaction.atomic():
+        Payment.objects.filter(pk=payment.pk).update(voided=True, amount_yen=1)
+    with pytest.raises(ProgrammingError, match="Cannot delete"), transaction.atomic():
         Payment.objects.filter(pk=payment.pk).delete()
 
 
@@ -329,7 +332,11 @@ def test_void_only_by_a_supervisor_with_a_reason(
         payment_void(acting_user=supervisor_a, payment=payment, reason=" ")
     void = payment_void(acting_user=supervisor_a, payment=payment, reason="金額の誤り")
     assert void.voided_by == supervisor_a
+    payment.refresh_from_db()
     assert not payment_is_settled(payment)
+    # Once voided, the flag cannot be taken back.
+    with pytest.raises(ProgrammingError, match="Cannot update"), transaction.atomic():
+        Payment.objects.filter(pk=payment.pk).update(voided=False)
     with pytest.raises(ValidationError, match="既に取り消されています"):
         payment_void(acting_user=supervisor_a, payment=payment, reason="二重")
     # The payment row stays; its number stays used.

@@ -51,7 +51,7 @@ def _staff_pages(payment: Payment) -> list[str]:
 
 
 def _supervisor_pages(payment: Payment) -> list[str]:
-    return [reverse("fees:schedule_new"), reverse("fees:void", args=[payment.pk])]
+    return [reverse("fees:schedule_new"), reverse("applications:payment_void", args=[payment.pk])]
 
 
 @pytest.mark.django_db
@@ -61,7 +61,7 @@ def test_anonymous_users_go_to_the_login_page(payment: Payment, client_for: Clie
         response = client.get(url)
         assert response.status_code == 302, url
         assert reverse("account_login") in response["Location"]
-    response = client.post(reverse("fees:void", args=[payment.pk]), {"reason": "x"})
+    response = client.post(reverse("applications:payment_void", args=[payment.pk]), {"reason": "x"})
     assert response.status_code == 302
     assert not PaymentVoid.objects.exists()
 
@@ -75,7 +75,9 @@ def test_wrong_role_is_forbidden(
     # Schedules and voids are a supervisor's: a clerk is refused.
     for url in _supervisor_pages(payment):
         assert client_for(clerk_a).get(url).status_code == 403, url
-    response = client_for(clerk_a).post(reverse("fees:void", args=[payment.pk]), {"reason": "x"})
+    response = client_for(clerk_a).post(
+        reverse("applications:payment_void", args=[payment.pk]), {"reason": "x"}
+    )
     assert response.status_code == 403
     assert not PaymentVoid.objects.exists()
 
@@ -85,9 +87,10 @@ def test_other_office_gets_not_found(
     payment: Payment, clerk_b: User, supervisor_b: User, client_for: ClientFor
 ) -> None:
     assert client_for(clerk_b).get(reverse("fees:receipt", args=[payment.pk])).status_code == 404
-    void_url = reverse("fees:void", args=[payment.pk])
+    void_url = reverse("applications:payment_void", args=[payment.pk])
     assert client_for(supervisor_b).get(void_url).status_code == 404
-    assert client_for(supervisor_b).post(void_url, {"reason": "x"}).status_code == 404
+    refund = {"reason": "x", "outcome": "refund_cancel"}
+    assert client_for(supervisor_b).post(void_url, refund).status_code == 404
     listing = client_for(clerk_b).get(reverse("fees:payments")).content.decode()
     assert payment.receipt_label not in listing
 
@@ -143,9 +146,9 @@ def test_supervisor_voids_with_a_reason(
     payment: Payment, supervisor_a: User, clerk_a: User, client_for: ClientFor
 ) -> None:
     client = client_for(supervisor_a)
-    url = reverse("fees:void", args=[payment.pk])
-    assert client.post(url, {"reason": ""}).status_code == 400
-    assert client.post(url, {"reason": "金額誤り"}).status_code == 302
+    url = reverse("applications:payment_void", args=[payment.pk])
+    assert client.post(url, {"reason": "", "outcome": "refund_cancel"}).status_code == 400
+    assert client.post(url, {"reason": "金額誤り", "outcome": "refund_cancel"}).status_code == 302
     assert PaymentVoid.objects.get(payment=payment).reason == "金額誤り"
     assert Payment.objects.filter(pk=payment.pk).exists()
     pdf = client_for(clerk_a).get(reverse("fees:receipt", args=[payment.pk])).content
