@@ -67,6 +67,7 @@ _STEP_LABELS = {
     "application_receive": "受付",
     "application_order": "発注",
     "application_pay": "手数料の領収",
+    "application_payment_void": "領収の取消",
     "application_waiver_approve": "免除の承認",
     "application_hand_over": "交付",
     "application_cancel": "取下げ",

@@ -15,12 +15,19 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts.roles import Role
 from apps.fees.models import DailyClose, Payment
+from apps.fees.permissions import is_office_supervisor
 from apps.fees.rules import FeeRow, Procedure, ReissueReason
-from apps.fees.selectors import counters_for, daily_closes_for, fee_schedules, payment_get
+from apps.fees.selectors import (
+    counters_for,
+    daily_close_get,
+    daily_closes_for,
+    fee_schedules,
+    payment_get,
+)
 from apps.fees.services import (
     daily_close_record,
+    daily_close_reopen,
     fee_quote,
     fee_schedule_add,
     payment_is_settled,
@@ -43,10 +50,7 @@ class IsSupervisor(BasePermission):
     message = "監督者のみが行える操作です。"
 
     def has_permission(self, request: Request, view: APIView) -> bool:
-        user = request.user
-        return bool(
-            user and user.is_authenticated and user.is_active and user.role == Role.SUPERVISOR
-        )
+        return is_office_supervisor(request.user)
 
 
 def raise_api_error(exc: DjangoValidationError) -> NoReturn:
@@ -127,6 +131,10 @@ class DailyCloseIn(serializers.Serializer):
     note = serializers.CharField(required=False, default="", allow_blank=True)
 
 
+class ReopenIn(serializers.Serializer):
+    reason = serializers.CharField(max_length=500)
+
+
 class DailyCloseOut(serializers.Serializer):
     id = serializers.UUIDField()
     counter_code = serializers.CharField(source="counter.code")
@@ -138,6 +146,9 @@ class DailyCloseOut(serializers.Serializer):
     cashless_total_yen = serializers.IntegerField()
     payments_count = serializers.IntegerField()
     voided_count = serializers.IntegerField()
+    voided_total_yen = serializers.IntegerField()
+    reopened_at = serializers.DateTimeField(allow_null=True)
+    reopen_reason = serializers.CharField()
     lines = serializers.SerializerMethodField()
 
     def get_lines(self, close: DailyClose) -> list[dict[str, Any]]:
@@ -261,7 +272,31 @@ class DailyCloseView(APIView):
         return Response(DailyCloseOut(closed).data, status=status.HTTP_201_CREATED)
 
 
+class DailyCloseReopenView(APIView):
+    permission_classes = [IsSupervisor]
+
+    @extend_schema(
+        request=ReopenIn,
+        responses=DailyCloseOut,
+        summary="Reopen a counter's close with a reason, so a correction can be made (supervisor)",
+    )
+    def post(self, request: Request, close_id: uuid.UUID) -> Response:
+        closed = daily_close_get(user=request.user, close_id=close_id)  # type: ignore[arg-type]
+        body = ReopenIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            closed = daily_close_reopen(
+                acting_user=request.user,  # type: ignore[arg-type]
+                close=closed,
+                reason=body.validated_data["reason"],
+            )
+        except DjangoValidationError as exc:
+            raise_api_error(exc)
+        return Response(DailyCloseOut(closed).data)
+
+
 __all__ = [
+    "DailyCloseReopenView",
     "DailyCloseView",
     "FeeQuoteView",
     "FeeScheduleView",

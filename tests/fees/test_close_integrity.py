@@ -196,3 +196,25 @@ def test_a_payment_racing_the_close_is_counted_or_refused(
         closed.reopened_by = supervisor_a
         closed.reopen_reason = "次の試行"
         closed.save(update_fields=["reopened_at", "reopened_by", "reopen_reason"])
+
+
+@pytest.mark.django_db
+def test_the_reopen_api_is_a_supervisors_with_a_reason(
+    clerk_a: User, supervisor_a: User, counter_a: Counter, client_for: Any
+) -> None:
+    closed = daily_close_record(
+        acting_user=clerk_a,
+        counter=counter_a,
+        business_date=timezone.localdate(),
+        counted_cash_yen=0,
+    )
+    url = reverse("fees-api:daily-close-reopen", args=[closed.pk])
+    assert client_for(None).post(url, {"reason": "x"}).status_code in (401, 403)
+    assert client_for(clerk_a).post(url, {"reason": "x"}).status_code == 403
+    assert client_for(supervisor_a).post(url, {"reason": ""}).status_code == 400
+    done = client_for(supervisor_a).post(url, {"reason": "領収の訂正"})
+    assert done.status_code == 200
+    assert done.json()["reopen_reason"] == "領収の訂正"
+    again = client_for(supervisor_a).post(url, {"reason": "再度"})
+    assert again.status_code == 400
+    assert "既に再開" in again.content.decode()
