@@ -191,6 +191,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON with a size and a depth limit (apps.core.bounds); forms and uploads as usual.
+    "DEFAULT_PARSER_CLASSES": [
+        "apps.core.bounds.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "rest_framework.views.exception_handler",
 }
@@ -201,6 +207,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
 }
+
+# Largest JSON body and deepest nesting the API parses (apps.core.bounds.BoundedJSONParser).
+API_JSON_MAX_BYTES = env.integer("API_JSON_MAX_BYTES", 256 * 1024, minimum=1024)
+API_JSON_MAX_DEPTH = env.integer("API_JSON_MAX_DEPTH", 32, minimum=4)
 
 # --- Counters: reader devices and the clerk's live panel (apps.counters) ------------------
 # Longest life of one live-panel event stream; the browser reconnects at once (no read is

@@ -70,7 +70,9 @@ class ApplicationIn(serializers.Serializer):
         max_length=120, required=False, default="", allow_blank=True
     )
     documents = serializers.ListField(
-        child=serializers.ChoiceField(choices=DOCUMENT_CHOICES), default=list
+        child=serializers.ChoiceField(choices=DOCUMENT_CHOICES),
+        default=list,
+        max_length=len(DOCUMENT_CHOICES),
     )
     old_card_returned = serializers.BooleanField(default=True)
     reissue_reason = serializers.ChoiceField(
@@ -85,7 +87,9 @@ class ApplicationIn(serializers.Serializer):
     )
     damaged_card_surrendered = serializers.BooleanField(default=False)
     with_certificates = serializers.BooleanField(default=True)
-    waiver_reason = serializers.CharField(required=False, default="", allow_blank=True)
+    waiver_reason = serializers.CharField(
+        max_length=500, required=False, default="", allow_blank=True
+    )
     former_surname_listed = serializers.BooleanField(default=False)
 
 
@@ -153,7 +157,9 @@ class HandoverIn(serializers.Serializer):
     applicant_type = serializers.ChoiceField(
         choices=APPLICANT_CHOICES, default=ApplicantType.HOLDER.value
     )
-    documents = serializers.ListField(child=serializers.ChoiceField(choices=DOCUMENT_CHOICES))
+    documents = serializers.ListField(
+        child=serializers.ChoiceField(choices=DOCUMENT_CHOICES), max_length=len(DOCUMENT_CHOICES)
+    )
     pins_set = serializers.BooleanField()
     legal_rep_present = serializers.BooleanField(default=False)
     notification_card = serializers.ChoiceField(

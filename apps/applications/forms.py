@@ -105,6 +105,7 @@ class ApplicationForm(forms.Form):
     waiver_reason = forms.CharField(
         label="手数料を免除する理由（本人の責によらない場合）",
         required=False,
+        max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="監督者の承認後に発注されます",
     )

@@ -27,6 +27,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.certificates.rules import PinKind
+from apps.core.bounds import BoundedDictField
 from apps.counters import httpsig
 from apps.counters.models import Device, ReaderStatus, ReadKind
 from apps.counters.rules import MAX_SKEW_SECONDS, PinReading, ReadRejected, pin_readings
@@ -178,6 +179,7 @@ class EnrollView(APIView):
 class AuthCertificateIn(serializers.Serializer):
     serial = serializers.RegexField(
         r"^-?[0-9a-f]{1,64}$",
+        max_length=65,
         error_messages={"invalid": "serial は小文字の16進数 (区切りなし) で指定してください。"},
     )
     not_before = serializers.DateTimeField()
@@ -193,6 +195,7 @@ class TextIn(serializers.Serializer):
     # (1950-00-00, some foreign residents) is printed that way and must still be compared.
     birth_date = serializers.RegexField(
         r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+        max_length=10,
         error_messages={"invalid": "birth_date は YYYY-MM-DD で指定してください。"},
     )
     # ISO 5218 as on the chip: 1 male, 2 female, 9 not applicable, 0 not known.
@@ -221,8 +224,9 @@ class ReadIn(serializers.Serializer):
     reader_name = serializers.CharField(max_length=200, allow_blank=True)
     agent_version = serializers.CharField(max_length=32, allow_blank=True)
     auth_certificate = AuthCertificateIn(allow_null=True)
-    pin_tries = serializers.DictField()
-    pin_blocked = serializers.DictField()
+    # One entry per PIN of the card (four today); the bound keeps a huge object out.
+    pin_tries = BoundedDictField(max_items=len(PinKind) + 4, max_key_length=32)
+    pin_blocked = BoundedDictField(max_items=len(PinKind) + 4, max_key_length=32)
     text = TextIn(allow_null=True)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

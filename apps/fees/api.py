@@ -15,9 +15,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.bounds import BoundedDictField, PlausibleDateInput, today
 from apps.fees.models import DailyClose, Payment
 from apps.fees.permissions import is_office_supervisor
-from apps.fees.rules import FeeRow, Procedure, ReissueReason
+from apps.fees.rules import (
+    FIRST_FEE_DAY,
+    MAX_COUNTED_CASH_YEN,
+    MAX_FEE_YEN,
+    FeeRow,
+    Procedure,
+    ReissueReason,
+)
 from apps.fees.selectors import (
     counters_for,
     daily_close_get,
@@ -79,7 +87,7 @@ class FeeQuoteQuery(serializers.Serializer):
     )
     with_certificates = serializers.BooleanField(default=True)
     old_card_returned = serializers.BooleanField(default=True)
-    on = serializers.DateField(required=False)
+    on = PlausibleDateInput(required=False, earliest=FIRST_FEE_DAY)
 
 
 class PaymentOut(serializers.Serializer):
@@ -113,9 +121,12 @@ class ScheduleOut(serializers.Serializer):
 
 
 class ScheduleIn(serializers.Serializer):
-    starts_on = serializers.DateField()
+    starts_on = PlausibleDateInput(earliest=today)
     note = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
-    amounts = serializers.DictField(child=serializers.IntegerField(min_value=0))
+    amounts = BoundedDictField(
+        max_items=len(FeeRow),
+        child=serializers.IntegerField(min_value=0, max_value=MAX_FEE_YEN),
+    )
 
     def validate_amounts(self, value: dict[str, int]) -> dict[FeeRow, int]:
         try:
@@ -126,9 +137,10 @@ class ScheduleIn(serializers.Serializer):
 
 class DailyCloseIn(serializers.Serializer):
     counter_id = serializers.UUIDField()
-    business_date = serializers.DateField()
-    counted_cash_yen = serializers.IntegerField(min_value=0)
-    note = serializers.CharField(required=False, default="", allow_blank=True)
+    # The service narrows this to the correction window with its own message.
+    business_date = PlausibleDateInput(earliest=FIRST_FEE_DAY, latest=today)
+    counted_cash_yen = serializers.IntegerField(min_value=0, max_value=MAX_COUNTED_CASH_YEN)
+    note = serializers.CharField(max_length=1000, required=False, default="", allow_blank=True)
 
 
 class ReopenIn(serializers.Serializer):

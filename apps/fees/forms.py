@@ -6,8 +6,11 @@ from typing import Any
 from django import forms
 
 from apps.accounts.models import Counter
+from apps.core.bounds import PlausibleDateField, today
 from apps.fees.rules import (
+    FIRST_FEE_DAY,
     MAX_COUNTED_CASH_YEN,
+    MAX_FEE_YEN,
     FeeRow,
     Procedure,
     ReissueReason,
@@ -18,8 +21,10 @@ from apps.fees.rules import (
 class ScheduleForm(forms.Form):
     """A new fee schedule: its start date and one amount per R-REI row."""
 
-    starts_on = forms.DateField(
-        label="適用開始日", widget=forms.DateInput(attrs={"type": "date", "autofocus": True})
+    starts_on = PlausibleDateField(
+        label="適用開始日",
+        earliest=today,
+        widget=forms.DateInput(attrs={"type": "date", "autofocus": True}),
     )
     note = forms.CharField(label="備考（改定の根拠など）", max_length=200, required=False)
 
@@ -27,7 +32,10 @@ class ScheduleForm(forms.Form):
         super().__init__(*args, **kwargs)
         for row in FeeRow:
             self.fields[row.value] = forms.IntegerField(
-                label=row.label, min_value=0, initial=initial_amounts.get(row, 0)
+                label=row.label,
+                min_value=0,
+                max_value=MAX_FEE_YEN,
+                initial=initial_amounts.get(row, 0),
             )
 
     def amounts(self) -> dict[FeeRow, int]:
@@ -54,7 +62,7 @@ class CloseChoiceForm(forms.Form):
     counter = forms.ModelChoiceField(
         label="窓口", queryset=Counter.objects.none(), empty_label=None, required=False
     )
-    business_date = forms.DateField(
+    business_date = PlausibleDateField(
         label="業務日", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
@@ -77,6 +85,10 @@ class CloseForm(CloseChoiceForm):
         label="現金の実査額（円）",
         min_value=0,
         max_value=MAX_COUNTED_CASH_YEN,
+        error_messages={
+            "min_value": f"現金の実査額は0円以上{MAX_COUNTED_CASH_YEN:,}円以下で入力してください。",
+            "max_value": f"現金の実査額は0円以上{MAX_COUNTED_CASH_YEN:,}円以下で入力してください。",
+        },
         widget=forms.NumberInput(attrs={"autofocus": True}),
     )
     note = forms.CharField(
@@ -104,6 +116,10 @@ class ReopenForm(forms.Form):
 
 
 class PaymentsFilterForm(forms.Form):
-    business_date = forms.DateField(
-        label="領収日", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    business_date = PlausibleDateField(
+        label="領収日",
+        required=False,
+        earliest=FIRST_FEE_DAY,
+        latest=today,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )

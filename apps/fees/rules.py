@@ -371,6 +371,11 @@ VOID_OUTCOME_SHORT_LABELS: Final[dict[VoidOutcome, str]] = {
     VoidOutcome.REFUND_CANCEL: "返金・申請取下げ",
 }
 
+# Card applications (and so fees) began on this day (the schedule's first start date).
+FIRST_FEE_DAY: Final = date(2015, 10, 5)
+# Amounts above this are a typing slip, not a fee of a city (the largest today is 1,000).
+MAX_FEE_YEN: Final = 100_000
+
 # Policy: a counter's day may be closed, and a close reopened, on the business day itself or
 # up to this many days back (a correction after a weekend or a holiday), never in the future
 # and never further back. Outside the window the books of that day are final.

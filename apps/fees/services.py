@@ -38,6 +38,7 @@ from apps.fees.rules import (
     DEFAULT_FEE_AMOUNTS,
     FEE_ROWS_NEEDING_APPROVAL,
     MAX_COUNTED_CASH_YEN,
+    MAX_FEE_YEN,
     FeeRow,
     Procedure,
     ReissueReason,
@@ -48,8 +49,6 @@ from apps.fees.rules import (
 )
 from apps.residents.models import Resident
 
-# Amounts above this are a typing slip, not a fee of this office (the largest today is 1,000).
-MAX_FEE_YEN = 100_000
 # Free text a supervisor or clerk writes on a correction: enough for a paragraph, bounded.
 MAX_REASON_CHARS = 500
 MAX_NOTE_CHARS = 1000

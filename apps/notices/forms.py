@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 
+from apps.core.bounds import PlausibleDateField, today
 from apps.notices.rules import InvalidReferenceCodeError, parse_reference_code
 
 
@@ -34,8 +35,8 @@ class ReferenceCodeForm(forms.Form):
 class ReturnedForm(ReferenceCodeForm):
     """Record a letter that came back undeliverable (宛所不明)."""
 
-    returned_on = forms.DateField(
-        label="返戻を受けた日", widget=forms.DateInput(attrs={"type": "date"})
+    returned_on = PlausibleDateField(
+        label="返戻を受けた日", latest=today, widget=forms.DateInput(attrs={"type": "date"})
     )
 
     def __init__(self, *args: object, **kwargs: object) -> None:

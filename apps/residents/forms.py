@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from apps.audit.models import Purpose
+from apps.core.bounds import PlausibleDateField, today
 from apps.residents.rules import normalize_my_number
 
 
@@ -20,8 +21,11 @@ class KanaSearchForm(forms.Form):
             }
         ),
     )
-    birth_date = forms.DateField(
-        label="生年月日", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    birth_date = PlausibleDateField(
+        label="生年月日",
+        required=False,
+        latest=today,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
 
     def clean(self) -> dict[str, object]:
