@@ -212,6 +212,16 @@ SPECTACULAR_SETTINGS = {
 API_JSON_MAX_BYTES = env.integer("API_JSON_MAX_BYTES", 256 * 1024, minimum=1024)
 API_JSON_MAX_DEPTH = env.integer("API_JSON_MAX_DEPTH", 32, minimum=4)
 
+# Uploads: the largest file a request may carry (apps.core.uploads stops reading beyond it)
+# and the largest J-LIS arrivals file (apps.applications.arrivals); 16 MiB is ~270,000 lines.
+ARRIVALS_MAX_BYTES = env.integer("ARRIVALS_MAX_BYTES", 16 * 1024 * 1024, minimum=1024)
+UPLOAD_MAX_BYTES = ARRIVALS_MAX_BYTES
+FILE_UPLOAD_HANDLERS = [
+    "apps.core.uploads.BoundedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+
 # --- Counters: reader devices and the clerk's live panel (apps.counters) ------------------
 # Longest life of one live-panel event stream; the browser reconnects at once (no read is
 # missed: it resumes after the last event id). Keeps threads and listener connections short.

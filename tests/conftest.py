@@ -7,7 +7,7 @@ an auditor, an admin. Residents live in an office; out-of-office residents must 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
 
@@ -146,3 +146,14 @@ def make_card(db: Any) -> Callable[..., Card]:
         return card_hand_over(acting_user=None, card=card, on=handed_over_on or issued_on)
 
     return make
+
+
+@pytest.fixture
+def celery_eager() -> Iterator[None]:
+    """Tasks sent with .delay() run in this process, as without REDIS_URL (make run)."""
+    from config.celery import app as celery_app
+
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous

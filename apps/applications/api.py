@@ -10,6 +10,7 @@ import uuid
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -21,7 +22,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.models import User
-from apps.applications.arrivals import ArrivalFileError, arrivals_import
+from apps.applications.arrivals import (
+    ArrivalFileError,
+    arrival_import_submit,
+    too_large_message,
+)
 from apps.applications.models import (
     APPLICANT_CHOICES,
     DOCUMENT_CHOICES,
@@ -29,9 +34,14 @@ from apps.applications.models import (
     NOTIFICATION_CARD_CHOICES,
     REASON_CHOICES,
     Application,
+    ArrivalImport,
 )
 from apps.applications.rules import ApplicantType, ApplicationKind, NotificationCardStatus
-from apps.applications.selectors import application_get, uncollected_cards
+from apps.applications.selectors import (
+    application_get,
+    arrival_import_get,
+    uncollected_cards,
+)
 from apps.applications.services import (
     ApplicationInput,
     HandoverInput,
@@ -44,6 +54,7 @@ from apps.applications.services import (
     documents_from,
     fee_settled,
 )
+from apps.core.uploads import upload_too_large
 from apps.fees.api import IsResidentStaff, IsSupervisor, PaymentOut, raise_api_error
 from apps.fees.models import PaymentMethod
 from apps.fees.rules import ReissueReason, VoidOutcome
@@ -176,19 +187,32 @@ class ArrivalsIn(serializers.Serializer):
     file = serializers.FileField()
 
 
-class ArrivalsOut(serializers.Serializer):
-    id = serializers.UUIDField(source="record.id")
-    created = serializers.BooleanField()
-    filename = serializers.CharField(source="record.filename")
-    sha256 = serializers.CharField(source="record.sha256")
-    row_count = serializers.IntegerField(source="record.row_count")
-    applied_count = serializers.IntegerField(source="record.applied_count")
-    already_count = serializers.IntegerField(source="record.already_count")
-
-
 class ArrivalProblemOut(serializers.Serializer):
     line = serializers.IntegerField(allow_null=True, help_text="1 = the header line")
     message = serializers.CharField()
+
+
+class ArrivalImportOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    state = serializers.ChoiceField(choices=ArrivalImport.State.choices)
+    progress_percent = serializers.IntegerField()
+    progress_phase = serializers.CharField()
+    filename = serializers.CharField()
+    sha256 = serializers.CharField()
+    size_bytes = serializers.IntegerField()
+    imported_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    row_count = serializers.IntegerField()
+    applied_count = serializers.IntegerField()
+    already_count = serializers.IntegerField()
+    problems = serializers.SerializerMethodField()
+    status_url = serializers.SerializerMethodField()
+
+    def get_problems(self, record: ArrivalImport) -> list[dict[str, Any]]:
+        return [{"line": line, "message": text} for line, text in record.problems]
+
+    def get_status_url(self, record: ArrivalImport) -> str:
+        return reverse("applications-api:arrival", args=[record.pk])
 
 
 class ArrivalErrorOut(serializers.Serializer):
@@ -409,35 +433,57 @@ class ArrivalsImportView(APIView):
 
     @extend_schema(
         request={"multipart/form-data": ArrivalsIn},
-        responses={200: ArrivalsOut, 201: ArrivalsOut, 400: ArrivalErrorOut},
-        summary="Import a J-LIS arrivals CSV (layout: apps.applications.arrivals)",
+        responses={202: ArrivalImportOut, 200: ArrivalImportOut, 400: ArrivalErrorOut},
+        summary="Upload a J-LIS arrivals CSV (layout: apps.applications.arrivals)",
         description=(
-            "All or nothing; 201 when applied, 200 when this exact file was imported before "
-            "(nothing changed), 400 with the line numbers of the problems."
+            "The file is checked at once (size, NUL bytes, encoding, header: 400 with the "
+            "problem) and imported in the background: 202 with the import, whose status_url "
+            "tells its state, progress, counts or the problems by line. 200 when this office "
+            "uploaded these exact bytes before (nothing changed). All or nothing."
         ),
     )
     def post(self, request: Request) -> Response:
-        body = ArrivalsIn(data=request.data)
+        data = request.data  # parsed here at the latest: the size limit applies while parsing
+        if upload_too_large(request):
+            return _file_refused([(None, too_large_message())])
+        body = ArrivalsIn(data=data)
         body.is_valid(raise_exception=True)
         upload = body.validated_data["file"]
         try:
-            result = arrivals_import(
+            result = arrival_import_submit(
                 acting_user=_user(request), content=upload.read(), filename=upload.name or ""
             )
         except ArrivalFileError as exc:
-            return Response(
-                {
-                    "detail": exc.messages[0],
-                    "problems": [{"line": line, "message": text} for line, text in exc.problems],
-                },
-                status=status.HTTP_400_BAD_REQUEST,
-            )
+            return _file_refused(exc.problems)
         except DjangoValidationError as exc:
             raise_api_error(exc)
         return Response(
-            ArrivalsOut(result).data,
-            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+            ArrivalImportOut(result.record).data,
+            status=status.HTTP_202_ACCEPTED if result.created else status.HTTP_200_OK,
         )
+
+
+def _file_refused(problems: list[tuple[int | None, str]]) -> Response:
+    error = ArrivalFileError(problems)
+    return Response(
+        {
+            "detail": error.messages[0],
+            "problems": [{"line": line, "message": text} for line, text in problems],
+        },
+        status=status.HTTP_400_BAD_REQUEST,
+    )
+
+
+class ArrivalImportView(APIView):
+    permission_classes = [IsResidentStaff]
+
+    @extend_schema(
+        responses=ArrivalImportOut,
+        summary="One arrivals import of the user's office: state, progress, counts, problems",
+    )
+    def get(self, request: Request, import_id: uuid.UUID) -> Response:
+        record = arrival_import_get(user=_user(request), import_id=import_id)
+        return Response(ArrivalImportOut(record).data)
 
 
 class UncollectedView(APIView):

@@ -6,6 +6,7 @@ app_name = "applications-api"
 urlpatterns = [
     path("", api.ApplicationCreateView.as_view(), name="create"),
     path("arrivals/", api.ArrivalsImportView.as_view(), name="arrivals"),
+    path("arrivals/<uuid:import_id>/", api.ArrivalImportView.as_view(), name="arrival"),
     path("uncollected/", api.UncollectedView.as_view(), name="uncollected"),
     path("payments/<uuid:payment_id>/void/", api.PaymentVoidView.as_view(), name="payment-void"),
     path("<uuid:application_id>/", api.ApplicationDetailView.as_view(), name="detail"),

@@ -309,22 +309,39 @@ class Application(models.Model):
 
 
 class ArrivalImport(models.Model):
-    """One J-LIS arrivals file imported (see apps.applications.arrivals for the layout).
+    """One J-LIS arrivals file of one office (see apps.applications.arrivals for the layout).
 
-    The file's SHA-256 is unique: importing the same bytes again changes nothing.
+    Uploaded, then imported by a Celery task (``state`` and ``progress_percent`` are what the
+    page shows while it runs). The file's SHA-256 is unique per office among imports that did
+    not fail: the same bytes uploaded again by that office change nothing; another office's
+    import of the same bytes is its own (and never shown to the first).
     """
 
+    class State(models.TextChoices):
+        QUEUED = "queued", "取込待ち"
+        RUNNING = "running", "取込中"
+        DONE = "done", "取込済"
+        FAILED = "failed", "取込中止"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    sha256 = models.CharField("SHA-256", max_length=64, unique=True)
+    sha256 = models.CharField("SHA-256", max_length=64)
     filename = models.CharField("ファイル名", max_length=255)
+    size_bytes = models.PositiveIntegerField("サイズ(バイト)", default=0)
     office = models.ForeignKey(
         "accounts.Office", on_delete=models.PROTECT, related_name="+", verbose_name="庁舎"
     )
     imported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="取込者"
     )
-    imported_at = models.DateTimeField("取込日時")
+    imported_at = models.DateTimeField("受付日時")
     imported_on = models.DateField("取込日")
+    state = models.CharField("状態", max_length=16, choices=State.choices, default=State.DONE)
+    progress_percent = models.PositiveSmallIntegerField("進捗(%)", default=0)
+    progress_phase = models.CharField("進捗の段階", max_length=40, blank=True)
+    started_at = models.DateTimeField("開始日時", null=True, blank=True)
+    finished_at = models.DateTimeField("終了日時", null=True, blank=True)
+    # (line, message) pairs when the import was refused; line 1 is the header, null the file.
+    problems = models.JSONField("取込を中止した理由", default=list, blank=True)
     row_count = models.PositiveIntegerField("行数", default=0)
     applied_count = models.PositiveIntegerField("到着を記録した件数", default=0)
     already_count = models.PositiveIntegerField("記録済だった件数", default=0)
@@ -336,8 +353,43 @@ class ArrivalImport(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(sha256__regex=r"^[0-9a-f]{64}$"), name="arrivalimport_sha256_hex"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["office", "sha256"],
+                condition=~models.Q(state="failed"),
+                name="arrivalimport_once_per_office",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state__in=["queued", "running", "done", "failed"]),
+                name="arrivalimport_state_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(progress_percent__lte=100), name="arrivalimport_progress_range"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.imported_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in (self.State.DONE, self.State.FAILED)
+
+
+class ArrivalUpload(models.Model):
+    """The bytes of an uploaded arrivals file, until its import has run (then deleted).
+
+    Kept in the database, not on a disk, so a Celery worker on another machine reads them.
+    """
+
+    arrival_import = models.OneToOneField(
+        ArrivalImport, on_delete=models.CASCADE, primary_key=True, related_name="upload"
+    )
+    content = models.BinaryField("内容")
+
+    class Meta:
+        verbose_name = "カード到着データ（取込前）"
+        verbose_name_plural = "カード到着データ（取込前）"
+
+    def __str__(self) -> str:
+        return f"{self.arrival_import_id} の内容"

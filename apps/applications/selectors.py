@@ -125,3 +125,11 @@ def arrival_imports_for(user: User) -> QuerySet[ArrivalImport]:
     if not user.works_with_residents or user.office_id is None:
         return ArrivalImport.objects.none()
     return ArrivalImport.objects.filter(office_id=user.office_id).select_related("imported_by")
+
+
+def arrival_import_get(*, user: User, import_id: uuid.UUID) -> ArrivalImport:
+    """One import of the user's office; another office's is not found."""
+    try:
+        return arrival_imports_for(user).get(pk=import_id)
+    except ArrivalImport.DoesNotExist:
+        raise Http404 from None

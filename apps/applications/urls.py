@@ -7,6 +7,7 @@ urlpatterns = [
     path("new/<uuid:resident_id>/<slug:kind_slug>/", views.new, name="new"),
     path("uncollected/", views.uncollected, name="uncollected"),
     path("arrivals/", views.arrivals, name="arrivals"),
+    path("arrivals/<uuid:import_id>/", views.arrival, name="arrival"),
     path("payments/<uuid:payment_id>/void/", views.payment_void, name="payment_void"),
     path("<uuid:application_id>/", views.detail, name="detail"),
     path("<uuid:application_id>/pay/", views.pay, name="pay"),

@@ -15,7 +15,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.accounts.permissions import StaffRequest, resident_staff_required
 from apps.accounts.roles import Role
-from apps.applications.arrivals import HEADER, ArrivalFileError, arrivals_import
+from apps.applications.arrivals import (
+    HEADER,
+    ArrivalFileError,
+    arrival_import_submit,
+    max_bytes,
+    too_large_message,
+)
 from apps.applications.forms import (
     ApplicationForm,
     ArrivalFileForm,
@@ -30,6 +36,7 @@ from apps.applications.rules import KIND_SLUGS, ApplicationState
 from apps.applications.selectors import (
     application_get,
     application_history,
+    arrival_import_get,
     arrival_imports_for,
     uncollected_cards,
 )
@@ -43,6 +50,7 @@ from apps.applications.services import (
     fee_settled,
 )
 from apps.cards.rules import CardState
+from apps.core.uploads import upload_too_large
 from apps.core.wareki import format_both
 from apps.fees.models import PaymentMethod
 from apps.fees.permissions import is_office_supervisor, supervisor_required
@@ -296,15 +304,20 @@ def uncollected(request: StaffRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @resident_staff_required
 def arrivals(request: StaffRequest) -> HttpResponse:
+    """Upload a J-LIS arrivals file: checked at once, imported in the background."""
     form = ArrivalFileForm(request.POST or None, request.FILES or None)
     status = 200
     if request.method == "POST":
         status = 400
-        if form.is_valid():
+        if upload_too_large(request):
+            # The handler dropped the file for its size: say that, not "required".
+            form.is_valid()
+            form.errors["file"] = form.error_class([too_large_message()])
+        elif form.is_valid():
             upload = form.cleaned_data["file"]
             try:
-                result = arrivals_import(
-                    acting_user=request.user, content=upload.read(), filename=upload.name
+                result = arrival_import_submit(
+                    acting_user=request.user, content=upload.read(), filename=upload.name or ""
                 )
             except ArrivalFileError as exc:
                 for error in exc.messages:
@@ -313,27 +326,34 @@ def arrivals(request: StaffRequest) -> HttpResponse:
                 _apply_errors(form, exc)
             else:
                 record = result.record
-                if result.created:
-                    messages.success(
-                        request,
-                        f"{record.filename}を取り込みました：到着を記録 {record.applied_count}件、"
-                        f"記録済 {record.already_count}件。",
-                    )
-                else:
+                if not result.created:
                     at = timezone.localtime(record.imported_at)
                     messages.info(
                         request,
-                        f"このファイルは{format_both(at.date())} {at:%H:%M}に取込済です。"
-                        "何も変更していません。",
+                        f"このファイルは{format_both(at.date())} {at:%H:%M}に受け付け済です"
+                        f"（{record.get_state_display()}）。何も変更していません。",
                     )
-                return redirect("applications:arrivals")
+                return redirect("applications:arrival", import_id=record.pk)
     imports = arrival_imports_for(request.user)[:50]
     return render(
         request,
         "applications/arrivals.html",
-        {"form": form, "imports": imports, "header": HEADER},
+        {"form": form, "imports": imports, "header": HEADER, "max_size": max_bytes()},
         status=status,
     )
+
+
+@require_http_methods(["GET"])
+@resident_staff_required
+def arrival(request: StaffRequest, import_id: uuid.UUID) -> HttpResponse:
+    """One import and how far it has got; htmx asks for the progress part every second."""
+    record = arrival_import_get(user=request.user, import_id=import_id)
+    template = (
+        "applications/_arrival_progress.html"
+        if getattr(request, "htmx", False)
+        else "applications/arrival.html"
+    )
+    return render(request, template, {"record": record})
 
 
 @require_http_methods(["GET", "POST"])

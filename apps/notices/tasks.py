@@ -32,3 +32,14 @@ def notices_run_daily(on: str | None = None, render: bool = True) -> dict[str, i
 def batch_render_task(batch_id: str) -> bool:
     """Render one batch to PDF and CSV; a batch another worker is rendering is skipped."""
     return services.batch_render(batch_id=uuid.UUID(batch_id))
+
+
+@shared_task(name="notices.pickup_for_arrivals", acks_late=True)
+def pickup_notices_for_arrivals_task(on: str) -> int:
+    """Pickup notices for every arrived card that has none yet (R-ISS-1, R-NOT-2).
+
+    Sent by the arrivals import after its commit with the import day only (never card ids
+    or personal data): set-based, and a second run creates nothing.
+    """
+    result = services.pickup_notices_create_for_arrivals(card_ids=None, on=date.fromisoformat(on))
+    return result.total

@@ -136,7 +136,11 @@ def test_create_refuses_without_evidence_then_accepts(
 
 @pytest.mark.django_db
 def test_pay_arrive_hand_over_through_the_api(
-    waiting: Application, clerk_a: User, client_for: ClientFor
+    waiting: Application,
+    clerk_a: User,
+    client_for: ClientFor,
+    celery_eager: None,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     client = client_for(clerk_a)
     paid = client.post(
@@ -153,16 +157,19 @@ def test_pay_arrive_hand_over_through_the_api(
     assert detail["payment"]["receipt_number"] == 1
     today = timezone.localdate()
     content = arrivals_csv([(detail["new_card_id"], today, today)])
-    imported = client.post(
-        reverse("applications-api:arrivals"), {"file": SimpleUploadedFile("a.csv", content)}
-    )
-    assert imported.status_code == 201
-    assert imported.json()["applied_count"] == 1
+    with django_capture_on_commit_callbacks(execute=True):  # the import task, in-process
+        imported = client.post(
+            reverse("applications-api:arrivals"), {"file": SimpleUploadedFile("a.csv", content)}
+        )
+    assert imported.status_code == 202
+    assert imported.json()["state"] == "queued"
+    status = client.get(imported.json()["status_url"]).json()
+    assert (status["state"], status["applied_count"]) == ("done", 1)
     again = client.post(
         reverse("applications-api:arrivals"), {"file": SimpleUploadedFile("a.csv", content)}
     )
     assert again.status_code == 200
-    assert again.json()["created"] is False
+    assert again.json()["id"] == imported.json()["id"]
     waiting_cards = client.get(reverse("applications-api:uncollected")).json()
     assert [row["card_id"] for row in waiting_cards] == [detail["new_card_id"]]
     refused = client.post(
@@ -182,13 +189,26 @@ def test_pay_arrive_hand_over_through_the_api(
 
 
 @pytest.mark.django_db
-def test_arrivals_api_reports_the_bad_line(clerk_a: User, client_for: ClientFor) -> None:
-    content = arrivals_csv([("not-a-card", "2026-11-20", "2026-11-21")])
-    response = client_for(clerk_a).post(
-        reverse("applications-api:arrivals"), {"file": SimpleUploadedFile("b.csv", content)}
+def test_arrivals_api_reports_the_bad_line(
+    clerk_a: User,
+    client_for: ClientFor,
+    celery_eager: None,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    header = client_for(clerk_a).post(
+        reverse("applications-api:arrivals"), {"file": SimpleUploadedFile("h.csv", b"id\n")}
     )
-    assert response.status_code == 400
-    assert response.json()["problems"][0]["line"] == 2
+    assert header.status_code == 400  # the file itself: refused at once
+    assert header.json()["problems"][0]["line"] == 1
+    content = arrivals_csv([("not-a-card", "2026-11-20", "2026-11-21")])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(clerk_a).post(
+            reverse("applications-api:arrivals"), {"file": SimpleUploadedFile("b.csv", content)}
+        )
+    assert response.status_code == 202
+    status = client_for(clerk_a).get(response.json()["status_url"]).json()
+    assert status["state"] == "failed"
+    assert status["problems"][0]["line"] == 2
 
 
 @pytest.mark.django_db

@@ -3,7 +3,6 @@ line, expiry from card_expiry (R-VAL-1…6), pickup notices after commit."""
 
 from __future__ import annotations
 
-import sys
 import uuid
 from datetime import date, timedelta
 from typing import Any
@@ -37,7 +36,9 @@ def _snapshot() -> list[tuple[Any, ...]]:
         "id", "state", "issued_on", "expires_on", "arrived_on"
     )
     applications = Application.objects.order_by("id").values_list("id", "state", "arrived_at")
-    return [*cards, *applications, ("imports", ArrivalImport.objects.count())]
+    # A refused file leaves its import recorded as failed (the page shows why), nothing else.
+    imports = ArrivalImport.objects.exclude(state=ArrivalImport.State.FAILED).count()
+    return [*cards, *applications, ("imports", imports)]
 
 
 def _events() -> int:
@@ -154,8 +155,9 @@ def test_duplicate_card_in_a_file_is_refused(clerk_a: User, ordered: list[Applic
     content = arrivals_csv([(card_id, ISSUED, ON), (card_id, ISSUED, ON)])
     with pytest.raises(ArrivalFileError) as refused:
         arrivals_import(acting_user=clerk_a, content=content, filename="dup.csv", on=ON)
-    assert [line for line, _ in refused.value.problems] == [2, 3]
+    assert [line for line, _ in refused.value.problems] == [3]
     assert "複数" in refused.value.problems[0][1]
+    assert "2行目と同じ" in refused.value.problems[0][1]
 
 
 @pytest.mark.django_db
@@ -227,52 +229,46 @@ def test_r_val_6_foreign_resident_expiry_in_the_import(
 
 
 @pytest.mark.django_db
-def test_pickup_notices_are_asked_for_after_commit(
+def test_pickup_notices_are_sent_to_celery_after_commit(
     clerk_a: User,
     ordered: list[Application],
     monkeypatch: pytest.MonkeyPatch,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    """R-ISS-1: the arrivals ask apps.notices for pickup notices, only after the commit."""
-    import apps.notices.services as notice_services
+    """R-ISS-1: after the arrivals commit, a Celery task (the day only) makes pickup notices."""
+    from apps.notices import tasks as notice_tasks
 
-    calls: list[dict[str, Any]] = []
-    monkeypatch.setattr(
-        notice_services,
-        "pickup_notices_create_for_arrivals",
-        lambda **kwargs: calls.append(kwargs),
-    )
+    sent: list[tuple[Any, ...]] = []
+    monkeypatch.setattr(notice_tasks.pickup_notices_for_arrivals_task, "delay", sent.append)
     content = arrivals_csv([(a.new_card_id, ISSUED, ON) for a in ordered])
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         arrivals_import(acting_user=clerk_a, content=content, filename="n.csv", on=ON)
-        assert calls == []  # nothing before the commit
+        assert sent == []  # nothing before the commit
     assert len(callbacks) == 1
-    assert calls == [{"card_ids": [a.new_card_id for a in ordered], "on": ON}]
+    assert sent == [ON.isoformat()]
 
 
 @pytest.mark.django_db
-def test_import_works_without_the_notices_service(
-    clerk_a: User,
-    ordered: list[Application],
-    monkeypatch: pytest.MonkeyPatch,
-    django_capture_on_commit_callbacks: Any,
+def test_the_pickup_task_makes_one_notice_per_arrived_card(
+    clerk_a: User, ordered: list[Application]
 ) -> None:
-    """If apps.notices does not offer pickup notices, the import simply skips them."""
-    import apps.notices.services as notice_services
+    """R-NOT-2: the task the import sends, run twice, leaves one pickup notice per card."""
+    from apps.notices.models import Notice
+    from apps.notices.rules import NoticeKind
+    from apps.notices.tasks import pickup_notices_for_arrivals_task
 
-    monkeypatch.delattr(notice_services, "pickup_notices_create_for_arrivals")
-    content = arrivals_csv([(ordered[0].new_card_id, ISSUED, ON)])
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        result = arrivals_import(acting_user=clerk_a, content=content, filename="m.csv", on=ON)
-    assert result.created
-    assert callbacks == []
-
-    # An installation without the notices module at all.
-    monkeypatch.setitem(sys.modules, "apps.notices.services", None)
-    content = arrivals_csv([(ordered[1].new_card_id, ISSUED, ON)])
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        assert arrivals_import(acting_user=clerk_a, content=content, filename="o", on=ON).created
-    assert callbacks == []
+    arrivals_import(
+        acting_user=clerk_a,
+        content=arrivals_csv([(a.new_card_id, ISSUED, ON) for a in ordered]),
+        filename="p.csv",
+        on=ON,
+    )
+    assert pickup_notices_for_arrivals_task.run(ON.isoformat()) == len(ordered)
+    assert pickup_notices_for_arrivals_task.run(ON.isoformat()) == 0
+    notices = Notice.objects.filter(kind=NoticeKind.PICKUP)
+    assert sorted(notices.values_list("card_id", flat=True)) == sorted(
+        a.new_card_id for a in ordered
+    )
 
 
 @pytest.mark.django_db

@@ -23,7 +23,7 @@ from apps.cards.models import Card
 from apps.cards.rules import CardState
 from apps.fees.models import Payment
 from apps.fees.rules import ReissueReason
-from tests.applications.helpers import arrivals_csv, receive
+from tests.applications.helpers import arrivals_csv, arrive, receive
 
 
 @dataclass
@@ -249,7 +249,7 @@ def test_cancel_needs_a_reason(world: World, clerk_a: User, client_for: Any) -> 
 @pytest.mark.django_db
 def test_handover_screen_checklist(
     clerk_a: User, make_resident: Any, office_a: Office, client_for: Any
-) -> None:
+) -> None:  # the card arrives through the import service (the upload is tested apart)
     """R-ISS-3 / R-PIN-3 on the screen: notification card asked, PINs only ticked."""
     today = timezone.localdate()
     resident = make_resident(office_a)
@@ -258,14 +258,7 @@ def test_handover_screen_checklist(
     # Not arrived yet: back to the application.
     url = reverse("applications:handover", args=[application.pk])
     assert client.get(url).status_code == 302
-    client.post(
-        reverse("applications:arrivals"),
-        {
-            "file": SimpleUploadedFile(
-                "a.csv", arrivals_csv([(application.new_card_id, today, today)])
-            )
-        },
-    )
+    arrive(clerk_a, application, issued_on=today)
     page = client.get(url)
     body = page.content.decode()
     assert page.status_code == 200
@@ -292,7 +285,12 @@ def test_handover_screen_checklist(
 
 @pytest.mark.django_db
 def test_arrivals_page_import_and_reimport(
-    clerk_a: User, make_resident: Any, office_a: Office, client_for: Any
+    clerk_a: User,
+    make_resident: Any,
+    office_a: Office,
+    client_for: Any,
+    celery_eager: None,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     today = timezone.localdate()
     application = receive(clerk_a, make_resident(office_a), ApplicationKind.FIRST_ISSUE)
@@ -300,15 +298,23 @@ def test_arrivals_page_import_and_reimport(
     client = client_for(clerk_a)
     url = reverse("applications:arrivals")
     assert "card_id,issued_on,arrived_on" in client.get(url).content.decode()
-    first = client.post(url, {"file": SimpleUploadedFile("a.csv", content)}, follow=True)
-    assert "到着を記録 1件" in first.content.decode()
+    # The import runs as a task after the upload commits (here in-process).
+    with django_capture_on_commit_callbacks(execute=True):
+        first = client.post(url, {"file": SimpleUploadedFile("a.csv", content)})
+    assert first.status_code == 302
+    assert "到着を記録 <strong>1件</strong>" in client.get(first["Location"]).content.decode()
     second = client.post(url, {"file": SimpleUploadedFile("a.csv", content)}, follow=True)
-    assert "取込済です" in second.content.decode()
+    assert "受け付け済です" in second.content.decode()
     assert ArrivalImport.objects.count() == 1
     bad = content + b"nope,2026-01-01,2026-01-01\n"
-    refused = client.post(url, {"file": SimpleUploadedFile("b.csv", bad)})
-    assert refused.status_code == 400
-    assert "3行目" in refused.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        refused = client.post(url, {"file": SimpleUploadedFile("b.csv", bad)})
+    page = client.get(refused["Location"]).content.decode()
+    assert 'data-import-state="failed"' in page
+    assert "3行目" in page
+    header_only = client.post(url, {"file": SimpleUploadedFile("c.csv", b"id\n")})
+    assert header_only.status_code == 400  # refused at once, before any task
+    assert "1行目" in header_only.content.decode()
 
 
 @pytest.mark.django_db

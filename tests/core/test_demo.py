@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -18,9 +19,10 @@ pytestmark = pytest.mark.django_db
 
 
 def test_demo_loads_once_with_every_role_and_many_card_states(
-    django_capture_on_commit_callbacks,
+    django_capture_on_commit_callbacks: Any, celery_eager: None
 ) -> None:
-    with django_capture_on_commit_callbacks(execute=True):  # pickup notices follow the import
+    # Pickup notices follow the import's commit, through a Celery task (run in-process).
+    with django_capture_on_commit_callbacks(execute=True):
         report = seed_demo(today=date(2026, 11, 27), residents=120)
     assert report is not None
     assert seed_demo(today=date(2026, 11, 27), residents=120) is None  # once only

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -56,3 +57,20 @@ def login(live_server: Any) -> Callable[[Any, str, str], None]:
         page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
     return sign_in
+
+
+# A counter PC's screen.
+COUNTER_SCREEN = {"width": 1366, "height": 768}
+
+
+@pytest.fixture
+def screenshot(tmp_path: Path) -> Callable[[Any, str], Path]:
+    """Save a full-page PNG named ``name`` (into MG_SCREENSHOTS when set, to look at)."""
+
+    def take(page: Any, name: str) -> Path:
+        target = Path(os.environ.get("MG_SCREENSHOTS") or tmp_path) / f"{name}.png"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(target), full_page=True)
+        return target
+
+    return take

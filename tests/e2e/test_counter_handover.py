@@ -14,14 +14,25 @@ from apps.applications.rules import ApplicationState, NotificationCardStatus
 from apps.cards.models import Card
 from apps.cards.rules import CardState
 from apps.fees.services import fee_schedule_seed_default
+from tests.e2e.conftest import COUNTER_SCREEN
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_first_issue_handover_with_the_notification_card_returned(
-    page: Any, login: Any, live_server: Any, clerk_a: Any, make_resident: Any, office_a: Any
+    page: Any,
+    login: Any,
+    live_server: Any,
+    clerk_a: Any,
+    make_resident: Any,
+    office_a: Any,
+    celery_eager: None,
+    screenshot: Any,
 ) -> None:
+    """The arrivals import runs as a Celery task after the upload; here in-process (eager),
+    as without Redis, so the page shows it done (tests/applications has the real worker)."""
     fee_schedule_seed_default()
+    page.set_viewport_size(COUNTER_SCREEN)
     resident = make_resident(office_a)
     login(page, "clerk_a")
     page.goto(f"{live_server.url}/residents/{resident.pk}/")
@@ -42,9 +53,11 @@ def test_first_issue_handover_with_the_notification_card_returned(
         files=[{"name": "jlis-arrivals.csv", "mimeType": "text/csv", "buffer": csv.encode()}],
     )
     page.get_by_role("button", name="取り込む").click()
-    page.wait_for_selector("text=到着を記録 1件")
+    page.wait_for_selector("[data-import-state='done']")
+    assert "到着を記録 1件" in page.locator("[data-import-result]").inner_text()
+    screenshot(page, "arrivals-done")
 
-    page.get_by_role("link", name="未交付カード").click()
+    page.get_by_role("link", name="未交付カードの一覧へ").click()
     page.get_by_role("link", name="交付へ").click()
     page.wait_for_selector("h1:has-text('カードの交付')")
     assert page.locator("input[type=password]").count() == 0  # R-PIN-3: no PIN is typed here

@@ -5,7 +5,7 @@ the counter closes its day. Screenshots of each screen go to MG_SCREENSHOTS when
 
 from __future__ import annotations
 
-import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,17 +20,11 @@ from apps.fees.models import DailyClose, Payment, ReceiptCounter
 from apps.fees.rules import ReissueReason
 from apps.fees.services import fee_schedule_seed_default
 from tests.applications.helpers import receive
+from tests.e2e.conftest import COUNTER_SCREEN
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SCREEN = {"width": 1366, "height": 768}
-
-
-def _shot(page: Any, tmp_path: Path, name: str) -> Path:
-    target = Path(os.environ.get("MG_SCREENSHOTS") or tmp_path) / f"{name}.png"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(target), full_page=True)
-    return target
+Shot = Callable[[Any, str], Path]
 
 
 def test_a_double_click_on_the_pay_button_takes_one_payment(
@@ -41,10 +35,10 @@ def test_a_double_click_on_the_pay_button_takes_one_payment(
     office_a: Any,
     make_resident: Any,
     make_card: Any,
-    tmp_path: Path,
+    screenshot: Shot,
 ) -> None:
     fee_schedule_seed_default()
-    page.set_viewport_size(SCREEN)
+    page.set_viewport_size(COUNTER_SCREEN)
     resident = make_resident(office_a)
     make_card(resident)
     application = receive(
@@ -60,7 +54,7 @@ def test_a_double_click_on_the_pay_button_takes_one_payment(
     page.keyboard.press("Enter")
     page.wait_for_timeout(300)
     assert Payment.objects.count() == 0
-    _shot(page, tmp_path, "application-before-payment")
+    screenshot(page, "application-before-payment")
 
     page.get_by_label("支払方法").select_option("cash")
     page.get_by_role("button", name="領収の確認へ").click()
@@ -68,7 +62,7 @@ def test_a_double_click_on_the_pay_button_takes_one_payment(
     assert "現金" in page.locator("[data-confirm-method]").inner_text()
     # The focus is on "やめる": Enter here goes back without paying.
     assert page.evaluate("document.activeElement.textContent.trim()") == "やめる"
-    _shot(page, tmp_path, "pay-confirmation")
+    screenshot(page, "pay-confirmation")
 
     page.get_by_role("button", name="1,000円を現金で領収する").dblclick()
     page.wait_for_selector("[data-receipt-number='1']")
@@ -76,7 +70,7 @@ def test_a_double_click_on_the_pay_button_takes_one_payment(
     assert Payment.objects.count() == 1
     assert ReceiptCounter.objects.get().last_number == 1
     assert Application.objects.get(pk=application.pk).state == ApplicationState.ORDERED
-    _shot(page, tmp_path, "application-paid")
+    screenshot(page, "application-paid")
 
 
 def test_the_supervisor_voids_and_the_counter_closes(
@@ -87,12 +81,12 @@ def test_the_supervisor_voids_and_the_counter_closes(
     office_a: Any,
     make_resident: Any,
     make_card: Any,
-    tmp_path: Path,
+    screenshot: Shot,
 ) -> None:
     from apps.applications.services import application_pay
 
     fee_schedule_seed_default()
-    page.set_viewport_size(SCREEN)
+    page.set_viewport_size(COUNTER_SCREEN)
     User.objects.create_user(
         username="supervisor_a",
         password="test-pass-123456",
@@ -117,17 +111,17 @@ def test_the_supervisor_voids_and_the_counter_closes(
     login(page, "supervisor_a")
     page.goto(f"{live_server.url}/applications/payments/{payment.pk}/void/")
     page.wait_for_selector("h1:has-text('領収の取消')")
-    _shot(page, tmp_path, "void-dialog")
+    screenshot(page, "void-dialog")
     page.get_by_label("申請を手数料の領収待ちに戻す", exact=False).check()
     page.get_by_label("取消の理由").fill("支払方法の記録誤り（キャッシュレスで受領）")
     page.get_by_role("button", name="取り消す").click()
     page.wait_for_selector("[data-application-state='received']")
     assert Payment.objects.get().voided
-    _shot(page, tmp_path, "application-after-void")
+    screenshot(page, "application-after-void")
 
     page.goto(f"{live_server.url}/fees/close/")
     page.wait_for_selector("[data-close-counter]")
-    _shot(page, tmp_path, "close-before")
+    screenshot(page, "close-before")
     page.get_by_label("現金の実査額（円）").fill("0")
     page.get_by_role("button", name="を締める").click()
     page.wait_for_selector("[data-closed-now]")
@@ -137,4 +131,4 @@ def test_the_supervisor_voids_and_the_counter_closes(
         1,
         timezone.localdate(),
     )
-    _shot(page, tmp_path, "close-after")
+    screenshot(page, "close-after")

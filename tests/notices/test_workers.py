@@ -6,22 +6,15 @@ data, as production workers would.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
-import redis
 from celery import Celery
-from django.conf import settings
 from django.db import close_old_connections, connection, connections, transaction
 
 from apps.accounts.models import Office
@@ -30,7 +23,7 @@ from apps.notices import job
 from apps.notices.models import Notice, NoticeBatch, NoticeRun
 from apps.notices.rules import NoticeKind, expiry_window
 from apps.residents.models import Resident
-from tests.services import redis_url
+from tests.celery_workers import celery_workers
 
 ON = date(2027, 3, 1)
 HOLDERS = 12
@@ -51,83 +44,11 @@ def due_events(
     return 2 * HOLDERS
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    auth = quote(db["USER"] or "")
-    if db.get("PASSWORD"):
-        auth += ":" + quote(db["PASSWORD"])
-    host = db.get("HOST") or ""
-    name = quote(db["NAME"])
-    if host.startswith("/"):
-        return f"postgres://{auth}@/{name}?host={quote(host)}"
-    port = f":{db['PORT']}" if db.get("PORT") else ""
-    return f"postgres://{auth}@{host}{port}/{name}"
-
-
 @pytest.fixture
 def workers(tmp_path: Path) -> Iterator[tuple[str, str]]:
     """Two `celery -A config worker` processes on Redis, consuming a queue of their own."""
-    broker = redis_url()
-    queue = f"notices-test-{uuid.uuid4().hex[:10]}"
-    env = {
-        **os.environ,
-        "REDIS_URL": broker,
-        "DATABASE_URL": _database_url(),
-        "CELERY_QUEUE": queue,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-    }
-    logs = [tmp_path / f"worker{n}.log" for n in (1, 2)]
-    processes = []
-    for n, log in enumerate(logs, start=1):
-        with log.open("wb") as out:
-            processes.append(
-                subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "celery",
-                        "-A",
-                        "config",
-                        "worker",
-                        "--pool=solo",
-                        "--prefetch-multiplier=1",
-                        "--without-gossip",
-                        "--without-mingle",
-                        "--without-heartbeat",
-                        "-n",
-                        f"w{n}-{queue}@%h",
-                        "--loglevel=INFO",
-                    ],
-                    cwd=settings.BASE_DIR,
-                    env=env,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                )
-            )
-    try:
-        deadline = time.monotonic() + 60
-        while not all("ready." in log.read_text(errors="replace") for log in logs):
-            for process, log in zip(processes, logs, strict=True):
-                if process.poll() is not None:
-                    pytest.fail(f"a worker exited early:\n{log.read_text(errors='replace')}")
-            if time.monotonic() > deadline:
-                pytest.fail("the workers did not start within 60 s")
-            time.sleep(0.2)
-        yield broker, queue
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        # The queue's bindings stay in Redis after the workers: remove ours, only ours.
-        client = redis.Redis.from_url(broker)
-        for key in client.scan_iter(match=f"*{queue}*"):
-            client.delete(key)
-        client.close()
+    with celery_workers(tmp_path, count=2, prefix="notices-test") as running:
+        yield running
 
 
 def _wait_for(condition: Callable[[], bool], *, seconds: float, what: str) -> None:

@@ -1,0 +1,25 @@
+"""Celery tasks of the applications app: ids in, never personal data; idempotent.
+
+Without REDIS_URL (``make run``) settings make Celery eager, so ``.delay()`` runs the task
+in-process; the upload's ``transaction.on_commit`` then imports in the same request.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from celery import shared_task
+
+
+@shared_task(name="applications.import_arrivals", acks_late=True)
+def import_arrivals_task(import_id: str) -> str | None:
+    """Import one uploaded J-LIS arrivals file (apps.applications.arrivals).
+
+    acks_late: a worker that dies mid-import leaves the message for another worker; the
+    import is one transaction and is claimed once, so a second delivery does nothing (a run
+    that died is claimable again after ``RUNNING_STALE_AFTER``).
+    """
+    from apps.applications.arrivals import arrival_import_run
+
+    run = arrival_import_run(import_id=uuid.UUID(import_id))
+    return run.record.state if run else None
