@@ -65,7 +65,8 @@ def test_r_not_2_two_real_workers_run_the_job_at_once(
 ) -> None:
     """R-NOT-2: two workers run the daily job at the same time; one notice per event."""
     broker, queue = workers
-    sender = Celery("notices-test", broker=broker)
+    # Not the current app: later tests send through config.celery, not this sender.
+    sender = Celery("notices-test", broker=broker, set_as_current=False)
     sender.conf.task_serializer = "json"
     # Hold the job's lock so that both workers are provably inside the job at the same time
     # before either can insert; then let them race.
