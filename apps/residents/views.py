@@ -17,7 +17,6 @@ from apps.residents.selectors import (
     resident_detail,
     resident_find_by_my_number,
     resident_get,
-    resident_history,
     resident_search,
 )
 from apps.residents.services import resident_reveal_my_number
@@ -100,7 +99,6 @@ def detail(request: StaffRequest, resident_id: uuid.UUID) -> HttpResponse:
             "resident": resident,
             "today": today,
             "age": resident.age_on(today),
-            "history": resident_history(resident=resident),
             "reveal_form": RevealForm(),
         },
     )
