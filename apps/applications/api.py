@@ -21,7 +21,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.accounts import policy
 from apps.accounts.models import User
+from apps.accounts.policy import IsResidentStaff
 from apps.applications.arrivals import (
     ArrivalFileError,
     arrival_import_submit,
@@ -55,7 +57,7 @@ from apps.applications.services import (
     fee_settled,
 )
 from apps.core.uploads import upload_too_large
-from apps.fees.api import IsResidentStaff, IsSupervisor, PaymentOut, raise_api_error
+from apps.fees.api import PaymentOut, raise_api_error
 from apps.fees.models import PaymentMethod
 from apps.fees.rules import ReissueReason, VoidOutcome
 from apps.fees.selectors import payment_get
@@ -331,7 +333,7 @@ class ApplicationPayView(APIView):
 
 
 class PaymentVoidView(APIView):
-    permission_classes = [IsSupervisor]
+    permission_classes = [policy.allow(policy.may_void_payments, policy.SUPERVISORS_ONLY)]
 
     @extend_schema(
         request=PaymentVoidIn,
@@ -356,7 +358,7 @@ class PaymentVoidView(APIView):
 
 
 class ApplicationWaiverApproveView(APIView):
-    permission_classes = [IsSupervisor]
+    permission_classes = [policy.allow(policy.may_approve_waivers, policy.SUPERVISORS_ONLY)]
 
     @extend_schema(
         request=None,

@@ -10,6 +10,7 @@ from django.apps import apps
 from django.db.models import QuerySet
 from django.http import Http404
 
+from apps.accounts import policy
 from apps.accounts.models import User
 from apps.applications.models import Application, ArrivalImport
 from apps.applications.rules import ApplicationState, age_band, days_waiting
@@ -46,12 +47,15 @@ def application_get(*, user: User, application_id: uuid.UUID) -> Application:
         raise Http404 from None
 
 
-def open_applications_of(*, user: User, resident_id: uuid.UUID) -> list[Application]:
+def recent_applications_of(
+    *, user: User, resident_id: uuid.UUID, limit: int = 10
+) -> list[Application]:
+    """The resident's latest applications, open or finished, newest first (the 手続 area)."""
     return list(
         applications_for(user)
         .filter(resident_id=resident_id)
         .order_by("-received_at")
-        .select_related("new_card")[:10]
+        .select_related("new_card")[:limit]
     )
 
 
@@ -122,9 +126,7 @@ def uncollected_cards(*, user: User, today: date) -> list[WaitingCard]:
 
 
 def arrival_imports_for(user: User) -> QuerySet[ArrivalImport]:
-    if not user.works_with_residents or user.office_id is None:
-        return ArrivalImport.objects.none()
-    return ArrivalImport.objects.filter(office_id=user.office_id).select_related("imported_by")
+    return policy.restrict(ArrivalImport.objects.select_related("imported_by"), user)
 
 
 def arrival_import_get(*, user: User, import_id: uuid.UUID) -> ArrivalImport:

@@ -1,24 +1,23 @@
 """Every step of a counter application. Rule ids refer to ``../shared/DOMAIN.md``.
 
-Each step is one transaction: it locks the application (and the resident on receipt), checks
+Each step is one service (apps.core.service: one transaction whose history rows name the
+member of staff and the step): it locks the application (and the resident on receipt), checks
 its preconditions, calls the cards / certificates / fees services (never their models' save),
 and leaves a history row through the pghistory triggers, labelled with the step's name.
 """
 
 from __future__ import annotations
 
-import functools
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import ParamSpec, TypeVar
 
-import pghistory
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from apps.accounts import policy
 from apps.accounts.models import User
 from apps.applications.models import Application
 from apps.applications.rules import (
@@ -39,8 +38,9 @@ from apps.applications.rules import (
 )
 from apps.cards.models import Card
 from apps.cards.rules import CardState
-from apps.cards.services import card_change_state, card_hand_over, card_order
-from apps.certificates.services import pin_states_initialize
+from apps.cards.services import card_hand_over, card_order
+from apps.certificates.services import card_end, pin_states_initialize
+from apps.core.service import service
 from apps.core.wareki import format_both
 from apps.fees.models import FeeWaiver, Payment, PaymentMethod, PaymentVoid
 from apps.fees.rules import Evidence, FeeRow, ReissueReason, VoidOutcome, required_evidence
@@ -56,30 +56,6 @@ from apps.fees.services import (
 )
 from apps.notices.rules import renewal_opens_on
 from apps.residents.models import Resident
-
-P = ParamSpec("P")
-T = TypeVar("T")
-
-
-def _step(name: str) -> Callable[[Callable[P, T]], Callable[P, T]]:
-    """Label the history rows a step writes with the step's name.
-
-    pghistory groups every change of a request (or of the outermost step) under one context;
-    each step adds its own key, so the context lists every step that ran in it
-    (application_receive, application_order, …). A fresh context object per call keeps this
-    safe across threads.
-    """
-
-    def decorator(func: Callable[P, T]) -> Callable[P, T]:
-        @functools.wraps(func)
-        def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
-            with pghistory.context(**{name: True}):
-                return func(*args, **kwargs)
-
-        return wrapper
-
-    return decorator
-
 
 # Cards still being made or waiting at the office: a second order would make two cards.
 _PENDING_CARD_STATES = (CardState.ORDERED, CardState.ARRIVED)
@@ -120,10 +96,8 @@ class HandoverInput:
 
 
 def _require_staff_for(user: User, resident: Resident) -> None:
-    if not user.is_authenticated or not user.works_with_residents or user.office_id is None:
-        raise PermissionDenied("この操作を行う権限がありません。")
-    if resident.office_id != user.office_id:
-        raise PermissionDenied("この住民の手続はできません。")
+    policy.check(policy.resident_staff(user))
+    policy.check(policy.same_office(user, resident), "この住民の手続はできません。")
 
 
 def _locked(application: Application) -> Application:
@@ -172,7 +146,7 @@ def application_quote(application: Application) -> FeeQuote:
     """The quote the application was received with (amount fixed on the receipt day)."""
     return FeeQuote(
         amount_yen=application.fee_amount_yen,
-        rule=application.fee_rule,
+        rule=application.fee_row_enum.rule,
         row=FeeRow(application.fee_row),
         schedule_id=application.fee_schedule_id,
         schedule_starts_on=application.fee_schedule.starts_on,
@@ -252,8 +226,7 @@ def _evidence_errors(data: ApplicationInput) -> dict[str, str]:
 # --- receive ----------------------------------------------------------------------------------
 
 
-@_step("application_receive")
-@transaction.atomic
+@service
 def application_receive(
     *, acting_user: User, resident: Resident, data: ApplicationInput, on: date | None = None
 ) -> Application:
@@ -366,7 +339,6 @@ def application_receive(
         former_surname_listed=data.former_surname_listed,
         fee_row=quote.row,
         fee_amount_yen=quote.amount_yen,
-        fee_rule=quote.rule[:300],
         fee_schedule_id=quote.schedule_id,
         waiver=waiver,
     )
@@ -412,14 +384,14 @@ def _old_card_at_receipt(*, application: Application, old_card: Card, acting_use
         )
     if action is OldCardAction.MARK_LOST and old_card.state != CardState.LOST:
         text = _REASON_TEXT.get(reason, "紛失（更新申請）") if reason else "紛失（更新申請）"
-        card_change_state(
+        card_end(
             acting_user=acting_user, card=old_card, to_state=CardState.LOST, on=on, reason=text
         )
     elif action is OldCardAction.SURRENDER_NOW:
         text = _REASON_TEXT.get(reason, "返納（再交付申請）") if reason else "返納（再交付申請）"
         if old_card.state == CardState.LOST:
             raise ValidationError("紛失として記録されたカードは返納として受け付けられません。")
-        card_change_state(
+        card_end(
             acting_user=acting_user, card=old_card, to_state=CardState.RETURNED, on=on, reason=text
         )
 
@@ -427,8 +399,7 @@ def _old_card_at_receipt(*, application: Application, old_card: Card, acting_use
 # --- order, pay, approve ------------------------------------------------------------------------
 
 
-@_step("application_order")
-@transaction.atomic
+@service
 def application_order(*, acting_user: User, application: Application) -> Application:
     """Order the new card from J-LIS once the fee is settled (R-ISS-1, R-REI-3)."""
     application = _locked(application)
@@ -463,8 +434,7 @@ class PaymentTaken:
     created: bool
 
 
-@_step("application_pay")
-@transaction.atomic
+@service
 def application_pay(
     *,
     acting_user: User,
@@ -513,8 +483,7 @@ def application_pay(
     return PaymentTaken(payment=payment, created=True)
 
 
-@_step("application_payment_void")
-@transaction.atomic
+@service
 def application_payment_void(
     *,
     acting_user: User,
@@ -531,6 +500,7 @@ def application_payment_void(
     the application withdrawn, its card voided. Either way the payment leaves its day's
     cash (apps.fees.services.payment_void); a handed-over card's fee cannot be voided.
     """
+    policy.check(policy.may_void_payments(acting_user), "監督者のみが行える操作です。")
     try:
         outcome = VoidOutcome(outcome)
     except ValueError:
@@ -543,8 +513,9 @@ def application_payment_void(
     # counter and the payment.
     application = _locked_pk(application_id) if application_id is not None else None
     if application is not None:
-        if application.office_id != acting_user.office_id:
-            raise PermissionDenied("他の庁舎の領収は取り消せません。")
+        policy.check(
+            policy.same_office(acting_user, application), "他の庁舎の領収は取り消せません。"
+        )
         if not application.is_open:
             raise ValidationError(
                 f"「{application.state_enum.label}」の申請の領収は取り消せません。"
@@ -566,7 +537,7 @@ def application_payment_void(
     new_card = application.new_card
     if to_state is ApplicationState.RECEIVED and new_card is not None:
         # The card is not made yet: the order is cancelled with J-LIS, placed anew once paid.
-        card_change_state(
+        card_end(
             acting_user=acting_user,
             card=new_card,
             to_state=CardState.VOID,
@@ -580,8 +551,7 @@ def application_payment_void(
     return void
 
 
-@_step("application_waiver_approve")
-@transaction.atomic
+@service
 def application_waiver_approve(*, acting_user: User, application: Application) -> Application:
     """A supervisor approves the "not due to the holder" waiver (R-REI-3); the card is ordered."""
     application = _locked(application)
@@ -599,8 +569,7 @@ def application_waiver_approve(*, acting_user: User, application: Application) -
 # --- handover -----------------------------------------------------------------------------------
 
 
-@_step("application_hand_over")
-@transaction.atomic
+@service
 def application_hand_over(
     *, acting_user: User, application: Application, data: HandoverInput, on: date | None = None
 ) -> Application:
@@ -649,7 +618,7 @@ def application_hand_over(
         raise ValidationError(problems)
 
     if old_card is not None and old_in_hand:
-        card_change_state(
+        card_end(
             acting_user=acting_user,
             card=old_card,
             to_state=CardState.RETURNED,
@@ -657,7 +626,7 @@ def application_hand_over(
             reason=f"{kind.label}による返納",
         )
     elif old_card is not None and old_card.state == CardState.LOST:
-        card_change_state(
+        card_end(
             acting_user=acting_user,
             card=old_card,
             to_state=CardState.VOID,
@@ -665,7 +634,7 @@ def application_hand_over(
             reason=f"{kind.label}により廃止",
         )
     card_hand_over(acting_user=acting_user, card=new_card, on=on)
-    pin_states_initialize(card=new_card)
+    pin_states_initialize(acting_user=acting_user, card=new_card)
 
     application.handed_over_at = timezone.now()
     application.handed_over_by = acting_user
@@ -682,8 +651,7 @@ def application_hand_over(
 # --- cancel ---------------------------------------------------------------------------------------
 
 
-@_step("application_cancel")
-@transaction.atomic
+@service
 def application_cancel(*, acting_user: User, application: Application, reason: str) -> Application:
     """Withdraw an open application; a card already ordered or waiting is voided.
 
@@ -715,7 +683,7 @@ def _withdraw(*, acting_user: User, application: Application, reason: str, on: d
     _move(application, ApplicationState.CANCELLED)
     new_card = application.new_card
     if new_card is not None and new_card.state in _PENDING_CARD_STATES:
-        card_change_state(
+        card_end(
             acting_user=acting_user,
             card=new_card,
             to_state=CardState.VOID,

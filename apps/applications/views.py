@@ -7,14 +7,13 @@ import uuid
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.forms import Form
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from apps.accounts.permissions import StaffRequest, resident_staff_required
-from apps.accounts.roles import Role
+from apps.accounts import policy
+from apps.accounts.policy import StaffRequest, require, resident_staff_required
 from apps.applications.arrivals import (
     HEADER,
     ArrivalFileError,
@@ -50,26 +49,14 @@ from apps.applications.services import (
     fee_settled,
 )
 from apps.cards.rules import CardState
+from apps.core.http import apply_errors
 from apps.core.uploads import upload_too_large
 from apps.core.wareki import format_both
 from apps.fees.models import PaymentMethod
-from apps.fees.permissions import is_office_supervisor, supervisor_required
 from apps.fees.rules import FeeRow, VoidOutcome
 from apps.fees.selectors import payment_get
 from apps.fees.services import payment_is_settled
 from apps.residents.selectors import resident_get
-
-
-def _apply_errors(form: Form, exc: ValidationError) -> None:
-    """Put a service's ValidationError on the form: on its field when the form has that field."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            target = field if field in form.fields else None
-            for error in errors:
-                form.add_error(target, error)
-    else:
-        for error in exc.messages:
-            form.add_error(None, error)
 
 
 @require_http_methods(["GET", "POST"])
@@ -86,7 +73,7 @@ def new(request: StaffRequest, resident_id: uuid.UUID, kind_slug: str) -> HttpRe
                 acting_user=request.user, resident=resident, data=form.to_input()
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, f"{kind.label}を受け付けました。")
             return redirect("applications:detail", application_id=application.pk)
@@ -120,7 +107,6 @@ def _render_detail(
         {
             "application": application,
             "resident": application.resident,
-            "fee_row_label": FeeRow(application.fee_row).label,
             "settled": settled,
             "payment_settled": payment_is_settled(application.payment),
             "can_pay": application.is_open and application.fee_amount_yen > 0 and not settled,
@@ -129,11 +115,10 @@ def _render_detail(
                 waiver is not None
                 and not waiver.approved
                 and application.is_open
-                and request.user.role == Role.SUPERVISOR
-                and waiver.requested_by_id != request.user.pk
+                and policy.may_approve_waiver(request.user, waiver)
             ),
             "can_hand_over": application.state_enum is ApplicationState.ARRIVED and settled,
-            "may_void": is_office_supervisor(request.user) and application.is_open,
+            "may_void": policy.may_void_payments(request.user) and application.is_open,
             "payment_form": payment_form or PaymentForm(),
             "cancel_form": cancel_form or CancelForm(),
             "history": application_history(application=application),
@@ -169,7 +154,7 @@ def pay(request: StaffRequest, application_id: uuid.UUID) -> HttpResponse:
                 idempotency_key=str(form.cleaned_data["submission"]),
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             payment = taken.payment
             if taken.created:
@@ -214,7 +199,7 @@ def _render_confirm(
 
 
 @require_POST
-@supervisor_required
+@require(policy.may_approve_waivers)
 def approve_waiver(request: StaffRequest, application_id: uuid.UUID) -> HttpResponse:
     application = application_get(user=request.user, application_id=application_id)
     try:
@@ -240,7 +225,7 @@ def cancel(request: StaffRequest, application_id: uuid.UUID) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, "申請を取り下げました。")
             return redirect("applications:detail", application_id=application.pk)
@@ -271,7 +256,7 @@ def handover(request: StaffRequest, application_id: uuid.UUID) -> HttpResponse:
                 acting_user=request.user, application=application, data=form.to_input(), on=today
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, "カードを交付しました。")
             return redirect("applications:detail", application_id=application.pk)
@@ -323,7 +308,7 @@ def arrivals(request: StaffRequest) -> HttpResponse:
                 for error in exc.messages:
                     form.add_error("file", error)
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                apply_errors(form, exc)
             else:
                 record = result.record
                 if not result.created:
@@ -357,7 +342,7 @@ def arrival(request: StaffRequest, import_id: uuid.UUID) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@supervisor_required
+@require(policy.may_void_payments)
 def payment_void(request: StaffRequest, payment_id: uuid.UUID) -> HttpResponse:
     """A supervisor voids a receipt and chooses what happens to its application."""
     payment = payment_get(user=request.user, payment_id=payment_id)
@@ -376,7 +361,7 @@ def payment_void(request: StaffRequest, payment_id: uuid.UUID) -> HttpResponse:
                 outcome=form.cleaned_data["outcome"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             outcome = VoidOutcome(form.cleaned_data["outcome"])
             messages.success(

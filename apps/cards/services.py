@@ -1,34 +1,42 @@
-"""Every write to a card. Each function is one transaction that locks the card it changes;
-``cards_arrive_bulk`` does the same for a whole J-LIS arrivals file, set-based."""
+"""Every write to a card. Each function is one service (apps.core.service: a transaction whose
+history rows name the actor) that locks the card it changes; ``cards_arrive_bulk`` does the
+same for a whole J-LIS arrivals file, set-based."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection
+from django.db.models import F
 from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.cards.models import CURRENT_STATES, Card
-from apps.cards.rules import CardState, can_transition, card_expiry
+from apps.cards.rules import END_STATES, CardState, can_transition, card_expiry
+from apps.core.service import SystemActor, service
 from apps.residents.models import Resident
 from apps.residents.rules import Residence, ResidenceCategory
 
-_END_STATES = {CardState.VOID, CardState.RETURNED, CardState.LOST, CardState.EXPIRED}
+logger = logging.getLogger(__name__)
+
+# The daily job that moves cards whose expiry has passed (apps.cards.tasks).
+EXPIRY_JOB = SystemActor("cards.expire_due")
+EXPIRY_REASON = "有効期限の到来"
 
 
 def _locked(card: Card) -> Card:
     return Card.objects.select_for_update().select_related("resident").get(pk=card.pk)
 
 
-@transaction.atomic
+@service
 def card_order(
     *,
-    acting_user: User | None,
+    acting_user: User | SystemActor,
     resident: Resident,
     applied_on: date,
     former_surname_listed: bool = False,
@@ -45,8 +53,10 @@ def card_order(
     )
 
 
-@transaction.atomic
-def card_arrive(*, acting_user: User | None, card: Card, issued_on: date, arrived_on: date) -> Card:
+@service
+def card_arrive(
+    *, acting_user: User | SystemActor, card: Card, issued_on: date, arrived_on: date
+) -> Card:
     """J-LIS made the card on `issued_on` (R-VAL-1) and it reached the city on `arrived_on`.
 
     The expiry is computed here, once, from the issue date (R-VAL-2…6).
@@ -72,8 +82,8 @@ def card_arrive(*, acting_user: User | None, card: Card, issued_on: date, arrive
     return card
 
 
-@transaction.atomic
-def card_hand_over(*, acting_user: User | None, card: Card, on: date) -> Card:
+@service
+def card_hand_over(*, acting_user: User | SystemActor, card: Card, on: date) -> Card:
     """The card is handed to the holder and becomes their current card."""
     card = _locked(card)
     _check_transition(card, CardState.ACTIVE)
@@ -93,30 +103,26 @@ def card_hand_over(*, acting_user: User | None, card: Card, on: date) -> Card:
     return card
 
 
-@transaction.atomic
+@service
 def card_change_state(
-    *, acting_user: User | None, card: Card, to_state: CardState, on: date, reason: str = ""
+    *, acting_user: User | SystemActor, card: Card, to_state: CardState, on: date, reason: str = ""
 ) -> Card:
     """Move a card along the transition table (apps.cards.rules.CARD_TRANSITIONS).
 
-    Ending states record the day and the reason; certificates end with the card (R-CRT-5).
+    Ending states record the day and the reason. This is the card alone: a card that carries
+    e-certificates is ended through apps.certificates.services.card_end, which ends them with
+    it (R-CRT-5). The cards app knows nothing of certificates (they sit above it).
     """
-    from apps.certificates.services import certificates_end_with_card
-
     card = _locked(card)
     _check_transition(card, to_state)
     card.state = to_state
-    if to_state in _END_STATES:
+    if to_state in END_STATES:
         card.ended_on = on
         card.end_reason = reason
     try:
         card.save()
     except IntegrityError:
         raise ValidationError("この住民には既に有効なカードがあります。") from None
-    if to_state in _END_STATES:
-        certificates_end_with_card(
-            card=card, on=on, reason=reason or to_state.label, expired=to_state == CardState.EXPIRED
-        )
     return card
 
 
@@ -182,10 +188,10 @@ def _residence(
     )
 
 
-@transaction.atomic
+@service
 def cards_arrive_bulk(
     *,
-    acting_user: User | None,
+    acting_user: User | SystemActor,
     office_id: uuid.UUID,
     arrivals: Sequence[CardArrival],
     progress: Progress | None = None,
@@ -203,8 +209,8 @@ def cards_arrive_bulk(
 
     Set-based for 100,000-card files: COPY into a temporary table, check in SQL, compute
     the expiries in one Python pass, COPY them back and UPDATE … FROM in chunks (``progress``
-    is told after each). The acting user is who the history context names (the caller sets
-    it); None only for system jobs.
+    is told after each). The history rows name ``acting_user`` (the member of staff who
+    uploaded the file, through the import's task).
     """
     cards = Card._meta.db_table
     residents = Resident._meta.db_table
@@ -336,3 +342,23 @@ def cards_arrive_bulk(
     return CardsArrived(
         moved=tuple(card_id for _, card_id, _ in expiries), already=total - len(expiries)
     )
+
+
+@service
+def cards_expire_due(*, acting_user: User | SystemActor = EXPIRY_JOB, on: date) -> int:
+    """Cards in use whose expiry has passed by ``on`` become EXPIRED (R-VAL; run daily).
+
+    A card is valid through its expiry date, so a card expiring on ``on`` stays in use that
+    day. One set-based UPDATE over the partial index of current cards by expiry; the history
+    triggers write one row per card, naming the job. Idempotent: a second run finds nothing.
+    The ended day is the last valid day. Certificates expire by their own (earlier or equal)
+    dates in certificates_expire_due.
+    """
+    moved = Card.objects.filter(state__in=CURRENT_STATES, expires_on__lt=on).update(
+        state=CardState.EXPIRED,
+        ended_on=F("expires_on"),
+        end_reason=EXPIRY_REASON,
+        updated_at=timezone.now(),
+    )
+    logger.info("cards expired: on=%s count=%d", on.isoformat(), moved)
+    return moved

@@ -15,9 +15,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.accounts import policy
+from apps.accounts.policy import IsResidentStaff
 from apps.core.bounds import BoundedDictField, PlausibleDateInput, today
 from apps.fees.models import DailyClose, Payment
-from apps.fees.permissions import is_office_supervisor
 from apps.fees.rules import (
     FIRST_FEE_DAY,
     MAX_COUNTED_CASH_YEN,
@@ -42,23 +43,6 @@ from apps.fees.services import (
 )
 
 # --- permissions and errors, shared with apps.applications.api ---------------------------------
-
-
-class IsResidentStaff(BasePermission):
-    """Clerks and supervisors (scoped to their office by the selectors)."""
-
-    message = "この操作を行う権限がありません。"
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        user = request.user
-        return bool(user and user.is_authenticated and user.works_with_residents)
-
-
-class IsSupervisor(BasePermission):
-    message = "監督者のみが行える操作です。"
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        return is_office_supervisor(request.user)
 
 
 def raise_api_error(exc: DjangoValidationError) -> NoReturn:
@@ -212,7 +196,7 @@ class FeeQuoteView(APIView):
 class FeeScheduleView(APIView):
     def get_permissions(self) -> list[BasePermission]:
         if self.request.method == "POST":
-            return [IsSupervisor()]
+            return [policy.allow(policy.may_manage_fee_schedules, policy.SUPERVISORS_ONLY)()]
         return [IsResidentStaff()]
 
     @extend_schema(responses=ScheduleOut(many=True), summary="Fee schedules, newest first")
@@ -285,7 +269,7 @@ class DailyCloseView(APIView):
 
 
 class DailyCloseReopenView(APIView):
-    permission_classes = [IsSupervisor]
+    permission_classes = [policy.allow(policy.may_reopen_closes, policy.SUPERVISORS_ONLY)]
 
     @extend_schema(
         request=ReopenIn,
@@ -312,8 +296,6 @@ __all__ = [
     "DailyCloseView",
     "FeeQuoteView",
     "FeeScheduleView",
-    "IsResidentStaff",
-    "IsSupervisor",
     "PaymentDetailView",
     "raise_api_error",
 ]

@@ -9,16 +9,14 @@ from datetime import date
 from django.db.models import QuerySet
 from django.http import Http404
 
+from apps.accounts import policy
 from apps.accounts.models import Counter, User
 from apps.fees.models import DailyClose, FeeSchedule, Payment
-from apps.fees.permissions import is_office_supervisor
 from apps.fees.rules import FeeRow
 
 
 def payments_for(user: User) -> QuerySet[Payment]:
-    if not user.is_authenticated or not user.works_with_residents or user.office_id is None:
-        return Payment.objects.none()
-    return Payment.objects.filter(office_id=user.office_id)
+    return policy.restrict(Payment.objects.all(), user)
 
 
 def payment_get(*, user: User, payment_id: uuid.UUID) -> Payment:
@@ -33,15 +31,13 @@ def payment_get(*, user: User, payment_id: uuid.UUID) -> Payment:
 
 
 def counters_for(user: User) -> QuerySet[Counter]:
-    if not user.works_with_residents or user.office_id is None:
-        return Counter.objects.none()
-    return Counter.objects.filter(office_id=user.office_id)
+    return policy.restrict(Counter.objects.all(), user)
 
 
 def closable_counters(user: User) -> QuerySet[Counter]:
     """The counters whose day ``user`` may close: their own (clerk), the office's (supervisor)."""
     counters = counters_for(user)
-    if is_office_supervisor(user):
+    if policy.is_supervisor(user):
         return counters
     if user.counter_id is None:
         return Counter.objects.none()
@@ -56,10 +52,8 @@ def daily_close_get(*, user: User, close_id: uuid.UUID) -> DailyClose:
 
 
 def daily_closes_for(user: User) -> QuerySet[DailyClose]:
-    if not user.works_with_residents or user.office_id is None:
-        return DailyClose.objects.none()
-    return DailyClose.objects.filter(office_id=user.office_id).select_related(
-        "counter", "closed_by", "reopened_by"
+    return policy.restrict(
+        DailyClose.objects.select_related("counter", "closed_by", "reopened_by"), user
     )
 
 

@@ -1,6 +1,7 @@
 """Every write about fees, and the fee quote. Rule ids refer to ``../shared/DOMAIN.md``.
 
-Each write is one transaction that checks its preconditions and locks what it changes.
+Each write is one service (apps.core.service: one transaction, its history names the actor)
+that checks its preconditions and locks what it changes.
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from apps.accounts import policy
 from apps.accounts.models import Counter, User
+from apps.core.service import SystemActor, service
 from apps.core.wareki import format_both
 from apps.fees.models import (
     DailyClose,
@@ -27,12 +30,6 @@ from apps.fees.models import (
     PaymentVoid,
     ReceiptCounter,
     schedule_digest,
-)
-from apps.fees.permissions import (
-    is_office_supervisor,
-    may_close_counter,
-    may_reopen_close,
-    may_void_payment,
 )
 from apps.fees.rules import (
     DEFAULT_FEE_AMOUNTS,
@@ -48,6 +45,9 @@ from apps.fees.rules import (
     fiscal_year_of,
 )
 from apps.residents.models import Resident
+
+SEED_DEFAULT = SystemActor("fees.seed_default_schedule")
+_SUPERVISORS_ONLY = "監督者のみが行える操作です。"
 
 # Free text a supervisor or clerk writes on a correction: enough for a paragraph, bounded.
 MAX_REASON_CHARS = 500
@@ -137,12 +137,7 @@ def fee_quote(
 # --- the schedule ---------------------------------------------------------------------------
 
 
-def _require_supervisor(user: User) -> None:
-    if not is_office_supervisor(user):
-        raise PermissionDenied("監督者のみが行える操作です。")
-
-
-@transaction.atomic
+@service
 def fee_schedule_add(
     *,
     acting_user: User,
@@ -159,7 +154,7 @@ def fee_schedule_add(
     The same schedule (same start, amounts and note) entered twice, a replayed form or
     request, is refused: the constraint ``feeschedule_not_twice`` backs the check.
     """
-    _require_supervisor(acting_user)
+    policy.check(policy.may_manage_fee_schedules(acting_user), _SUPERVISORS_ONLY)
     today = today or timezone.localdate()
     if starts_on <= today:
         raise ValidationError({"starts_on": "適用開始日は明日以降の日付にしてください。"})
@@ -201,7 +196,12 @@ def _same_schedule_message(starts_on: date) -> str:
     )
 
 
-def fee_schedule_seed_default(*, starts_on: date = date(2015, 10, 5)) -> FeeSchedule:
+@service
+def fee_schedule_seed_default(
+    *,
+    acting_user: SystemActor = SEED_DEFAULT,
+    starts_on: date = date(2015, 10, 5),
+) -> FeeSchedule:
     """Make sure a schedule exists: today's amounts from DEFAULT_FEE_AMOUNTS (R-REI-3).
 
     The data migration does the same for every database; this is for test databases that a
@@ -214,12 +214,11 @@ def fee_schedule_seed_default(*, starts_on: date = date(2015, 10, 5)) -> FeeSche
     digest = schedule_digest(
         amounts={row.value: amount for row, amount in DEFAULT_FEE_AMOUNTS.items()}, note=note
     )
-    with transaction.atomic():
-        schedule = FeeSchedule.objects.create(starts_on=starts_on, note=note, amounts_digest=digest)
-        FeeAmount.objects.bulk_create(
-            FeeAmount(schedule=schedule, row=row, amount_yen=amount)
-            for row, amount in DEFAULT_FEE_AMOUNTS.items()
-        )
+    schedule = FeeSchedule.objects.create(starts_on=starts_on, note=note, amounts_digest=digest)
+    FeeAmount.objects.bulk_create(
+        FeeAmount(schedule=schedule, row=row, amount_yen=amount)
+        for row, amount in DEFAULT_FEE_AMOUNTS.items()
+    )
     return schedule
 
 
@@ -227,14 +226,13 @@ def fee_schedule_seed_default(*, starts_on: date = date(2015, 10, 5)) -> FeeSche
 
 
 def _require_office_staff(user: User, resident: Resident) -> None:
-    if not user.works_with_residents or user.office_id is None:
-        raise PermissionDenied("この操作を行う権限がありません。")
-    if resident.office_id != user.office_id:
-        # Out-of-scope residents are "not found", as everywhere else.
-        raise PermissionDenied("この住民の手続はできません。")
+    # The views have already answered 404 for a resident out of scope (the selectors do not
+    # find them); a service called with one anyway refuses the act, a 403.
+    policy.check(policy.resident_staff(user))
+    policy.check(policy.same_office(user, resident), "この住民の手続はできません。")
 
 
-@transaction.atomic
+@service
 def fee_waiver_request(
     *, acting_user: User, resident: Resident, fee_row: FeeRow, reason: str
 ) -> FeeWaiver:
@@ -255,13 +253,16 @@ def fee_waiver_request(
     )
 
 
-@transaction.atomic
+@service
 def fee_waiver_approve(*, acting_user: User, waiver: FeeWaiver) -> FeeWaiver:
-    """A supervisor of the same office, not the requester, approves the waiver (R-REI-3)."""
-    _require_supervisor(acting_user)
+    """A supervisor of the same office, not the requester, approves the waiver (R-REI-3).
+
+    The same rule as the screen's button (policy.may_approve_waiver); the requester gets a
+    message saying why rather than a bare refusal.
+    """
+    policy.check(policy.may_approve_waivers(acting_user), _SUPERVISORS_ONLY)
     waiver = FeeWaiver.objects.select_for_update().get(pk=waiver.pk)
-    if waiver.office_id != acting_user.office_id:
-        raise PermissionDenied("他の庁舎の免除は承認できません。")
+    policy.check(policy.same_office(acting_user, waiver), "他の庁舎の免除は承認できません。")
     if waiver.approved:
         raise ValidationError("この免除は既に承認されています。")
     if waiver.requested_by_id == acting_user.pk:
@@ -337,7 +338,7 @@ def payment_for_submission(*, acting_user: User, idempotency_key: str) -> Paymen
     )
 
 
-@transaction.atomic
+@service
 def payment_record(
     *,
     acting_user: User,
@@ -384,7 +385,6 @@ def payment_record(
                 resident=resident,
                 application_id=application_id,
                 fee_row=quote.row,
-                fee_rule=quote.rule[:300],
                 schedule_id=quote.schedule_id,
                 amount_yen=quote.amount_yen,
                 method=method,
@@ -402,7 +402,7 @@ def payment_record(
         raise
 
 
-@transaction.atomic
+@service
 def payment_void(
     *,
     acting_user: User,
@@ -418,8 +418,7 @@ def payment_void(
     payments it counted. ``outcome`` records what the supervisor chose for the application;
     apps.applications carries it out (``application_payment_void``).
     """
-    if not may_void_payment(acting_user):
-        raise PermissionDenied("監督者のみが行える操作です。")
+    policy.check(policy.may_void_payments(acting_user), _SUPERVISORS_ONLY)
     try:
         outcome = VoidOutcome(outcome)
     except ValueError:
@@ -435,8 +434,7 @@ def payment_void(
     counter_id = Payment.objects.filter(pk=payment.pk).values_list("counter_id", flat=True).get()
     counter = Counter.objects.select_for_update().get(pk=counter_id)
     payment = Payment.objects.select_for_update().get(pk=payment.pk)
-    if payment.office_id != acting_user.office_id:
-        raise PermissionDenied("他の庁舎の領収は取り消せません。")
+    policy.check(policy.same_office(acting_user, payment), "他の庁舎の領収は取り消せません。")
     if payment.voided or PaymentVoid.objects.filter(payment=payment).exists():
         raise ValidationError("この領収は既に取り消されています。")
     if current_close(counter_id=counter.pk, business_date=payment.business_date) is not None:
@@ -547,7 +545,7 @@ def close_totals(*, counter: Counter, business_date: date) -> CloseTotals:
     )
 
 
-@transaction.atomic
+@service
 def daily_close_record(
     *,
     acting_user: User,
@@ -566,13 +564,13 @@ def daily_close_record(
     locked so no payment or void slips in while closing, and a second close of the same day
     (a double submit, a clerk and a supervisor at once) waits, then gets a clear message.
     """
-    if not acting_user.works_with_residents or acting_user.office_id is None:
-        raise PermissionDenied("この操作を行う権限がありません。")
+    policy.check(policy.resident_staff(acting_user))
     counter = Counter.objects.select_for_update().get(pk=counter.pk)
-    if counter.office_id != acting_user.office_id:
-        raise PermissionDenied("他の庁舎の窓口は締められません。")
-    if not may_close_counter(acting_user, counter):
-        raise PermissionDenied("担当する窓口の日計だけを締められます。他の窓口は監督者が締めます。")
+    policy.check(policy.same_office(acting_user, counter), "他の庁舎の窓口は締められません。")
+    policy.check(
+        policy.may_close_counter(acting_user, counter),
+        "担当する窓口の日計だけを締められます。他の窓口は監督者が締めます。",
+    )
     problem = business_date_problem(business_date, today=today or timezone.localdate())
     if problem:
         raise ValidationError({"business_date": problem})
@@ -615,7 +613,7 @@ def daily_close_record(
     return close
 
 
-@transaction.atomic
+@service
 def daily_close_reopen(
     *, acting_user: User, close: DailyClose, reason: str, today: date | None = None
 ) -> DailyClose:
@@ -625,15 +623,13 @@ def daily_close_reopen(
     change); the counter may then take payments and voids for that day again and is closed
     anew. Only closes within the correction window can be reopened (``CORRECTION_DAYS``).
     """
-    if not may_reopen_close(acting_user):
-        raise PermissionDenied("日計の再開は監督者のみが行えます。")
+    policy.check(policy.may_reopen_closes(acting_user), "日計の再開は監督者のみが行えます。")
     # The counter first (ordering the reopening against payments, voids and closes), then
     # the close row, loaded after its lock is held.
     counter_id = DailyClose.objects.filter(pk=close.pk).values_list("counter_id", flat=True).get()
     Counter.objects.select_for_update().get(pk=counter_id)
     close = DailyClose.objects.select_for_update().get(pk=close.pk)
-    if close.office_id != acting_user.office_id:
-        raise PermissionDenied("他の庁舎の日計は再開できません。")
+    policy.check(policy.may_reopen_close(acting_user, close), "他の庁舎の日計は再開できません。")
     reason = reason.strip()
     if not reason:
         raise ValidationError({"reason": "再開の理由を入力してください。"})

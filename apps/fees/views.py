@@ -7,14 +7,15 @@ from datetime import date
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.forms import Form
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from apps.accounts.permissions import StaffRequest, resident_staff_required
+from apps.accounts import policy
+from apps.accounts.policy import StaffRequest, require, resident_staff_required
+from apps.core.http import apply_errors
 from apps.core.wareki import format_both
 from apps.fees.forms import (
     CloseChoiceForm,
@@ -24,7 +25,6 @@ from apps.fees.forms import (
     ReopenForm,
     ScheduleForm,
 )
-from apps.fees.permissions import is_office_supervisor, may_reopen_close, supervisor_required
 from apps.fees.receipts import receipt_filename, receipt_pdf
 from apps.fees.rules import (
     DEFAULT_FEE_AMOUNTS,
@@ -51,16 +51,6 @@ from apps.fees.services import (
 )
 
 
-def _apply_errors(form: Form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            for error in errors:
-                form.add_error(field if field in form.fields else None, error)
-    else:
-        for error in exc.messages:
-            form.add_error(None, error)
-
-
 @require_GET
 @resident_staff_required
 def schedules(request: StaffRequest) -> HttpResponse:
@@ -72,13 +62,12 @@ def schedules(request: StaffRequest) -> HttpResponse:
             "schedules": fee_schedules(today=today),
             "today": today,
             "rows": list(FeeRow),
-            "may_add": is_office_supervisor(request.user),
         },
     )
 
 
 @require_http_methods(["GET", "POST"])
-@supervisor_required
+@require(policy.may_manage_fee_schedules)
 def schedule_new(request: StaffRequest) -> HttpResponse:
     today = timezone.localdate()
     current = next((view for view in fee_schedules(today=today) if view.in_force), None)
@@ -94,7 +83,7 @@ def schedule_new(request: StaffRequest) -> HttpResponse:
                 today=today,
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(
                 request, f"{format_both(schedule.starts_on)}から適用する手数料表を登録しました。"
@@ -166,7 +155,6 @@ def payments(request: StaffRequest) -> HttpResponse:
             "form": form,
             "day": day,
             "payments": rows,
-            "may_void": is_office_supervisor(request.user),
         },
     )
 
@@ -205,7 +193,7 @@ def close(request: StaffRequest) -> HttpResponse:
                 today=today,
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             where = f"{closed.counter.name}の{format_both(closed.business_date)}"
             if closed.has_difference:
@@ -235,9 +223,9 @@ def close(request: StaffRequest) -> HttpResponse:
                 current_close(counter_id=counter.pk, business_date=day) if counter else None
             ),
             "closes": daily_closes_for(request.user)[:30],
-            "may_reopen": may_reopen_close(request.user),
+            "may_reopen": policy.may_reopen_closes(request.user),
             "window_start": correction_window(today)[0],
-            "picks_counter": is_office_supervisor(request.user),
+            "picks_counter": policy.is_supervisor(request.user),
         },
         status=400 if failed else 200,
     )
@@ -248,7 +236,7 @@ def _close_url(counter_id: uuid.UUID, day: date) -> str:
 
 
 @require_http_methods(["GET", "POST"])
-@supervisor_required
+@require(policy.may_reopen_closes)
 def reopen(request: StaffRequest, close_id: uuid.UUID) -> HttpResponse:
     """A supervisor reopens a close, with a reason, so a correction can be made that day."""
     closed = daily_close_get(user=request.user, close_id=close_id)
@@ -259,7 +247,7 @@ def reopen(request: StaffRequest, close_id: uuid.UUID) -> HttpResponse:
                 acting_user=request.user, close=closed, reason=form.cleaned_data["reason"]
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(
                 request,

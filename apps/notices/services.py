@@ -21,16 +21,25 @@ from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.accounts import policy
 from apps.accounts.models import User
+from apps.audit.models import Action
+from apps.audit.services import access_log_record
+from apps.core.service import SystemActor, service
 from apps.notices import job
 from apps.notices.models import Notice, NoticeBatch, NoticeRun
 from apps.notices.rules import expiry_window
+from apps.notices.selectors import notice_find_by_reference
 from apps.residents.services import resident_flag_address
 
 logger = logging.getLogger(__name__)
 
 # A render that has not finished after this long died with its worker; it may be claimed again.
 RENDER_STALE_AFTER = timedelta(hours=1)
+
+# Who the jobs act as when no member of staff started them (history and access rows name it).
+NOTICE_JOB = SystemActor("notices.run")
+RENDER_JOB = SystemActor("notices.render_batch")
 
 
 @dataclass(frozen=True)
@@ -95,8 +104,10 @@ def _run(
     return NoticeRunResult(run_id=run.pk, on=on, created=dict(created.counts), batch_ids=batch_ids)
 
 
+@service(atomic=False)
 def notices_run(
     *,
+    acting_user: User | SystemActor = NOTICE_JOB,
     on: date,
     trigger: NoticeRun.Trigger = NoticeRun.Trigger.COMMAND,
     render: bool = True,
@@ -114,8 +125,12 @@ def notices_run(
     return _run(on=on, trigger=trigger, render=render, expiry=True, pickup_card_ids=None)
 
 
+@service(atomic=False)
 def pickup_notices_create_for_arrivals(
-    *, card_ids: list[uuid.UUID] | None = None, on: date
+    *,
+    acting_user: User | SystemActor = NOTICE_JOB,
+    card_ids: list[uuid.UUID] | None = None,
+    on: date,
 ) -> NoticeRunResult:
     """One pickup notice per arrived card, once (R-ISS-1, R-NOT-2).
 
@@ -153,7 +168,8 @@ def _claimable() -> Q:
     ) | Q(render_state=NoticeBatch.RenderState.RENDERING, render_started_at__lt=stale)
 
 
-def batch_render(*, batch_id: uuid.UUID) -> bool:
+@service(atomic=False)
+def batch_render(*, acting_user: SystemActor = RENDER_JOB, batch_id: uuid.UUID) -> bool:
     """Render a batch to one PDF and one CSV; False if another worker has it or it is done.
 
     Claiming is one conditional UPDATE, so two workers given the same batch render it once.
@@ -203,9 +219,17 @@ def batch_render(*, batch_id: uuid.UUID) -> bool:
     return True
 
 
-@transaction.atomic
+def _check_batch_manager(user: User, batch: NoticeBatch) -> None:
+    policy.check(
+        policy.may_manage_notice_batches(user) and policy.same_office(user, batch),
+        "通知書の束を扱えるのは、その庁舎の監督者だけです。",
+    )
+
+
+@service
 def batch_render_request(*, acting_user: User, batch: NoticeBatch) -> NoticeBatch:
     """A supervisor asks for the PDF/CSV again (after a failure, or a worker that died)."""
+    _check_batch_manager(acting_user, batch)
     batch = NoticeBatch.objects.select_for_update().get(pk=batch.pk)
     started = batch.render_started_at
     running = batch.render_state == NoticeBatch.RenderState.RENDERING and (
@@ -227,9 +251,10 @@ def batch_render_request(*, acting_user: User, batch: NoticeBatch) -> NoticeBatc
 # --- postal workflow ----------------------------------------------------------------------------
 
 
-@transaction.atomic
+@service
 def batch_mark_printed(*, acting_user: User, batch: NoticeBatch) -> NoticeBatch:
     """generated → printed; only a finished PDF can have been printed."""
+    _check_batch_manager(acting_user, batch)
     batch = NoticeBatch.objects.select_for_update().get(pk=batch.pk)
     if batch.state != NoticeBatch.State.GENERATED:
         raise ValidationError(f"この束は既に「{batch.get_state_display()}」です。")
@@ -242,9 +267,10 @@ def batch_mark_printed(*, acting_user: User, batch: NoticeBatch) -> NoticeBatch:
     return batch
 
 
-@transaction.atomic
+@service
 def batch_mark_posted(*, acting_user: User, batch: NoticeBatch) -> NoticeBatch:
     """printed → posted."""
+    _check_batch_manager(acting_user, batch)
     batch = NoticeBatch.objects.select_for_update().get(pk=batch.pk)
     if batch.state != NoticeBatch.State.PRINTED:
         raise ValidationError(
@@ -257,7 +283,7 @@ def batch_mark_posted(*, acting_user: User, batch: NoticeBatch) -> NoticeBatch:
     return batch
 
 
-@transaction.atomic
+@service
 def notice_mark_returned(*, acting_user: User, notice: Notice, on: date) -> Notice:
     """A posted letter came back undeliverable (宛所不明): record it and flag the address.
 
@@ -267,6 +293,7 @@ def notice_mark_returned(*, acting_user: User, notice: Notice, on: date) -> Noti
     notice = (
         Notice.objects.select_for_update(of=("self",)).select_related("batch").get(pk=notice.pk)
     )
+    policy.check(policy.may_work_on(acting_user, notice.resident))
     if notice.returned_on is not None:
         raise ValidationError("この通知書は既に宛所不明として記録されています。")
     if notice.batch is None or notice.batch.state != NoticeBatch.State.POSTED:
@@ -280,5 +307,43 @@ def notice_mark_returned(*, acting_user: User, notice: Notice, on: date) -> Noti
     notice.returned_on = on
     notice.returned_by = acting_user
     notice.save(update_fields=["returned_on", "returned_by"])
-    resident_flag_address(resident=notice.resident, on=on)
+    resident_flag_address(acting_user=acting_user, resident=notice.resident, on=on)
     return notice
+
+
+# --- looks at residents through the notices, each with its access-log row (R-AUD-1) ----------
+
+
+@service
+def notice_lookup_logged(
+    *, acting_user: User, code: str, ip_address: str | None = None
+) -> Notice | None:
+    """The notice a reference code names, if the user may see its resident. Which resident the
+    code led to is a look at that resident: logged like a search, in the same transaction."""
+    notice = notice_find_by_reference(user=acting_user, code=code)
+    access_log_record(
+        actor=acting_user,
+        action=Action.SEARCH,
+        resident=notice.resident if notice else None,
+        detail={"fields": ["reference_code"], "matched": 1 if notice else 0},
+        ip_address=ip_address,
+    )
+    return notice
+
+
+@service
+def batch_download_logged(
+    *, acting_user: User, batch: NoticeBatch, fmt: str, ip_address: str | None = None
+) -> bytes:
+    """A rendered batch's PDF or CSV (``fmt``). Names and addresses leave the system here:
+    logged as an export. A batch is at most NOTICE_BATCH_SIZE letters (a few MB): read whole."""
+    _check_batch_manager(acting_user, batch)
+    name = batch.pdf if fmt == "pdf" else batch.csv
+    access_log_record(
+        actor=acting_user,
+        action=Action.EXPORT,
+        detail={"batch": str(batch.pk), "format": fmt, "letters": batch.notice_count},
+        ip_address=ip_address,
+    )
+    with default_storage.open(name, "rb") as handle:
+        return bytes(handle.read())

@@ -12,8 +12,12 @@ from datetime import date
 from celery import shared_task
 from django.utils import timezone
 
+from apps.core.service import SystemActor
 from apps.notices import services
 from apps.notices.models import NoticeRun
+
+DAILY = SystemActor("notices.run_daily")
+PICKUP = SystemActor("notices.pickup_for_arrivals")
 
 
 @shared_task(name="notices.run_daily", acks_late=True)
@@ -24,7 +28,9 @@ def notices_run_daily(on: str | None = None, render: bool = True) -> dict[str, i
     one transaction and re-runs create only what is missing (R-NOT-2), so a retry is safe.
     """
     day = date.fromisoformat(on) if on else timezone.localdate()
-    result = services.notices_run(on=day, trigger=NoticeRun.Trigger.SCHEDULE, render=render)
+    result = services.notices_run(
+        acting_user=DAILY, on=day, trigger=NoticeRun.Trigger.SCHEDULE, render=render
+    )
     return result.created
 
 
@@ -41,5 +47,7 @@ def pickup_notices_for_arrivals_task(on: str) -> int:
     Sent by the arrivals import after its commit with the import day only (never card ids
     or personal data): set-based, and a second run creates nothing.
     """
-    result = services.pickup_notices_create_for_arrivals(card_ids=None, on=date.fromisoformat(on))
+    result = services.pickup_notices_create_for_arrivals(
+        acting_user=PICKUP, card_ids=None, on=date.fromisoformat(on)
+    )
     return result.total

@@ -4,16 +4,23 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.views.decorators.debug import sensitive_variables
 
+from apps.accounts import policy
 from apps.accounts.models import Office, User
 from apps.audit.models import Action, Purpose
 from apps.audit.services import access_log_record
+from apps.core.service import SystemActor, service
 from apps.residents.crypto import decrypt_my_number, encrypt_my_number, my_number_index
 from apps.residents.kana import normalize_kana
 from apps.residents.models import Resident
 from apps.residents.rules import Residence, normalize_my_number
+from apps.residents.selectors import (
+    resident_detail,
+    resident_find_by_my_number,
+    resident_search,
+)
 
 
 @dataclass(frozen=True)
@@ -38,9 +45,9 @@ class ResidentData:
     legal_representative_name: str = ""
 
 
-@transaction.atomic
+@service
 def resident_register(
-    *, acting_user: User | None, office: Office, data: ResidentData, my_number: str
+    *, acting_user: User | SystemActor, office: Office, data: ResidentData, my_number: str
 ) -> Resident:
     """Add a resident with their My Number (R-MYN-1 checked, R-MYN-2 encrypted and indexed)."""
     try:
@@ -86,7 +93,7 @@ def resident_register(
     return resident
 
 
-@transaction.atomic
+@service
 def resident_reveal_my_number(
     *, acting_user: User, resident: Resident, purpose: str, ip_address: str | None = None
 ) -> str:
@@ -95,8 +102,10 @@ def resident_reveal_my_number(
     The log row is written in the same transaction as the reveal: if logging fails, nothing
     is shown.
     """
-    if not acting_user.may_reveal_my_number or resident.office_id != acting_user.office_id:
-        raise PermissionDenied("個人番号を表示する権限がありません。")
+    policy.check(
+        policy.may_reveal_my_number(acting_user) and policy.same_office(acting_user, resident),
+        "個人番号を表示する権限がありません。",
+    )
     if purpose not in Purpose.values:
         raise ValidationError({"purpose": "利用目的を選んでください。"})
     access_log_record(
@@ -109,8 +118,10 @@ def resident_reveal_my_number(
     return decrypt_my_number(bytes(resident.my_number_ciphertext), resident_id=resident.id)
 
 
-@transaction.atomic
-def resident_flag_address(*, resident: Resident, on: date) -> Resident:
+@service
+def resident_flag_address(
+    *, acting_user: User | SystemActor, resident: Resident, on: date
+) -> Resident:
     """Post came back undeliverable (宛所不明) on `on`: clerks are warned to check the address.
 
     Keeps the latest such day; an older return does not hide a newer one.
@@ -119,4 +130,59 @@ def resident_flag_address(*, resident: Resident, on: date) -> Resident:
     if resident.address_flagged_on is None or resident.address_flagged_on < on:
         resident.address_flagged_on = on
         resident.save(update_fields=["address_flagged_on", "updated_at"])
+    return resident
+
+
+# --- looks at residents, each with its access-log row (R-AUD-1) ------------------------------
+# The look and its record are one transaction: if the row cannot be written, nothing is shown.
+
+
+@service
+def resident_search_logged(
+    *,
+    acting_user: User,
+    kana: str,
+    birth_date: date | None = None,
+    ip_address: str | None = None,
+) -> list[Resident]:
+    """A kana (and date of birth) search. The row records which fields were used and how many
+    residents matched, never the terms typed."""
+    results = list(resident_search(user=acting_user, kana=kana, birth_date=birth_date))
+    used = [name for name, value in (("kana", kana), ("birth_date", birth_date)) if value]
+    access_log_record(
+        actor=acting_user,
+        action=Action.SEARCH,
+        detail={"fields": used, "matched": len(results)},
+        ip_address=ip_address,
+    )
+    return results
+
+
+@sensitive_variables("my_number")
+@service
+def resident_find_by_my_number_logged(
+    *, acting_user: User, my_number: str, purpose: str, ip_address: str | None = None
+) -> Resident | None:
+    """An exact My Number search (normalised number) with its purpose (R-MYN-2)."""
+    found = resident_find_by_my_number(user=acting_user, my_number=my_number)
+    access_log_record(
+        actor=acting_user,
+        action=Action.SEARCH_MY_NUMBER,
+        resident=found,
+        purpose=purpose,
+        detail={"matched": 1 if found else 0},
+        ip_address=ip_address,
+    )
+    return found
+
+
+@service
+def resident_view_logged(
+    *, acting_user: User, resident_id: uuid.UUID, ip_address: str | None = None
+) -> Resident:
+    """The resident page's resident (404 out of scope), its view logged."""
+    resident = resident_detail(user=acting_user, resident_id=resident_id)
+    access_log_record(
+        actor=acting_user, action=Action.VIEW_RESIDENT, resident=resident, ip_address=ip_address
+    )
     return resident
