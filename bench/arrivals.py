@@ -48,7 +48,7 @@ def _configure() -> None:
         os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
         _recreate(_server_params(os.environ["DATABASE_URL"]))
     else:
-        # config.devdb creates the database on the embedded server when settings load.
+        # The embedded server's backend creates this database on its first connection.
         os.environ["EMBEDDED_DB_NAME"] = BENCH_DB
 
 
@@ -237,6 +237,9 @@ def main() -> int:
     }
     if not os.environ.get("DATABASE_URL"):
         # An embedded-server run may find a database left by an interrupted run: start clean.
+        from config import devdb
+
+        devdb.ensure_server()
         _recreate(params)
 
     from apps.applications import arrivals

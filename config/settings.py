@@ -2,7 +2,8 @@
 
 MADOGUCHI_ENV=production makes every secret and host setting mandatory and refuses to start
 without them (ImproperlyConfiguredEnv names the variable). In development (the default) a
-missing DATABASE_URL starts the embedded PostgreSQL and missing keys are generated once into
+missing DATABASE_URL uses the embedded PostgreSQL (config.devdb, started on the first
+connection) and missing keys are generated once into
 var/dev-keys.json. README.md lists every variable.
 """
 
@@ -142,15 +143,16 @@ if _database_url:
 elif PRODUCTION:
     raise ImproperlyConfiguredEnv("DATABASE_URL must be set in production")
 else:
+    # The embedded server (config.devdb): started by its backend on the first connection,
+    # never by importing these settings (mypy, ruff and `manage.py check` need no database).
     from config import devdb
 
-    _embedded_name = env.string("EMBEDDED_DB_NAME", "madoguchi")
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.postgresql",
-            "NAME": _embedded_name,
+            "ENGINE": "config.devdb",
+            "NAME": env.string("EMBEDDED_DB_NAME", "madoguchi"),
             "USER": "postgres",
-            "HOST": devdb.ensure_running(database=_embedded_name),
+            "HOST": str(devdb.socket_dir()),
         }
     }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
