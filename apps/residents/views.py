@@ -13,6 +13,7 @@ from apps.accounts.permissions import StaffRequest, resident_staff_required
 from apps.audit.models import Action
 from apps.audit.services import access_log_record
 from apps.residents.forms import KanaSearchForm, MyNumberSearchForm, RevealForm
+from apps.residents.models import Resident
 from apps.residents.selectors import (
     resident_detail,
     resident_find_by_my_number,
@@ -35,7 +36,8 @@ def search(request: StaffRequest) -> HttpResponse:
     are personal data and stay out of URLs, browser history and server logs."""
     kana_form = KanaSearchForm(prefix="k")
     number_form = MyNumberSearchForm(prefix="n")
-    results = None
+    results: list[Resident] | None = None
+    more = False
     if request.method == "POST" and "n-my_number" in request.POST:
         number_form = MyNumberSearchForm(request.POST, prefix="n")
         if number_form.is_valid():
@@ -58,26 +60,36 @@ def search(request: StaffRequest) -> HttpResponse:
         kana_form = KanaSearchForm(request.POST, prefix="k")
         if kana_form.is_valid():
             with transaction.atomic():
-                results = list(
-                    resident_search(
-                        user=request.user,
-                        kana=kana_form.cleaned_data["kana"],
-                        birth_date=kana_form.cleaned_data["birth_date"],
-                    )
+                search_result = resident_search(
+                    user=request.user,
+                    kana=kana_form.cleaned_data["kana"],
+                    birth_date=kana_form.cleaned_data["birth_date"],
                 )
+                results, more = search_result.residents, search_result.more
                 access_log_record(
                     actor=request.user,
                     action=Action.SEARCH,
                     detail={
                         "fields": [k for k in ("kana", "birth_date") if kana_form.cleaned_data[k]],
                         "matched": len(results),
+                        # More than a screenful: how many more was never counted.
+                        **({"more": True} if more else {}),
                     },
                     ip_address=_client_ip(request),
                 )
+    narrow_by_birth_date = more and not kana_form.cleaned_data.get("birth_date")
+    if narrow_by_birth_date:
+        kana_form.ask_for_birth_date()
     return render(
         request,
         "residents/search.html",
-        {"kana_form": kana_form, "number_form": number_form, "results": results},
+        {
+            "kana_form": kana_form,
+            "number_form": number_form,
+            "results": results,
+            "more": more,
+            "narrow_by_birth_date": narrow_by_birth_date,
+        },
     )
 
 
