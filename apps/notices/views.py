@@ -7,7 +7,6 @@ import uuid
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -21,7 +20,7 @@ from apps.notices.forms import ReferenceCodeForm, ReturnedForm
 from apps.notices.models import Notice
 from apps.notices.selectors import (
     batch_get,
-    batches_for,
+    batch_page,
     may_manage_batches,
     notice_find_by_reference,
     runs_recent,
@@ -110,7 +109,7 @@ def returned(request: StaffRequest) -> HttpResponse:
 @require_GET
 @supervisor_required
 def batch_list(request: StaffRequest) -> HttpResponse:
-    page = Paginator(batches_for(request.user), 50).get_page(request.GET.get("page"))
+    page = batch_page(user=request.user, params=request.GET)
     return render(request, "notices/batch_list.html", {"page": page, "runs": runs_recent()})
 
 
