@@ -34,7 +34,8 @@ def payment_get(*, user: User, payment_id: uuid.UUID) -> Payment:
 def counters_for(user: User) -> QuerySet[Counter]:
     if not user.works_with_residents or user.office_id is None:
         return Counter.objects.none()
-    return Counter.objects.filter(office_id=user.office_id)
+    # Each counter's label names its office (Counter.__str__): read it with the counter.
+    return Counter.objects.filter(office_id=user.office_id).select_related("office")
 
 
 def daily_closes_for(user: User) -> QuerySet[DailyClose]:
@@ -56,7 +57,9 @@ class ScheduleView:
 def fee_schedules(*, today: date) -> list[ScheduleView]:
     """Every schedule with its amounts and the day it stopped (or stops) applying."""
     schedules = list(
-        FeeSchedule.objects.prefetch_related("amounts").order_by("starts_on", "created_at")
+        FeeSchedule.objects.select_related("created_by")
+        .prefetch_related("amounts")
+        .order_by("starts_on", "created_at")
     )
     # Of schedules sharing a start date the later one wins (FeeSchedule docstring).
     effective: dict[date, FeeSchedule] = {}
