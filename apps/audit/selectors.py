@@ -9,8 +9,8 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from apps.accounts import policy
 from apps.accounts.models import User
-from apps.accounts.roles import Role
 from apps.audit.models import AccessLog
 from apps.core.paging import Keyset, KeysetPage
 
@@ -38,11 +38,12 @@ def access_logs_for(
     city's time zone, which the index on ``at`` serves; a filter on the date of ``at`` would
     cast every row and read the whole log.
     """
-    logs = AccessLog.objects.select_related("actor", "office", "resident")
-    if user.role != Role.AUDITOR:
-        if user.office_id is None:
-            return logs.none()
-        logs = logs.filter(office_id=user.office_id)
+    logs = policy.restrict(
+        AccessLog.objects.select_related("actor", "office", "resident"),
+        user,
+        allowed=policy.may_read_audit_log,
+        whole_city=policy.reads_whole_city_log,
+    )
     if action:
         logs = logs.filter(action=action)
     if date_from:

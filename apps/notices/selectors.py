@@ -10,33 +10,21 @@ from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
+from apps.accounts import policy
 from apps.accounts.models import User
-from apps.accounts.roles import Role
 from apps.core.paging import Keyset, KeysetPage
 from apps.notices.models import Notice, NoticeBatch, NoticeRun
 from apps.notices.rules import parse_reference_code
 from apps.residents.selectors import residents_for
 
 
-def may_manage_batches(user: User) -> bool:
-    """Supervisors run the letters of their own office."""
-    return bool(
-        user.is_authenticated
-        and user.is_active
-        and user.role == Role.SUPERVISOR
-        and user.office_id is not None
-    )
-
-
 def batches_for(user: User) -> QuerySet[NoticeBatch]:
-    """The office's batches, each with how many of its letters came back undeliverable.
+    """Supervisors run the letters of their own office; each batch comes with how many of its
+    letters came back undeliverable.
 
     The count is a subquery per batch on the partial index notice_returned_by_batch (only the
     returned letters, a per-cent or so), not a join with every letter of every batch.
     """
-    office_id = user.office_id
-    if not may_manage_batches(user) or office_id is None:
-        return NoticeBatch.objects.none()
     returned = (
         Notice.objects.filter(batch=OuterRef("pk"), returned_on__isnull=False)
         .order_by()
@@ -45,7 +33,7 @@ def batches_for(user: User) -> QuerySet[NoticeBatch]:
         .values("count")
     )
     return (
-        NoticeBatch.objects.filter(office_id=office_id)
+        policy.restrict(NoticeBatch.objects.all(), user, allowed=policy.may_manage_notice_batches)
         .select_related("office", "printed_by", "posted_by")
         .annotate(returned_count=Coalesce(Subquery(returned), 0))
         .order_by("-run_on", "kind", "sequence")
