@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.apps import apps
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import Http404
 
 from apps.accounts import policy
@@ -128,13 +128,8 @@ def cards_waiting_for(user: User) -> QuerySet[Card]:
     Keyed by the card's office (Card.office), and still only residents the user may see,
     so a card can never show a name from outside ``residents_for``.
     """
-    if not user.is_authenticated or not user.works_with_residents or user.office_id is None:
-        return Card.objects.none()
-    return Card.objects.filter(
-        office_id=user.office_id,
-        state=CardState.ARRIVED,
-        resident__office_id=user.office_id,
-    )
+    waiting = policy.restrict(Card.objects.filter(state=CardState.ARRIVED), user)
+    return waiting.filter(resident__office_id=F("office_id"))
 
 
 def uncollected_cards(
