@@ -23,6 +23,7 @@ install: $(UV)
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
+	$(PY) manage.py expire_due   # states follow the calendar (the beat job does it daily)
 	$(PY) manage.py notices_run  # today's notices; idempotent (one per expiry event)
 	@echo "Serving Madoguchi at http://$(HOST):$(PORT)/"
 	$(PY) manage.py runserver $(HOST):$(PORT)

@@ -22,15 +22,17 @@ from apps.applications.rules import (
     IdentityDocument,
     NotificationCardStatus,
 )
-from apps.fees.models import FEE_ROW_CHOICES
-from apps.fees.rules import ReissueReason
+from apps.core.choices import choices_of
+from apps.fees.models import FEE_ROW_CHOICES, REISSUE_REASON_CHOICES
+from apps.fees.rules import FeeRow, ReissueReason
 
-KIND_CHOICES = [(kind.value, kind.label) for kind in ApplicationKind]
-STATE_CHOICES = [(state.value, state.label) for state in ApplicationState]
-APPLICANT_CHOICES = [(kind.value, kind.label) for kind in ApplicantType]
-DOCUMENT_CHOICES = [(doc.value, doc.label) for doc in IdentityDocument]
-REASON_CHOICES = [(reason.value, reason.label) for reason in ReissueReason]
-NOTIFICATION_CARD_CHOICES = [(status.value, status.label) for status in NotificationCardStatus]
+# The one definition of each list of choices; forms and serializers import these.
+KIND_CHOICES = choices_of(ApplicationKind)
+STATE_CHOICES = choices_of(ApplicationState)
+APPLICANT_CHOICES = choices_of(ApplicantType)
+DOCUMENT_CHOICES = choices_of(IdentityDocument)
+REASON_CHOICES = REISSUE_REASON_CHOICES
+NOTIFICATION_CARD_CHOICES = choices_of(NotificationCardStatus)
 
 _R = ReissueReason
 
@@ -115,9 +117,9 @@ class Application(models.Model):
     former_surname_listed = models.BooleanField("旧氏併記", default=False)
 
     # The fee as quoted when the application was received (R-REI-3).
+    # The row is stored, not its rule text: FeeRow(fee_row).rule and .citation say why.
     fee_row = models.CharField("手数料の区分", max_length=40, choices=FEE_ROW_CHOICES)
     fee_amount_yen = models.PositiveIntegerField("手数料(円)")
-    fee_rule = models.CharField("手数料の根拠", max_length=300)
     fee_schedule = models.ForeignKey(
         "fees.FeeSchedule",
         on_delete=models.PROTECT,
@@ -294,6 +296,15 @@ class Application(models.Model):
     @property
     def reason_enum(self) -> ReissueReason | None:
         return ReissueReason(self.reissue_reason) if self.reissue_reason else None
+
+    @property
+    def fee_row_enum(self) -> FeeRow:
+        return FeeRow(self.fee_row)
+
+    @property
+    def fee_rule(self) -> str:
+        """The R-REI table row that decided the fee (from the stored row)."""
+        return self.fee_row_enum.rule
 
     @property
     def is_open(self) -> bool:

@@ -50,12 +50,15 @@ def application_get(*, user: User, application_id: uuid.UUID) -> Application:
         raise Http404 from None
 
 
-def open_applications_of(*, user: User, resident_id: uuid.UUID) -> list[Application]:
+def recent_applications_of(
+    *, user: User, resident_id: uuid.UUID, limit: int = 10
+) -> list[Application]:
+    """The resident's latest applications, open or finished, newest first (the 手続 area)."""
     return list(
         applications_for(user)
         .filter(resident_id=resident_id)
         .order_by("-received_at")
-        .select_related("new_card")[:10]
+        .select_related("new_card")[:limit]
     )
 
 

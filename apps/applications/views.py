@@ -6,7 +6,6 @@ import uuid
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.forms import Form
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -39,22 +38,10 @@ from apps.applications.services import (
     fee_settled,
 )
 from apps.cards.rules import CardState
+from apps.core.http import apply_errors
 from apps.core.wareki import format_both
-from apps.fees.rules import FeeRow
 from apps.fees.services import payment_is_settled
 from apps.residents.selectors import resident_get
-
-
-def _apply_errors(form: Form, exc: ValidationError) -> None:
-    """Put a service's ValidationError on the form: on its field when the form has that field."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            target = field if field in form.fields else None
-            for error in errors:
-                form.add_error(target, error)
-    else:
-        for error in exc.messages:
-            form.add_error(None, error)
 
 
 @require_http_methods(["GET", "POST"])
@@ -71,7 +58,7 @@ def new(request: StaffRequest, resident_id: uuid.UUID, kind_slug: str) -> HttpRe
                 acting_user=request.user, resident=resident, data=form.to_input()
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, f"{kind.label}を受け付けました。")
             return redirect("applications:detail", application_id=application.pk)
@@ -105,7 +92,6 @@ def _render_detail(
         {
             "application": application,
             "resident": application.resident,
-            "fee_row_label": FeeRow(application.fee_row).label,
             "settled": settled,
             "payment_settled": payment_is_settled(application.payment),
             "can_pay": application.is_open and application.fee_amount_yen > 0 and not settled,
@@ -138,7 +124,7 @@ def pay(request: StaffRequest, application_id: uuid.UUID) -> HttpResponse:
                 method=form.cleaned_data["method"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -176,7 +162,7 @@ def cancel(request: StaffRequest, application_id: uuid.UUID) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, "申請を取り下げました。")
             return redirect("applications:detail", application_id=application.pk)
@@ -207,7 +193,7 @@ def handover(request: StaffRequest, application_id: uuid.UUID) -> HttpResponse:
                 acting_user=request.user, application=application, data=form.to_input(), on=today
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, "カードを交付しました。")
             return redirect("applications:detail", application_id=application.pk)
@@ -255,7 +241,7 @@ def arrivals(request: StaffRequest) -> HttpResponse:
                 for error in exc.messages:
                     form.add_error("file", error)
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                apply_errors(form, exc)
             else:
                 record = result.record
                 if result.created:

@@ -6,8 +6,9 @@ import pghistory
 from django.db import models
 
 from apps.cards.rules import CardState
+from apps.core.choices import choices_of
 
-CARD_STATE_CHOICES = [(state.value, state.label) for state in CardState]
+CARD_STATE_CHOICES = choices_of(CardState)
 # The card a resident holds now: at most one of these per resident (a database constraint).
 CURRENT_STATES = (CardState.ACTIVE, CardState.SUSPENDED)
 

@@ -6,9 +6,10 @@ import pghistory
 from django.db import models
 
 from apps.certificates.rules import PIN_MAX_TRIES, CertificateKind, PinKind
+from apps.core.choices import choices_of
 
-CERTIFICATE_KIND_CHOICES = [(kind.value, kind.label) for kind in CertificateKind]
-PIN_KIND_CHOICES = [(kind.value, kind.label) for kind in PinKind]
+CERTIFICATE_KIND_CHOICES = choices_of(CertificateKind)
+PIN_KIND_CHOICES = choices_of(PinKind)
 
 
 class CertificateState(models.TextChoices):

@@ -19,9 +19,12 @@ import pgtrigger
 from django.conf import settings
 from django.db import models
 
-from apps.fees.rules import FeeRow, fiscal_year_label
+from apps.core.choices import choices_of
+from apps.fees.rules import FeeRow, Procedure, ReissueReason, fiscal_year_label
 
-FEE_ROW_CHOICES = [(row.value, row.label) for row in FeeRow]
+FEE_ROW_CHOICES = choices_of(FeeRow)
+PROCEDURE_CHOICES = choices_of(Procedure)
+REISSUE_REASON_CHOICES = choices_of(ReissueReason)
 
 _append_only = pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
 
@@ -182,8 +185,8 @@ class Payment(models.Model):
     resident = models.ForeignKey(
         "residents.Resident", on_delete=models.PROTECT, related_name="+", verbose_name="納付者"
     )
+    # The row is stored; its rule text and citation come from apps.fees.rules (FeeRow.rule).
     fee_row = models.CharField("区分", max_length=40, choices=FEE_ROW_CHOICES)
-    fee_rule = models.CharField("根拠", max_length=300)
     schedule = models.ForeignKey(
         FeeSchedule, on_delete=models.PROTECT, related_name="+", verbose_name="手数料表"
     )
@@ -229,6 +232,11 @@ class Payment(models.Model):
     @property
     def fee_row_label(self) -> str:
         return FeeRow(self.fee_row).label
+
+    @property
+    def fee_rule(self) -> str:
+        """The R-REI table row that decided the amount (from the stored row)."""
+        return FeeRow(self.fee_row).rule
 
     @property
     def is_voided(self) -> bool:

@@ -15,9 +15,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Now
 
+from apps.core.choices import choices_of
 from apps.notices.rules import NoticeKind, format_reference_code, reference_code_for
 
-NOTICE_KIND_CHOICES = [(kind.value, kind.label) for kind in NoticeKind]
+NOTICE_KIND_CHOICES = choices_of(NoticeKind)
 
 
 class NoticeBatch(models.Model):

@@ -210,7 +210,6 @@ def payments_of_the_day(world: World, n: int) -> Request:
             receipt_number=k + 1,
             resident=resident,
             fee_row=row,
-            fee_rule=row.rule,
             schedule=schedule,
             amount_yen=1000,
             business_date=today,
