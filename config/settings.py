@@ -96,12 +96,14 @@ INSTALLED_APPS = [
     "apps.fees",
     "apps.notices",
     "apps.counters",
+    "apps.home",
     # The top floor: the demo city (manage.py seed_demo). apps.reports stays out until the
     # reports issue fills it.
     "apps.demo",
 ]
 
 MIDDLEWARE = [
+    "apps.core.errors.ErrorPagesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -166,9 +168,11 @@ AUTHENTICATION_BACKENDS = [
     "apps.accounts.backends.StaffAuthenticationBackend",
 ]
 LOGIN_URL = "account_login"
-LOGIN_REDIRECT_URL = "residents:search"
+LOGIN_REDIRECT_URL = "home"  # each role's own home (apps.home)
 ACCOUNT_ADAPTER = "apps.accounts.adapters.StaffAccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"username"}
+# "ログインしました" and the like name the member of staff, not the sign-in name.
+ACCOUNT_USER_DISPLAY = "apps.accounts.actors.staff_display_name"
 ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_SESSION_REMEMBER = False
@@ -188,6 +192,7 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
 SECURE_CONTENT_TYPE_NOSNIFF = True
+CSRF_FAILURE_VIEW = "apps.core.errors.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 
 # --- REST framework ----------------------------------------------------------------------

@@ -2,11 +2,12 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from apps.accounts import views as account_views
 from apps.core import views as core_views
+from apps.home import views as home_views
 
 urlpatterns = [
-    path("", account_views.home, name="home"),
+    path("", home_views.home, name="home"),
+    path("home/", include("apps.home.urls")),
     path("healthz", core_views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("residents/", include("apps.residents.urls")),
@@ -21,3 +22,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]
+
+# Japanese pages in the site's layout (apps.core.errors); also with DEBUG on.
+handler403 = "apps.core.errors.permission_denied"
+handler404 = "apps.core.errors.page_not_found"
+handler500 = "apps.core.errors.server_error"

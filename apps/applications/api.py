@@ -135,7 +135,8 @@ class ApplicationOut(serializers.Serializer):
         return fee_settled(application)
 
     def get_waiver_pending(self, application: Application) -> bool:
-        return application.waiver is not None and not application.waiver.approved
+        waiver = application.waiver
+        return waiver is not None and not waiver.approved and application.is_open
 
 
 class PayIn(serializers.Serializer):

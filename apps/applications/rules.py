@@ -239,7 +239,7 @@ def applicant_problem(*, applicant_type: ApplicantType, birth_date: date, on: da
     if needs_legal_representative(birth_date=birth_date, on=on) and (
         applicant_type is not ApplicantType.LEGAL_REP
     ):
-        return "15歳未満の方の申請は法定代理人が行います (R-ISS-2)。"
+        return "15歳未満の方の申請は法定代理人が行います。"
     return None
 
 
@@ -347,15 +347,13 @@ def handover_problems(
         documents=checklist.documents, applicant_type=checklist.applicant_type
     )
     if needs_legal_representative(birth_date=birth_date, on=on) and not checklist.legal_rep_present:
-        problems.append("15歳未満の方への交付には法定代理人の同行が必要です (R-ISS-2)。")
+        problems.append("15歳未満の方への交付には法定代理人の同行が必要です。")
     if not checklist.pins_set:
         problems.append("暗証番号の設定が済んでいません。")
     if kind is ApplicationKind.FIRST_ISSUE and checklist.notification_card is None:
-        problems.append(
-            "通知カードの返納（または交付を受けていないこと）を確認してください (R-ISS-3)。"
-        )
+        problems.append("通知カードの返納（または交付を受けていないこと）を確認してください。")
     if old_card_in_hand and not checklist.old_card_returned:
-        problems.append("旧カードの返納を受けてから新しいカードを交付してください (R-REI-2)。")
+        problems.append("旧カードの返納を受けてから新しいカードを交付してください。")
     return problems
 
 

@@ -13,6 +13,7 @@ from django.db.models import F, QuerySet
 from django.http import Http404
 
 from apps.accounts import policy
+from apps.accounts.actors import actor_labels
 from apps.accounts.models import User
 from apps.applications.models import Application, ArrivalImport
 from apps.applications.rules import ApplicationState, age_band, days_waiting
@@ -68,6 +69,7 @@ class ApplicationHistoryEntry:
     label: str
     state_label: str
     steps: tuple[str, ...]
+    actor: str = "—"  # the member of staff, or the job, behind the step
 
 
 _STEP_LABELS = {
@@ -90,9 +92,10 @@ def application_history(*, application: Application) -> list[ApplicationHistoryE
         .select_related("pgh_context")
         .order_by("pgh_created_at", "pgh_id")
     )
+    events = list(events)
+    contexts = [event.pgh_context.metadata if event.pgh_context else {} for event in events]
     entries = []
-    for event in events:
-        metadata = event.pgh_context.metadata if event.pgh_context else {}
+    for event, metadata, actor in zip(events, contexts, actor_labels(contexts), strict=True):
         steps = tuple(label for key, label in _STEP_LABELS.items() if metadata.get(key))
         entries.append(
             ApplicationHistoryEntry(
@@ -100,6 +103,7 @@ def application_history(*, application: Application) -> list[ApplicationHistoryE
                 label="作成" if event.pgh_label == "insert" else "更新",
                 state_label=ApplicationState(event.state).label,
                 steps=steps,
+                actor=actor,
             )
         )
     return entries

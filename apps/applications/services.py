@@ -174,7 +174,7 @@ def _old_card_for(
     if kind is ApplicationKind.RENEWAL:
         if old.expires_on is not None and not expired and on < renewal_opens_on(old.expires_on):
             opens = renewal_opens_on(old.expires_on)
-            raise ValidationError(f"更新の申請は{format_both(opens)}から受け付けます (R-NOT-1)。")
+            raise ValidationError(f"更新の申請は{format_both(opens)}から受け付けます。")
         if old.state == CardState.LOST and old_card_returned:
             raise ValidationError(
                 {"old_card_returned": "旧カードは紛失の記録があります。返納なしとしてください。"}
@@ -207,18 +207,17 @@ def _evidence_errors(data: ApplicationInput) -> dict[str, str]:
         return errors
     if Evidence.POLICE_REPORT_NO in needed and not data.police_report_no.strip():
         errors["police_report_no"] = (
-            "紛失・盗難の場合は警察の遺失届・盗難届の受理番号が必要です"
-            "（自宅内での紛失を除く）(R-REI-1)。"
+            "紛失・盗難の場合は警察の遺失届・盗難届の受理番号が必要です（自宅内での紛失を除く）。"
         )
     if Evidence.DISASTER_CERTIFICATE in needed and not data.disaster_certificate_no.strip():
-        errors["disaster_certificate_no"] = "災害による再交付には罹災証明書が必要です (R-REI-1)。"
+        errors["disaster_certificate_no"] = "災害による再交付には罹災証明書が必要です。"
     if Evidence.DAMAGED_CARD_SURRENDERED in needed and not data.damaged_card_surrendered:
         errors["damaged_card_surrendered"] = (
-            "破損による再交付では、破損したカードの返納を受けてください (R-REI-1)。"
+            "破損による再交付では、破損したカードの返納を受けてください。"
         )
     if Evidence.WAIVER_REASON in needed and not data.waiver_reason.strip():
         errors["waiver_reason"] = (
-            "本人の責によらない再交付は、手数料を免除する理由の記録が必要です (R-REI-3)。"
+            "本人の責によらない再交付は、手数料を免除する理由の記録が必要です。"
         )
     return errors
 

@@ -109,7 +109,8 @@ def _render_detail(
             "settled": settled,
             "payment_settled": payment_is_settled(application.payment),
             "can_pay": application.is_open and application.fee_amount_yen > 0 and not settled,
-            "waiver_pending": waiver is not None and not waiver.approved,
+            # A withdrawn (or finished) application waits for nobody's approval.
+            "waiver_pending": waiver is not None and not waiver.approved and application.is_open,
             "can_approve": (
                 waiver is not None
                 and not waiver.approved

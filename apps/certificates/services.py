@@ -57,7 +57,7 @@ def certificate_issue(
         adult_ward=resident.adult_ward,
         legal_rep_requests=legal_rep_requests,
     ):
-        raise ValidationError(f"{kind.label}は発行できません (R-CRT-2)。")
+        raise ValidationError(f"{kind.label}は発行できません。")
     if issued_on >= card.expires_on:
         raise ValidationError("カードの有効期限後に電子証明書は発行できません。")
     serial = serial.lower().replace(":", "")

@@ -405,7 +405,7 @@ def _give_cards(rng: random.Random, *, resident: Resident, desk: _Desk, today: d
             card=card,
             to_state=CardState.VOID,
             on=today - timedelta(days=rng.randrange(1, 300)),
-            reason="転出後90日経過(R-CHG-4)",
+            reason="転出後90日経過",
         )
 
 

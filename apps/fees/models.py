@@ -134,7 +134,7 @@ class FeeAmount(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{FeeRow(self.row).label}: {self.amount_yen}円"
+        return f"{FeeRow(self.row).label}: {self.amount_yen:,}円"
 
 
 @pghistory.track()
@@ -492,4 +492,4 @@ class DailyCloseLine(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{FeeRow(self.fee_row).label}: {self.count}件 {self.total_yen}円"
+        return f"{FeeRow(self.fee_row).label}: {self.count}件 {self.total_yen:,}円"

@@ -7,6 +7,7 @@ import pghistory
 from django.db import models
 
 from apps.accounts.models import Office
+from apps.core.countries import country_name_ja
 from apps.residents.rules import (
     RESIDENCE_CATEGORY_LABELS,
     Residence,
@@ -152,6 +153,11 @@ class Resident(models.Model):
     @property
     def is_foreign(self) -> bool:
         return self.nationality != "JP"
+
+    @property
+    def nationality_label(self) -> str:
+        """The nationality in Japanese (PH → フィリピン), as the clerk's screens show it."""
+        return country_name_ja(self.nationality)
 
     @property
     def residence(self) -> Residence | None:

@@ -23,3 +23,22 @@ window.addEventListener("pageshow", () => {
     for (const button of form.querySelectorAll("button[type=submit]")) button.removeAttribute("aria-disabled");
   }
 });
+
+// The menu's groups (details.menu): one open at a time; Escape or a click elsewhere closes.
+document.addEventListener("toggle", (event) => {
+  const opened = event.target;
+  if (!(opened instanceof HTMLDetailsElement) || !opened.classList.contains("menu") || !opened.open) return;
+  for (const other of document.querySelectorAll("details.menu[open]")) if (other !== opened) other.open = false;
+}, true);
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  for (const menu of document.querySelectorAll("details.menu[open]")) {
+    menu.open = false;
+    menu.querySelector("summary")?.focus();
+  }
+});
+document.addEventListener("click", (event) => {
+  for (const menu of document.querySelectorAll("details.menu[open]")) {
+    if (!menu.contains(event.target)) menu.open = false;
+  }
+});

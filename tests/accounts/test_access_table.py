@@ -303,6 +303,9 @@ TABLE: dict[tuple[str, str], Row] = {
         personas(LOGIN, *[ANY_REDIRECT] * 5, LOGIN),
     ),
     ("healthz", "GET"): Row("GET", personas(200, 200, 200, 200, 200, 200, 200)),
+    # each role's home
+    ("home:supervisor", "GET"): Row("GET", supervisor_page()),
+    ("home:admin", "GET"): Row("GET", personas(LOGIN, 403, 403, 403, 403, 200, LOGIN)),
     ("api-schema", "GET"): Row("GET", personas(403, 200, 200, 200, 200, 200, 403)),
     # residents
     ("residents:search", "GET"): Row("GET", staff_page()),

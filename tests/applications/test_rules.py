@@ -197,7 +197,7 @@ def test_r_iss_3_first_issue_needs_the_notification_card_answer() -> None:
         on=ON,
         old_card_in_hand=False,
     )
-    assert any("R-ISS-3" in problem for problem in problems)
+    assert any("通知カードの返納" in problem for problem in problems)
     # A renewal has no notification card question.
     assert not handover_problems(
         kind=K.RENEWAL,
@@ -213,7 +213,7 @@ def test_r_rei_2_old_card_returned_before_handover() -> None:
     problems = handover_problems(
         kind=K.RENEWAL, checklist=_checklist(), birth_date=ADULT, on=ON, old_card_in_hand=True
     )
-    assert any("R-REI-2" in problem for problem in problems)
+    assert any("旧カードの返納を受けてから" in problem for problem in problems)
 
 
 def test_r_iss_2_legal_representative_present_for_under_15() -> None:
@@ -222,7 +222,7 @@ def test_r_iss_2_legal_representative_present_for_under_15() -> None:
     absent = handover_problems(
         kind=K.FIRST_ISSUE, checklist=_checklist(), birth_date=child, on=ON, old_card_in_hand=False
     )
-    assert any("R-ISS-2" in problem for problem in absent)
+    assert any("法定代理人の同行" in problem for problem in absent)
     present = handover_problems(
         kind=K.FIRST_ISSUE,
         checklist=_checklist(legal_rep_present=True),

@@ -268,7 +268,7 @@ def test_handover_screen_checklist(
     assert 'type="password"' not in body
     incomplete = client.post(url, {"applicant_type": "holder", "documents": ["drivers_license"]})
     assert incomplete.status_code == 400
-    assert "R-ISS-3" in incomplete.content.decode()
+    assert "通知カードの返納" in incomplete.content.decode()
     done = client.post(
         url,
         {
@@ -361,7 +361,7 @@ def test_legal_representative_applies_for_a_child_on_the_form(
     url = reverse("applications:new", args=[child.pk, "first-issue"])
     client = client_for(clerk_a)
     refused = client.post(url, {"applicant_type": "holder", "documents": ["passport"]})
-    assert "R-ISS-2" in refused.content.decode()
+    assert "法定代理人" in refused.content.decode()
     response = client.post(
         url,
         {

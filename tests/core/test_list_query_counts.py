@@ -257,7 +257,7 @@ def arrival_imports(world: World, n: int) -> Request:
         )
         for k in range(n)
     )
-    return Request(world.clerk, "get", reverse("applications:arrivals"), None, ".csv</td>")
+    return Request(world.clerk, "get", reverse("applications:arrivals"), None, ".csv</a></td>")
 
 
 def reader_devices(world: World, n: int) -> Request:

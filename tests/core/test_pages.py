@@ -33,7 +33,9 @@ def test_login_with_a_password_works(client, clerk_a) -> None:
         reverse("account_login"), {"login": "clerk_a", "password": "test-pass-123456"}
     )
     assert response.status_code == 302
-    assert response["Location"] == reverse("residents:search")
+    # Each role's home decides where it lands (a clerk: the search; tests/home).
+    assert response["Location"] == reverse("home")
+    assert client.get(response["Location"])["Location"] == reverse("residents:search")
 
 
 def test_admin_access(client_for, clerk_a, admin_user) -> None:

@@ -114,12 +114,13 @@ def test_fee_preview_shows_amount_and_rule(clerk_a: User, client_for: ClientFor)
         url, {"procedure": "reissue", "reissue_reason": "stolen", "with_certificates": "on"}
     ).content.decode()
     assert "1,000円" in body
-    assert "R-REI" in body
+    assert "再交付（紛失・盗難・電子証明書あり）" in body  # the row, in words
+    assert "R-REI" not in body  # not the rule ids: the clerk reads words
     body = client.get(
         url, {"procedure": "renewal", "old_card_lost": "on", "with_certificates": "on"}
     ).content.decode()
     assert "1,000円" in body
-    assert "R-REI-2" in body
+    assert "更新（旧カード返納なし・電子証明書あり）" in body
     body = client.get(url, {"procedure": "reissue"}).content.decode()
     assert "理由を選ぶ" in body
 

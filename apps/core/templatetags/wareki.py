@@ -2,6 +2,8 @@ from datetime import date, datetime
 
 from django import template
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from apps.core.wareki import format_both, format_wareki, format_western
 
@@ -15,10 +17,11 @@ def _as_date(value: date | datetime | None) -> date | None:
 
 
 @register.filter
-def jdate(value: date | datetime | None) -> str:
-    """Both forms: 2026年11月27日 / 令和8年11月27日."""
+def jdate(value: date | datetime | None) -> SafeString | str:
+    """Both forms: 2026年11月27日 / 令和8年11月27日, kept on one line (``span.date``: a date
+    broken after 年 in a narrow table column reads as two dates)."""
     day = _as_date(value)
-    return format_both(day) if day else "—"
+    return format_html('<span class="date">{}</span>', format_both(day)) if day else "—"
 
 
 @register.filter
