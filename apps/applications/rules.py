@@ -2,7 +2,7 @@
 handover checklist needs, and what happens to the old card.
 
 No Django, no database, no clock: every date is a parameter. Rule ids refer to
-``../shared/DOMAIN.md``.
+``docs/rules.md``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from apps.residents.rules import needs_legal_representative
 
 
 class ApplicationKind(enum.StrEnum):
-    """One counter procedure (ARCHITECTURE.md: one Application per procedure).
+    """One counter procedure (docs/architecture.md: one Application per procedure).
 
     To add a kind (endorsement, certificate issue, lock release, suspension lift): add the
     member, its label in ``APPLICATION_KIND_LABELS``, its fee procedure in
@@ -174,7 +174,7 @@ IDENTITY_DOCUMENT_LABELS: Final[dict[IdentityDocument, str]] = {
     IdentityDocument.PROXY_LETTER: "委任状",
 }
 
-# Policy (the guidebook's counter practice, not a DOMAIN.md rule): one photo ID, or two
+# Policy (the guidebook's counter practice, not a docs/rules.md rule): one photo ID, or two
 # documents without a photo.
 PHOTO_IDS: Final = frozenset(
     {

@@ -1,4 +1,4 @@
-"""Every step of a counter application. Rule ids refer to ``../shared/DOMAIN.md``.
+"""Every step of a counter application. Rule ids refer to ``docs/rules.md``.
 
 Each step is one service (apps.core.service: one transaction whose history rows name the
 member of staff and the step): it locks the application (and the resident on receipt), checks

@@ -1,7 +1,7 @@
 """Pure rules about the card: how long it is valid, expiry changes, its states.
 
 No Django, no database, no clock: every date is a parameter. Rule ids refer to
-``../shared/DOMAIN.md``.
+``docs/rules.md``.
 """
 
 from __future__ import annotations

@@ -19,7 +19,8 @@ from apps.certificates.rules import PIN_MAX_TRIES, PinKind
 PIN_ORDER: Final = (PinKind.AUTH, PinKind.SIGNING, PinKind.TEXT, PinKind.RESIDENT)
 PIN_KEYS: Final = tuple(kind.value for kind in PIN_ORDER)
 
-# Issue 4: a signature whose `created` is further than this from the server clock is refused.
+# The device-signature profile (reader_agent/README.md): a signature whose `created` is further
+# than this from the server clock is refused.
 MAX_SKEW_SECONDS: Final = 90
 
 

@@ -1,7 +1,7 @@
 """Pure rules about fees: which row of the R-REI table a procedure falls in, and what evidence
 a reissue needs.
 
-No Django, no database, no clock. Rule ids refer to ``../shared/DOMAIN.md``. Amounts are
+No Django, no database, no clock. Rule ids refer to ``docs/rules.md``. Amounts are
 effective-dated data held in the fee schedule (R-REI-3); this module classifies, and
 ``DEFAULT_FEE_AMOUNTS`` only seeds that schedule.
 """

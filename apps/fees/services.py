@@ -1,4 +1,4 @@
-"""Every write about fees, and the fee quote. Rule ids refer to ``../shared/DOMAIN.md``.
+"""Every write about fees, and the fee quote. Rule ids refer to ``docs/rules.md``.
 
 Each write is one service (apps.core.service: one transaction, its history names the actor)
 that checks its preconditions and locks what it changes.
@@ -54,7 +54,7 @@ MAX_FEE_YEN = 100_000
 class FeeQuote:
     """What a procedure costs on a day, and why.
 
-    ``rule`` is the DOMAIN.md rule or R-REI table row that decided the amount; ``row`` and the
+    ``rule`` is the docs/rules.md rule or R-REI table row that decided the amount; ``row`` and the
     schedule say where the amount was read, so a payment can record both.
     """
 

@@ -5,7 +5,7 @@ answers. ``login`` is the redirect to the sign-in page; a permitted request is s
 empty or harmless body, so it proves the gates let it through (200, a form's 400, a redirect)
 without doing anything (each request runs in a savepoint that is rolled back).
 
-The personas (ARCHITECTURE.md): anonymous, a clerk at office A (with a counter), a clerk at
+The personas (docs/architecture.md): anonymous, a clerk at office A (with a counter), a clerk at
 office B, a supervisor at A, the auditor, the system administrator, and an approved reader
 device that signs its requests. The world they look at belongs to office A, so office B's clerk
 must get 404 wherever a row is named, never 403 (she may not learn that it exists).

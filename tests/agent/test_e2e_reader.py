@@ -1,4 +1,5 @@
-"""End to end (issue 4 acceptance): pcscd + the simulated card + the reader agent + the server +
+"""End to end (the card-read flow of docs/architecture.md and README's "Card reader"): pcscd
++ the simulated card + the reader agent + the server +
 a browser signed in as the clerk at that counter. Inserting the simulated card makes the
 resident appear on the clerk's page; the read-to-screen time is recorded (printed and in the
 JUnit report as `read_to_screen_s`), and the test fails only if the panel never shows it.

@@ -1,6 +1,7 @@
-"""The reader agent's push API: enrollment, reads, heartbeats, and every rejection of issue 4
-item 4 (unknown, pending and revoked keys, bad digest, reused nonce, clock skew over 90 seconds,
-bad signature). Requests are signed with the agent's own signer."""
+"""The reader agent's push API: enrollment, reads, heartbeats, and every rejection of the
+device-signature profile (reader_agent/README.md): unknown, pending and revoked keys, bad
+digest, reused nonce, clock skew over 90 seconds, bad signature. Requests are signed with the
+agent's own signer."""
 
 from __future__ import annotations
 

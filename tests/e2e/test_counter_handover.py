@@ -1,6 +1,6 @@
-"""Counter procedures in a real browser (issue 3 acceptance): first issue received, the J-LIS
-arrivals file imported on its page, the card found in the uncollected list and handed over
-with the checklist, the notification card returned (R-ISS-1, R-ISS-3, R-PIN-3)."""
+"""Counter procedures in a real browser (the R-ISS-1 pipeline end to end): first issue
+received, the J-LIS arrivals file imported on its page, the card found in the uncollected list
+and handed over with the checklist, the notification card returned (R-ISS-1, R-ISS-3, R-PIN-3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Counter procedures in a real browser (issue 3 acceptance): a clerk takes a reissue after
+"""Counter procedures in a real browser (R-REI-1…3 at the counter): a clerk takes a reissue after
 loss with the police report number, sees the fee of 1,000 yen, records the payment and
 downloads the receipt PDF, which holds the amount."""
 
