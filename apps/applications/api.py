@@ -58,7 +58,7 @@ def _user(request: Request) -> User:
 # --- serializers --------------------------------------------------------------------------------
 
 
-class ApplicationIn(serializers.Serializer):
+class ApplicationIn(serializers.Serializer[Any]):
     resident_id = serializers.UUIDField()
     kind = serializers.ChoiceField(choices=KIND_CHOICES)
     applicant_type = serializers.ChoiceField(
@@ -87,7 +87,7 @@ class ApplicationIn(serializers.Serializer):
     former_surname_listed = serializers.BooleanField(default=False)
 
 
-class ApplicationOut(serializers.Serializer):
+class ApplicationOut(serializers.Serializer[Any]):
     id = serializers.UUIDField()
     kind = serializers.CharField()
     state = serializers.CharField()
@@ -119,11 +119,11 @@ class ApplicationOut(serializers.Serializer):
         return application.waiver is not None and not application.waiver.approved
 
 
-class PayIn(serializers.Serializer):
+class PayIn(serializers.Serializer[Any]):
     method = serializers.ChoiceField(choices=PaymentMethod.choices, default=PaymentMethod.CASH)
 
 
-class HandoverIn(serializers.Serializer):
+class HandoverIn(serializers.Serializer[Any]):
     """The handover checklist. There is no PIN field, by design (R-PIN-3)."""
 
     applicant_type = serializers.ChoiceField(
@@ -138,15 +138,15 @@ class HandoverIn(serializers.Serializer):
     old_card_returned = serializers.BooleanField(default=False)
 
 
-class CancelIn(serializers.Serializer):
+class CancelIn(serializers.Serializer[Any]):
     reason = serializers.CharField(max_length=200)
 
 
-class ArrivalsIn(serializers.Serializer):
+class ArrivalsIn(serializers.Serializer[Any]):
     file = serializers.FileField()
 
 
-class ArrivalsOut(serializers.Serializer):
+class ArrivalsOut(serializers.Serializer[Any]):
     id = serializers.UUIDField(source="record.id")
     created = serializers.BooleanField()
     filename = serializers.CharField(source="record.filename")
@@ -156,17 +156,17 @@ class ArrivalsOut(serializers.Serializer):
     already_count = serializers.IntegerField(source="record.already_count")
 
 
-class ArrivalProblemOut(serializers.Serializer):
+class ArrivalProblemOut(serializers.Serializer[Any]):
     line = serializers.IntegerField(allow_null=True, help_text="1 = the header line")
     message = serializers.CharField()
 
 
-class ArrivalErrorOut(serializers.Serializer):
+class ArrivalErrorOut(serializers.Serializer[Any]):
     detail = serializers.CharField()
     problems = ArrivalProblemOut(many=True)
 
 
-class WaitingCardOut(serializers.Serializer):
+class WaitingCardOut(serializers.Serializer[Any]):
     card_id = serializers.UUIDField(source="card.id")
     resident_id = serializers.UUIDField(source="card.resident_id")
     application_id = serializers.UUIDField(source="application.id", allow_null=True, default=None)

@@ -41,7 +41,7 @@ def raise_api_error(exc: DjangoValidationError) -> NoReturn:
 # --- serializers --------------------------------------------------------------------------------
 
 
-class FeeQuoteOut(serializers.Serializer):
+class FeeQuoteOut(serializers.Serializer[Any]):
     amount_yen = serializers.IntegerField()
     rule = serializers.CharField()
     row = serializers.CharField()
@@ -50,7 +50,7 @@ class FeeQuoteOut(serializers.Serializer):
     needs_approval = serializers.BooleanField()
 
 
-class FeeQuoteQuery(serializers.Serializer):
+class FeeQuoteQuery(serializers.Serializer[Any]):
     procedure = serializers.ChoiceField(choices=[p.value for p in Procedure])
     reason = serializers.ChoiceField(
         choices=[r.value for r in ReissueReason], required=False, allow_null=True, default=None
@@ -60,7 +60,7 @@ class FeeQuoteQuery(serializers.Serializer):
     on = serializers.DateField(required=False)
 
 
-class PaymentOut(serializers.Serializer):
+class PaymentOut(serializers.Serializer[Any]):
     id = serializers.UUIDField()
     receipt_number = serializers.IntegerField()
     receipt_label = serializers.CharField()
@@ -78,11 +78,11 @@ class PaymentOut(serializers.Serializer):
         return not payment_is_settled(payment)
 
 
-class VoidIn(serializers.Serializer):
+class VoidIn(serializers.Serializer[Any]):
     reason = serializers.CharField(max_length=2000)
 
 
-class ScheduleOut(serializers.Serializer):
+class ScheduleOut(serializers.Serializer[Any]):
     id = serializers.UUIDField(source="schedule.id")
     starts_on = serializers.DateField(source="schedule.starts_on")
     ends_on = serializers.DateField(allow_null=True)
@@ -94,7 +94,7 @@ class ScheduleOut(serializers.Serializer):
         return {row.value: amount for row, amount in view.amounts}
 
 
-class ScheduleIn(serializers.Serializer):
+class ScheduleIn(serializers.Serializer[Any]):
     starts_on = serializers.DateField()
     note = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
     amounts = serializers.DictField(child=serializers.IntegerField(min_value=0))
@@ -106,14 +106,14 @@ class ScheduleIn(serializers.Serializer):
             raise ValidationError("区分の指定が正しくありません。") from None
 
 
-class DailyCloseIn(serializers.Serializer):
+class DailyCloseIn(serializers.Serializer[Any]):
     counter_id = serializers.UUIDField()
     business_date = serializers.DateField()
     counted_cash_yen = serializers.IntegerField(min_value=0)
     note = serializers.CharField(required=False, default="", allow_blank=True)
 
 
-class DailyCloseOut(serializers.Serializer):
+class DailyCloseOut(serializers.Serializer[Any]):
     id = serializers.UUIDField()
     counter_code = serializers.CharField(source="counter.code")
     business_date = serializers.DateField()

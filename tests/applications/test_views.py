@@ -277,6 +277,7 @@ def test_handover_screen_checklist(
     assert done.status_code == 302
     application.refresh_from_db()
     assert application.state == ApplicationState.HANDED_OVER
+    assert application.new_card_id is not None
     assert Card.objects.get(pk=application.new_card_id).state == CardState.ACTIVE
 
 

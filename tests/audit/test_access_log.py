@@ -1,16 +1,20 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from django.db import DatabaseError, IntegrityError, transaction
+from django.test import Client
 from django.urls import reverse
 
+from apps.accounts.models import User
 from apps.audit.models import AccessLog, Action
 from apps.audit.services import access_log_record
 
 pytestmark = pytest.mark.django_db
 
 
-def test_access_log_is_append_only(clerk_a) -> None:
+def test_access_log_is_append_only(clerk_a: User) -> None:
     with transaction.atomic():
         row = access_log_record(actor=clerk_a, action=Action.SEARCH)
     with pytest.raises(DatabaseError, match="Cannot update or delete"), transaction.atomic():
@@ -21,17 +25,23 @@ def test_access_log_is_append_only(clerk_a) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_access_log_must_share_the_callers_transaction(clerk_a) -> None:
+def test_access_log_must_share_the_callers_transaction(clerk_a: User) -> None:
     with pytest.raises(RuntimeError):
         access_log_record(actor=clerk_a, action=Action.SEARCH)
 
 
-def test_r_myn_2_reveal_row_needs_a_purpose(clerk_a) -> None:
+def test_r_myn_2_reveal_row_needs_a_purpose(clerk_a: User) -> None:
     with pytest.raises(IntegrityError), transaction.atomic():
         access_log_record(actor=clerk_a, action=Action.REVEAL_MY_NUMBER)
 
 
-def test_audit_page_access(client_for, clerk_a, supervisor_a, auditor, clerk_b) -> None:
+def test_audit_page_access(
+    client_for: Callable[[User | None], Client],
+    clerk_a: User,
+    supervisor_a: User,
+    auditor: User,
+    clerk_b: User,
+) -> None:
     with transaction.atomic():
         access_log_record(actor=clerk_a, action=Action.SEARCH)
         access_log_record(actor=clerk_b, action=Action.SEARCH)
@@ -45,7 +55,9 @@ def test_audit_page_access(client_for, clerk_a, supervisor_a, auditor, clerk_b) 
     assert [row.actor.username for row in own_office.context["page"]] == ["clerk_a"]
 
 
-def test_audit_page_filters_by_action(client_for, clerk_a, auditor) -> None:
+def test_audit_page_filters_by_action(
+    client_for: Callable[[User | None], Client], clerk_a: User, auditor: User
+) -> None:
     with transaction.atomic():
         access_log_record(actor=clerk_a, action=Action.SEARCH)
         access_log_record(actor=clerk_a, action=Action.VIEW_RESIDENT)

@@ -58,4 +58,5 @@ def test_first_issue_handover_with_the_notification_card_returned(
     application.refresh_from_db()
     assert application.state == ApplicationState.HANDED_OVER
     assert application.notification_card == NotificationCardStatus.RETURNED
+    assert application.new_card_id is not None
     assert Card.objects.get(pk=application.new_card_id).state == CardState.ACTIVE

@@ -75,4 +75,5 @@ def test_reissue_after_loss_fee_payment_and_receipt_pdf(
     assert application.police_report_no == "第2026-1234号"
     assert Payment.objects.get().amount_yen == 1000
     assert Card.objects.get(pk=old_card.pk).state == CardState.LOST
+    assert application.new_card_id is not None
     assert Card.objects.get(pk=application.new_card_id).state == CardState.ORDERED

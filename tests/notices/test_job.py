@@ -90,6 +90,7 @@ def test_r_not_1_window_boundaries(
     for card in later_cards:
         from apps.notices.rules import notice_due_on
 
+        assert card.expires_on is not None
         run(notice_due_on(card.expires_on))
         assert kinds_for(card) == [(NoticeKind.CARD_EXPIRY.value, card.expires_on)]
 
