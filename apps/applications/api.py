@@ -9,14 +9,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from apps.accounts import policy
 from apps.accounts.models import User
@@ -43,7 +41,8 @@ from apps.applications.services import (
     documents_from,
     fee_settled,
 )
-from apps.fees.api import PaymentOut, raise_api_error
+from apps.core.api import ServiceErrorsMixin
+from apps.fees.api import PaymentOut
 from apps.fees.models import PaymentMethod
 from apps.fees.rules import ReissueReason
 from apps.residents.selectors import resident_get
@@ -116,7 +115,7 @@ class ApplicationOut(serializers.Serializer[Any]):
         return fee_settled(application)
 
     def get_waiver_pending(self, application: Application) -> bool:
-        return application.waiver is not None and not application.waiver.approved
+        return application.waiver_pending
 
 
 class PayIn(serializers.Serializer[Any]):
@@ -184,7 +183,7 @@ def _out(request: Request, application_id: uuid.UUID) -> dict[str, Any]:
     )
 
 
-class ApplicationCreateView(APIView):
+class ApplicationCreateView(ServiceErrorsMixin):
     permission_classes = [IsResidentStaff]
 
     @extend_schema(
@@ -198,34 +197,31 @@ class ApplicationCreateView(APIView):
         data = body.validated_data
         user = _user(request)
         resident = resident_get(user=user, resident_id=data["resident_id"])
-        try:
-            application = application_receive(
-                acting_user=user,
-                resident=resident,
-                data=ApplicationInput(
-                    kind=ApplicationKind(data["kind"]),
-                    applicant_type=ApplicantType(data["applicant_type"]),
-                    applicant_name=data["applicant_name"],
-                    documents=documents_from(data["documents"]),
-                    old_card_returned=data["old_card_returned"],
-                    reissue_reason=(
-                        ReissueReason(data["reissue_reason"]) if data["reissue_reason"] else None
-                    ),
-                    lost_at_home=data["lost_at_home"],
-                    police_report_no=data["police_report_no"],
-                    disaster_certificate_no=data["disaster_certificate_no"],
-                    damaged_card_surrendered=data["damaged_card_surrendered"],
-                    with_certificates=data["with_certificates"],
-                    waiver_reason=data["waiver_reason"],
-                    former_surname_listed=data["former_surname_listed"],
+        application = application_receive(
+            acting_user=user,
+            resident=resident,
+            data=ApplicationInput(
+                kind=ApplicationKind(data["kind"]),
+                applicant_type=ApplicantType(data["applicant_type"]),
+                applicant_name=data["applicant_name"],
+                documents=documents_from(data["documents"]),
+                old_card_returned=data["old_card_returned"],
+                reissue_reason=(
+                    ReissueReason(data["reissue_reason"]) if data["reissue_reason"] else None
                 ),
-            )
-        except DjangoValidationError as exc:
-            raise_api_error(exc)
+                lost_at_home=data["lost_at_home"],
+                police_report_no=data["police_report_no"],
+                disaster_certificate_no=data["disaster_certificate_no"],
+                damaged_card_surrendered=data["damaged_card_surrendered"],
+                with_certificates=data["with_certificates"],
+                waiver_reason=data["waiver_reason"],
+                former_surname_listed=data["former_surname_listed"],
+            ),
+        )
         return Response(_out(request, application.pk), status=status.HTTP_201_CREATED)
 
 
-class ApplicationDetailView(APIView):
+class ApplicationDetailView(ServiceErrorsMixin):
     permission_classes = [IsResidentStaff]
 
     @extend_schema(responses=ApplicationOut, summary="One application of the user's office")
@@ -233,7 +229,7 @@ class ApplicationDetailView(APIView):
         return Response(_out(request, application_id))
 
 
-class ApplicationPayView(APIView):
+class ApplicationPayView(ServiceErrorsMixin):
     permission_classes = [IsResidentStaff]
 
     @extend_schema(
@@ -246,16 +242,13 @@ class ApplicationPayView(APIView):
         application = application_get(user=user, application_id=application_id)
         body = PayIn(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            payment = application_pay(
-                acting_user=user, application=application, method=body.validated_data["method"]
-            )
-        except DjangoValidationError as exc:
-            raise_api_error(exc)
+        payment = application_pay(
+            acting_user=user, application=application, method=body.validated_data["method"]
+        )
         return Response(PaymentOut(payment).data, status=status.HTTP_201_CREATED)
 
 
-class ApplicationWaiverApproveView(APIView):
+class ApplicationWaiverApproveView(ServiceErrorsMixin):
     permission_classes = [policy.allow(policy.may_approve_waivers, policy.SUPERVISORS_ONLY)]
 
     @extend_schema(
@@ -266,14 +259,11 @@ class ApplicationWaiverApproveView(APIView):
     def post(self, request: Request, application_id: uuid.UUID) -> Response:
         user = _user(request)
         application = application_get(user=user, application_id=application_id)
-        try:
-            application_waiver_approve(acting_user=user, application=application)
-        except DjangoValidationError as exc:
-            raise_api_error(exc)
+        application_waiver_approve(acting_user=user, application=application)
         return Response(_out(request, application_id))
 
 
-class ApplicationHandOverView(APIView):
+class ApplicationHandOverView(ServiceErrorsMixin):
     permission_classes = [IsResidentStaff]
 
     @extend_schema(
@@ -287,29 +277,26 @@ class ApplicationHandOverView(APIView):
         body = HandoverIn(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        try:
-            application_hand_over(
-                acting_user=user,
-                application=application,
-                data=HandoverInput(
-                    documents=documents_from(data["documents"]),
-                    applicant_type=ApplicantType(data["applicant_type"]),
-                    pins_set=data["pins_set"],
-                    legal_rep_present=data["legal_rep_present"],
-                    notification_card=(
-                        NotificationCardStatus(data["notification_card"])
-                        if data["notification_card"]
-                        else None
-                    ),
-                    old_card_returned=data["old_card_returned"],
+        application_hand_over(
+            acting_user=user,
+            application=application,
+            data=HandoverInput(
+                documents=documents_from(data["documents"]),
+                applicant_type=ApplicantType(data["applicant_type"]),
+                pins_set=data["pins_set"],
+                legal_rep_present=data["legal_rep_present"],
+                notification_card=(
+                    NotificationCardStatus(data["notification_card"])
+                    if data["notification_card"]
+                    else None
                 ),
-            )
-        except DjangoValidationError as exc:
-            raise_api_error(exc)
+                old_card_returned=data["old_card_returned"],
+            ),
+        )
         return Response(_out(request, application_id))
 
 
-class ApplicationCancelView(APIView):
+class ApplicationCancelView(ServiceErrorsMixin):
     permission_classes = [IsResidentStaff]
 
     @extend_schema(request=CancelIn, responses=ApplicationOut, summary="Withdraw an application")
@@ -318,16 +305,13 @@ class ApplicationCancelView(APIView):
         application = application_get(user=user, application_id=application_id)
         body = CancelIn(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            application_cancel(
-                acting_user=user, application=application, reason=body.validated_data["reason"]
-            )
-        except DjangoValidationError as exc:
-            raise_api_error(exc)
+        application_cancel(
+            acting_user=user, application=application, reason=body.validated_data["reason"]
+        )
         return Response(_out(request, application_id))
 
 
-class ArrivalsImportView(APIView):
+class ArrivalsImportView(ServiceErrorsMixin):
     permission_classes = [IsResidentStaff]
     parser_classes = [MultiPartParser, FormParser]
 
@@ -356,15 +340,13 @@ class ArrivalsImportView(APIView):
                 },
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        except DjangoValidationError as exc:
-            raise_api_error(exc)
         return Response(
             ArrivalsOut(result).data,
             status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
         )
 
 
-class UncollectedView(APIView):
+class UncollectedView(ServiceErrorsMixin):
     permission_classes = [IsResidentStaff]
 
     @extend_schema(

@@ -14,6 +14,7 @@ from datetime import date
 from typing import Final
 
 from apps.fees.rules import Procedure, ReissueReason
+from apps.fees.rules import old_card_returned_for_fee as fee_old_card_returned
 from apps.residents.rules import needs_legal_representative
 
 # --- kinds ----------------------------------------------------------------------------------------
@@ -266,13 +267,14 @@ def old_card_action_at_receipt(
 def old_card_returned_for_fee(
     *, kind: ApplicationKind, reason: ReissueReason | None, old_card_returned: bool
 ) -> bool:
-    """The ``old_card_returned`` flag as the fee table means it (R-REI table, R-REI-2).
-
-    Lost or stolen cards are gone whatever the form says.
-    """
-    if kind is ApplicationKind.REISSUE and reason in (ReissueReason.LOST, ReissueReason.STOLEN):
-        return False
-    return old_card_returned
+    """The ``old_card_returned`` flag as the fee table means it, for an application's kind
+    (apps.fees.rules.old_card_returned_for_fee decides; R-REI table, R-REI-2)."""
+    procedure = kind.procedure
+    if procedure is None:
+        return old_card_returned
+    return fee_old_card_returned(
+        procedure=procedure, reason=reason, old_card_returned=old_card_returned
+    )
 
 
 # --- the handover checklist -------------------------------------------------------------------

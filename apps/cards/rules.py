@@ -340,6 +340,11 @@ END_STATES: Final = frozenset(
 )
 
 
+# The holder still has the card in hand: at a renewal or reissue it must come back before the
+# new one is handed over (R-REI-2), and the handover checklist asks for it.
+IN_HOLDERS_HANDS: Final = frozenset({CardState.ACTIVE, CardState.SUSPENDED, CardState.EXPIRED})
+
+
 def can_transition(from_state: CardState, to_state: CardState) -> bool:
     """True if a card may move from ``from_state`` to ``to_state`` (see ``CARD_TRANSITIONS``)."""
     return to_state in CARD_TRANSITIONS[from_state]

@@ -254,6 +254,19 @@ def fee_row_for(
     return _FREE_REISSUE_ROWS[reason]
 
 
+def old_card_returned_for_fee(
+    *, procedure: Procedure, reason: ReissueReason | None, old_card_returned: bool
+) -> bool:
+    """The ``old_card_returned`` flag as the fee table means it (R-REI table, R-REI-2).
+
+    Lost or stolen cards are gone whatever the form says. The counter's application and the
+    fee preview on its form both ask this, so they always quote the same row.
+    """
+    if procedure is Procedure.REISSUE and reason in (ReissueReason.LOST, ReissueReason.STOLEN):
+        return False
+    return old_card_returned
+
+
 class Evidence(enum.StrEnum):
     """What the counter must record before a reissue is accepted (R-REI-1, R-REI-3).
 

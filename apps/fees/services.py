@@ -231,7 +231,8 @@ def fee_waiver_approve(*, acting_user: User, waiver: FeeWaiver) -> FeeWaiver:
     policy.check(policy.same_office(acting_user, waiver), "他の庁舎の免除は承認できません。")
     if waiver.approved:
         raise ValidationError("この免除は既に承認されています。")
-    if waiver.requested_by_id == acting_user.pk:
+    if not policy.may_approve_waiver(acting_user, waiver):
+        # Role and office passed above, so what is left is the four-eyes rule.
         raise ValidationError(
             "免除を申し出た職員本人は承認できません。別の監督者が承認してください。"
         )
