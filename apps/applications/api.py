@@ -10,7 +10,7 @@ import uuid
 from typing import Any
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
@@ -172,6 +172,13 @@ class WaitingCardOut(serializers.Serializer[Any]):
     arrived_on = serializers.DateField(source="card.arrived_on")
     expires_on = serializers.DateField(source="card.expires_on")
     days = serializers.IntegerField()
+
+
+class WaitingCardsOut(serializers.Serializer[Any]):
+    results = WaitingCardOut(many=True)
+    next = serializers.CharField(
+        allow_null=True, help_text="pass as ?after= for the next page; null on the last page"
+    )
 
 
 # --- views --------------------------------------------------------------------------------------
@@ -350,9 +357,18 @@ class UncollectedView(ServiceErrorsMixin):
     permission_classes = [IsResidentStaff]
 
     @extend_schema(
-        responses=WaitingCardOut(many=True),
-        summary="Cards arrived but not collected, oldest first (R-ISS-1)",
+        parameters=[
+            OpenApiParameter(
+                "after", str, description="the `next` of the previous page (keyset cursor)"
+            )
+        ],
+        responses=WaitingCardsOut,
+        summary="Cards arrived but not collected, oldest first, 100 a page (R-ISS-1)",
     )
     def get(self, request: Request) -> Response:
-        rows = uncollected_cards(user=_user(request), today=timezone.localdate())
-        return Response(WaitingCardOut(rows, many=True).data)
+        # Forward only: a client walks the stock with `next` until it is null.
+        params = {"after": request.query_params["after"]} if "after" in request.query_params else {}
+        waiting = uncollected_cards(user=_user(request), today=timezone.localdate(), params=params)
+        return Response(
+            WaitingCardsOut({"results": waiting.rows, "next": waiting.page.next_cursor}).data
+        )

@@ -6,7 +6,6 @@ import uuid
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -212,10 +211,11 @@ def handover(request: StaffRequest, application_id: uuid.UUID) -> HttpResponse:
 @resident_staff_required
 def uncollected(request: StaffRequest) -> HttpResponse:
     today = timezone.localdate()
-    rows = uncollected_cards(user=request.user, today=today)
-    page = Paginator(rows, 100).get_page(request.GET.get("page"))
+    waiting = uncollected_cards(user=request.user, today=today, params=request.GET)
     return render(
-        request, "applications/uncollected.html", {"page": page, "today": today, "total": len(rows)}
+        request,
+        "applications/uncollected.html",
+        {"rows": waiting.rows, "page": waiting.page, "today": today},
     )
 
 

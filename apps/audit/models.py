@@ -37,7 +37,8 @@ class AccessLog(models.Model):
     """
 
     id = models.BigAutoField(primary_key=True)
-    at = models.DateTimeField("日時", auto_now_add=True, db_index=True)
+    # Indexed with the id (Meta.indexes): the screen pages by (at, id), newest first.
+    at = models.DateTimeField("日時", auto_now_add=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="職員"
     )
@@ -47,6 +48,7 @@ class AccessLog(models.Model):
         null=True,
         related_name="+",
         verbose_name="庁舎",
+        db_index=False,  # accesslog_office_at starts with office_id
     )
     resident = models.ForeignKey(
         "residents.Resident",
@@ -54,6 +56,7 @@ class AccessLog(models.Model):
         null=True,
         related_name="access_logs",
         verbose_name="住民",
+        db_index=False,  # accesslog_resident_at starts with resident_id
     )
     action = models.CharField("操作", max_length=32, choices=Action.choices)
     purpose = models.CharField("利用目的", max_length=32, choices=Purpose.choices, blank=True)
@@ -64,7 +67,14 @@ class AccessLog(models.Model):
         verbose_name = "アクセス記録"
         verbose_name_plural = "アクセス記録"
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["resident", "-at"], name="accesslog_resident_at")]
+        indexes = [
+            # The auditor's screen, the whole city newest first, and its date filter: one range.
+            models.Index(fields=["at", "id"], name="accesslog_at"),
+            # A supervisor's screen: their office's rows, newest first.
+            models.Index(fields=["office", "at", "id"], name="accesslog_office_at"),
+            # Who looked at this resident (R-MYN-2).
+            models.Index(fields=["resident", "-at"], name="accesslog_resident_at"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(action="reveal_my_number") | ~models.Q(purpose=""),

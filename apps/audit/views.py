@@ -1,11 +1,10 @@
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from apps.accounts.policy import StaffRequest, audit_staff_required
 from apps.audit.forms import LogFilterForm
-from apps.audit.selectors import access_logs_for
+from apps.audit.selectors import access_log_page, access_logs_for
 
 
 @require_GET
@@ -20,5 +19,5 @@ def log(request: StaffRequest) -> HttpResponse:
         date_from=filters.get("date_from"),
         date_to=filters.get("date_to"),
     )
-    page = Paginator(logs, 100).get_page(request.GET.get("page"))
+    page = access_log_page(logs, params=request.GET)
     return render(request, "audit/log.html", {"form": form, "page": page})

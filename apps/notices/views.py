@@ -7,7 +7,6 @@ import uuid
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -19,7 +18,7 @@ from apps.notices.forms import ReferenceCodeForm, ReturnedForm
 from apps.notices.models import Notice
 from apps.notices.selectors import (
     batch_get,
-    batches_for,
+    batch_page,
     runs_recent,
 )
 
@@ -92,7 +91,7 @@ def returned(request: StaffRequest) -> HttpResponse:
 @require_GET
 @supervisor_required
 def batch_list(request: StaffRequest) -> HttpResponse:
-    page = Paginator(batches_for(request.user), 50).get_page(request.GET.get("page"))
+    page = batch_page(user=request.user, params=request.GET)
     return render(request, "notices/batch_list.html", {"page": page, "runs": runs_recent()})
 
 

@@ -17,6 +17,7 @@ from apps.residents.kana import normalize_kana
 from apps.residents.models import Resident
 from apps.residents.rules import Residence, normalize_my_number
 from apps.residents.selectors import (
+    ResidentSearch,
     resident_detail,
     resident_find_by_my_number,
     resident_search,
@@ -144,18 +145,23 @@ def resident_search_logged(
     kana: str,
     birth_date: date | None = None,
     ip_address: str | None = None,
-) -> list[Resident]:
+) -> ResidentSearch:
     """A kana (and date of birth) search. The row records which fields were used and how many
-    residents matched, never the terms typed."""
-    results = list(resident_search(user=acting_user, kana=kana, birth_date=birth_date))
+    residents were listed (and ``more`` when there were more than a screenful: how many more
+    is never counted), never the terms typed."""
+    found = resident_search(user=acting_user, kana=kana, birth_date=birth_date)
     used = [name for name, value in (("kana", kana), ("birth_date", birth_date)) if value]
     access_log_record(
         actor=acting_user,
         action=Action.SEARCH,
-        detail={"fields": used, "matched": len(results)},
+        detail={
+            "fields": used,
+            "matched": len(found.residents),
+            **({"more": True} if found.more else {}),
+        },
         ip_address=ip_address,
     )
-    return results
+    return found
 
 
 @sensitive_variables("my_number")

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from apps.accounts.policy import StaffRequest, resident_staff_required
 from apps.core.http import client_ip
 from apps.residents.forms import KanaSearchForm, MyNumberSearchForm, RevealForm
+from apps.residents.models import Resident
 from apps.residents.selectors import resident_get
 from apps.residents.services import (
     resident_find_by_my_number_logged,
@@ -28,7 +29,8 @@ def search(request: StaffRequest) -> HttpResponse:
     are personal data and stay out of URLs, browser history and server logs."""
     kana_form = KanaSearchForm(prefix="k")
     number_form = MyNumberSearchForm(prefix="n")
-    results = None
+    results: list[Resident] | None = None
+    more = False
     if request.method == "POST" and "n-my_number" in request.POST:
         number_form = MyNumberSearchForm(request.POST, prefix="n")
         if number_form.is_valid():
@@ -44,16 +46,26 @@ def search(request: StaffRequest) -> HttpResponse:
     elif request.method == "POST":
         kana_form = KanaSearchForm(request.POST, prefix="k")
         if kana_form.is_valid():
-            results = resident_search_logged(
+            search_result = resident_search_logged(
                 acting_user=request.user,
                 kana=kana_form.cleaned_data["kana"],
                 birth_date=kana_form.cleaned_data["birth_date"],
                 ip_address=client_ip(request),
             )
+            results, more = search_result.residents, search_result.more
+    narrow_by_birth_date = more and not kana_form.cleaned_data.get("birth_date")
+    if narrow_by_birth_date:
+        kana_form.ask_for_birth_date()
     return render(
         request,
         "residents/search.html",
-        {"kana_form": kana_form, "number_form": number_form, "results": results},
+        {
+            "kana_form": kana_form,
+            "number_form": number_form,
+            "results": results,
+            "more": more,
+            "narrow_by_birth_date": narrow_by_birth_date,
+        },
     )
 
 
