@@ -33,7 +33,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 
 typecheck: install
-	$(VENV)/bin/mypy config apps
+	$(VENV)/bin/mypy config apps tests
 	cd reader_agent && ../$(VENV)/bin/mypy madoguchi_agent
 
 pytest: install

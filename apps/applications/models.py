@@ -298,6 +298,14 @@ class Application(models.Model):
         return ReissueReason(self.reissue_reason) if self.reissue_reason else None
 
     @property
+    def waiver_pending(self) -> bool:
+        """A fee waiver of the clerk's judgement still waits for a supervisor (R-REI-3).
+
+        Only while the application is open: a withdrawn one waits for nobody's approval.
+        """
+        return self.is_open and self.waiver is not None and not self.waiver.approved
+
+    @property
     def fee_row_enum(self) -> FeeRow:
         return FeeRow(self.fee_row)
 

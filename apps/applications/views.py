@@ -47,7 +47,7 @@ from apps.applications.services import (
     application_waiver_approve,
     fee_settled,
 )
-from apps.cards.rules import CardState
+from apps.cards.rules import IN_HOLDERS_HANDS
 from apps.core.http import apply_errors
 from apps.core.uploads import upload_too_large
 from apps.core.wareki import format_both
@@ -99,7 +99,6 @@ def _render_detail(
     status: int = 200,
 ) -> HttpResponse:
     settled = fee_settled(application)
-    waiver = application.waiver
     return render(
         request,
         "applications/detail.html",
@@ -109,13 +108,12 @@ def _render_detail(
             "settled": settled,
             "payment_settled": payment_is_settled(application.payment),
             "can_pay": application.is_open and application.fee_amount_yen > 0 and not settled,
-            # A withdrawn (or finished) application waits for nobody's approval.
-            "waiver_pending": waiver is not None and not waiver.approved and application.is_open,
+            "waiver_pending": application.waiver_pending,
+            # The same rule the service applies (policy.may_approve_waiver, R-REI-3).
             "can_approve": (
-                waiver is not None
-                and not waiver.approved
-                and application.is_open
-                and policy.may_approve_waiver(request.user, waiver)
+                application.is_open
+                and application.waiver_pending
+                and policy.may_approve_waiver(request.user, application.waiver)
             ),
             "can_hand_over": application.state_enum is ApplicationState.ARRIVED and settled,
             "may_void": policy.may_void_payments(request.user) and application.is_open,
@@ -241,11 +239,7 @@ def handover(request: StaffRequest, application_id: uuid.UUID) -> HttpResponse:
         messages.error(request, "この申請のカードは交付できる状態ではありません。")
         return redirect("applications:detail", application_id=application.pk)
     old_card = application.old_card
-    old_in_hand = old_card is not None and old_card.state in (
-        CardState.ACTIVE,
-        CardState.SUSPENDED,
-        CardState.EXPIRED,
-    )
+    old_in_hand = old_card is not None and old_card.state in IN_HOLDERS_HANDS
     today = timezone.localdate()
     form = HandoverForm(
         request.POST or None, kind=application.kind_enum, old_card_in_hand=old_in_hand

@@ -5,7 +5,7 @@ from apps.audit.models import AccessLog
 
 
 @admin.register(AccessLog)
-class AccessLogAdmin(admin.ModelAdmin):
+class AccessLogAdmin(admin.ModelAdmin[AccessLog]):
     list_display = ["at", "actor", "office", "action", "resident", "purpose"]
     list_filter = ["action", "office"]
 

@@ -32,6 +32,7 @@ from apps.fees.rules import (
     Procedure,
     ReissueReason,
     correction_window,
+    old_card_returned_for_fee,
 )
 from apps.fees.selectors import (
     closable_counters,
@@ -114,8 +115,11 @@ def quote(request: StaffRequest) -> HttpResponse:
                     procedure=procedure,
                     reason=ReissueReason(reason) if reason else None,
                     with_certificates=form.cleaned_data["with_certificates"],
-                    old_card_returned=not form.cleaned_data["old_card_lost"]
-                    and reason not in (ReissueReason.LOST, ReissueReason.STOLEN),
+                    old_card_returned=old_card_returned_for_fee(
+                        procedure=procedure,
+                        reason=ReissueReason(reason) if reason else None,
+                        old_card_returned=not form.cleaned_data["old_card_lost"],
+                    ),
                     on=timezone.localdate(),
                 )
             except ValidationError as exc:

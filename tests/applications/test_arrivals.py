@@ -44,10 +44,9 @@ def _snapshot() -> list[tuple[Any, ...]]:
 def _events() -> int:
     from django.apps import apps
 
-    return (
-        apps.get_model("cards", "CardEvent").objects.count()
-        + apps.get_model("applications", "ApplicationEvent").objects.count()
-    )
+    cards: int = apps.get_model("cards", "CardEvent").objects.count()
+    applications: int = apps.get_model("applications", "ApplicationEvent").objects.count()
+    return cards + applications
 
 
 @pytest.mark.django_db
@@ -64,6 +63,7 @@ def test_r_iss_1_import_moves_cards_and_applications_to_arrived(
     assert set(result.applied_card_ids) == {a.new_card_id for a in ordered}
     for application, (_, issued, arrived) in zip(ordered, rows, strict=True):
         application.refresh_from_db()
+        assert application.new_card_id is not None
         card = Card.objects.select_related("resident").get(pk=application.new_card_id)
         assert application.state == ApplicationState.ARRIVED
         assert application.arrived_at
@@ -225,6 +225,7 @@ def test_r_val_6_foreign_resident_expiry_in_the_import(
         filename="f.csv",
         on=ON,
     )
+    assert application.new_card_id is not None
     assert Card.objects.get(pk=application.new_card_id).expires_on == stay_end
 
 
@@ -238,7 +239,7 @@ def test_pickup_notices_are_sent_to_celery_after_commit(
     """R-ISS-1: after the arrivals commit, a Celery task (the day only) makes pickup notices."""
     from apps.notices import tasks as notice_tasks
 
-    sent: list[tuple[Any, ...]] = []
+    sent: list[str] = []
     monkeypatch.setattr(notice_tasks.pickup_notices_for_arrivals_task, "delay", sent.append)
     content = arrivals_csv([(a.new_card_id, ISSUED, ON) for a in ordered])
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
@@ -266,8 +267,8 @@ def test_the_pickup_task_makes_one_notice_per_arrived_card(
     assert pickup_notices_for_arrivals_task.run(ON.isoformat()) == len(ordered)
     assert pickup_notices_for_arrivals_task.run(ON.isoformat()) == 0
     notices = Notice.objects.filter(kind=NoticeKind.PICKUP)
-    assert sorted(notices.values_list("card_id", flat=True)) == sorted(
-        a.new_card_id for a in ordered
+    assert sorted(str(card_id) for card_id in notices.values_list("card_id", flat=True)) == (
+        sorted(str(a.new_card_id) for a in ordered)
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import pytest
 from django.test import RequestFactory
 
 from apps.core.logging import PersonalDataReporterFilter, ScrubMyNumberFilter, scrub
@@ -15,7 +16,7 @@ def test_scrub_removes_twelve_digit_numbers_in_any_spacing() -> None:
     assert scrub("receipt 2026-000123") == "receipt 2026-000123"
 
 
-def test_log_filter_rewrites_the_record(caplog) -> None:
+def test_log_filter_rewrites_the_record(caplog: pytest.LogCaptureFixture) -> None:
     logger = logging.getLogger("madoguchi.test")
     logger.addFilter(ScrubMyNumberFilter())
     try:

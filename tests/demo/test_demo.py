@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_demo_loads_once_with_every_role_and_many_card_states(
-    django_capture_on_commit_callbacks: Any, celery_eager: None
+    django_capture_on_commit_callbacks: Callable[..., Any], celery_eager: None
 ) -> None:
     # Pickup notices follow the import's commit, through a Celery task (run in-process).
     with django_capture_on_commit_callbacks(execute=True):

@@ -28,12 +28,20 @@ def _amounts(**changes: int) -> dict[FeeRow, int]:
 
 @pytest.mark.django_db
 def test_r_rei_3_an_identical_schedule_for_the_same_start_is_refused(supervisor_a: User) -> None:
-    add = {"acting_user": supervisor_a, "starts_on": STARTS, "today": TODAY, "note": "改定"}
-    fee_schedule_add(amounts=_amounts(reissue_loss_with_certs=1100), **add)
+    def add(**amounts: int) -> FeeSchedule:
+        return fee_schedule_add(
+            acting_user=supervisor_a,
+            starts_on=STARTS,
+            today=TODAY,
+            note="改定",
+            amounts=_amounts(**amounts),
+        )
+
+    add(reissue_loss_with_certs=1100)
     with pytest.raises(ValidationError, match="同じ内容"):
-        fee_schedule_add(amounts=_amounts(reissue_loss_with_certs=1100), **add)
+        add(reissue_loss_with_certs=1100)
     # A correction for the same date (other amounts) is a new schedule, and it wins.
-    fee_schedule_add(amounts=_amounts(reissue_loss_with_certs=1200), **add)
+    add(reissue_loss_with_certs=1200)
     assert FeeSchedule.objects.filter(starts_on=STARTS).count() == 2
 
 
