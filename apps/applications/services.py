@@ -589,13 +589,11 @@ def application_payment_void(
         )
         return void
     to_state = state_after_fee_void(application.state_enum)
-    new_card = application.new_card
-    if to_state is ApplicationState.RECEIVED and new_card is not None:
+    if to_state is ApplicationState.RECEIVED and application.new_card is not None:
         # The card is not made yet: the order is cancelled with J-LIS, placed anew once paid.
-        card_end(
+        _void_new_card(
             acting_user=acting_user,
-            card=new_card,
-            to_state=CardState.VOID,
+            application=application,
             on=on,
             reason="手数料の領収取消により発注を取消",
         )
@@ -732,20 +730,21 @@ def application_cancel(*, acting_user: User, application: Application, reason: s
 def _withdraw(*, acting_user: User, application: Application, reason: str, on: date) -> Application:
     """Close a locked, open application as withdrawn; its pending card is voided."""
     _move(application, ApplicationState.CANCELLED)
-    new_card = application.new_card
-    if new_card is not None and new_card.state in _PENDING_CARD_STATES:
-        card_end(
-            acting_user=acting_user,
-            card=new_card,
-            to_state=CardState.VOID,
-            on=on,
-            reason="申請の取下げ",
-        )
+    _void_new_card(acting_user=acting_user, application=application, on=on, reason="申請の取下げ")
     application.cancelled_at = timezone.now()
     application.cancelled_by = acting_user
     application.cancel_reason = reason[:200]
     application.save()
     return application
+
+
+def _void_new_card(*, acting_user: User, application: Application, on: date, reason: str) -> None:
+    """Void the application's new card if it is still being made or waiting at the office."""
+    new_card = application.new_card
+    if new_card is not None and new_card.state in _PENDING_CARD_STATES:
+        card_end(
+            acting_user=acting_user, card=new_card, to_state=CardState.VOID, on=on, reason=reason
+        )
 
 
 def documents_from(values: Iterable[str]) -> frozenset[IdentityDocument]:

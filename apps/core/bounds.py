@@ -55,8 +55,8 @@ def date_range_problem(value: date, *, earliest: DateBound, latest: DateBound) -
     return f"{format_both(low)}から{format_both(high)}までの日付を入力してください。"
 
 
-class PlausibleDateField(forms.DateField):
-    """A form date between ``earliest`` and ``latest`` (dates or callables, e.g. today)."""
+class _DateSpan:
+    """The span a date field accepts; shared by the form field and the API field."""
 
     def __init__(
         self,
@@ -68,33 +68,26 @@ class PlausibleDateField(forms.DateField):
         self.earliest = earliest
         self.latest = latest
         super().__init__(**kwargs)
+
+    def span_problem(self, value: date) -> str | None:
+        return date_range_problem(value, earliest=self.earliest, latest=self.latest)
+
+
+class PlausibleDateField(_DateSpan, forms.DateField):
+    """A form date between ``earliest`` and ``latest`` (dates or callables, e.g. today)."""
 
     def validate(self, value: Any) -> None:
         super().validate(value)
-        if value is not None:
-            problem = date_range_problem(value, earliest=self.earliest, latest=self.latest)
-            if problem:
-                raise forms.ValidationError(problem, code="out_of_range")
+        if value is not None and (problem := self.span_problem(value)):
+            raise forms.ValidationError(problem, code="out_of_range")
 
 
-class PlausibleDateInput(serializers.DateField):
+class PlausibleDateInput(_DateSpan, serializers.DateField):
     """The API's PlausibleDateField."""
-
-    def __init__(
-        self,
-        *,
-        earliest: DateBound = EARLIEST_DATE,
-        latest: DateBound = latest_plausible,
-        **kwargs: Any,
-    ) -> None:
-        self.earliest = earliest
-        self.latest = latest
-        super().__init__(**kwargs)
 
     def to_internal_value(self, value: Any) -> date:
         day = super().to_internal_value(value)
-        problem = date_range_problem(day, earliest=self.earliest, latest=self.latest)
-        if problem:
+        if problem := self.span_problem(day):
             raise serializers.ValidationError(problem, code="out_of_range")
         return day
 
