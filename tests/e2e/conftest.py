@@ -74,3 +74,10 @@ def screenshot(tmp_path: Path) -> Callable[[Any, str], Path]:
         return target
 
     return take
+
+
+def open_menu_entry(page: Any, group: str, entry: str) -> None:
+    """Choose ``entry`` from the menu group ``group`` (the menu groups its entries)."""
+    page.locator("nav.mainmenu summary", has_text=group).click()
+    with page.expect_navigation():
+        page.locator("nav.mainmenu").get_by_role("link", name=entry, exact=True).click()

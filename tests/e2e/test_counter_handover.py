@@ -14,7 +14,7 @@ from apps.applications.rules import ApplicationState, NotificationCardStatus
 from apps.cards.models import Card
 from apps.cards.rules import CardState
 from apps.fees.services import fee_schedule_seed_default
-from tests.e2e.conftest import COUNTER_SCREEN
+from tests.e2e.conftest import COUNTER_SCREEN, open_menu_entry
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -47,7 +47,7 @@ def test_first_issue_handover_with_the_notification_card_returned(
     application = Application.objects.get(resident=resident)
     today = timezone.localdate().isoformat()
     csv = f"card_id,issued_on,arrived_on\n{application.new_card_id},{today},{today}\n"
-    page.get_by_role("link", name="到着取込").click()
+    open_menu_entry(page, "カード・通知書", "到着取込")
     page.set_input_files(
         "input[type=file]",
         files=[{"name": "jlis-arrivals.csv", "mimeType": "text/csv", "buffer": csv.encode()}],

@@ -15,6 +15,7 @@ from apps.cards.models import Card
 from apps.notices.models import Notice, NoticeBatch
 from apps.notices.services import batch_render, notices_run
 from apps.residents.models import Resident
+from tests.e2e.conftest import open_menu_entry
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -43,7 +44,7 @@ def test_supervisor_sees_progress_then_downloads_and_records_printing(
 ) -> None:
     NoticeBatch.objects.filter(pk=batch.pk).update(render_state="rendering")
     login(page, "supervisor_a")
-    page.get_by_role("link", name="通知書の束").click()
+    open_menu_entry(page, "カード・通知書", "通知書の束")
     page.get_by_role("link", name="2026年3月1日 / 令和8年3月1日").click()
     page.wait_for_selector("text=作成中 0 / 1通")
 
@@ -71,7 +72,7 @@ def test_clerk_scans_a_returned_letter_and_the_resident_page_warns(
     NoticeBatch.objects.filter(pk=batch.pk).update(state=NoticeBatch.State.POSTED)
     notice = Notice.objects.get(batch=batch)
     login(page, "clerk_a")
-    page.get_by_role("link", name="通知書照会").click()
+    open_menu_entry(page, "カード・通知書", "通知書照会")
     # A barcode scanner types the code and Enter into the focused field.
     page.keyboard.type(notice.reference_code)
     page.keyboard.press("Enter")
