@@ -10,6 +10,9 @@ PY := $(VENV)/bin/python
 AGENT_VENV := reader_agent/.venv
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Migrations (and db_roles) run as the owner of the tables; everything else connects as the
+# application's role, which may not rewrite the access log (R-AUD-2).
+APP_DB := DATABASE_USER=madoguchi_app
 
 .PHONY: install run serve test lint typecheck pytest agent-install agent-test stop-db bench worker beat clean
 
@@ -22,10 +25,11 @@ install: $(UV)
 
 run: install
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo
-	$(PY) manage.py notices_run  # today's notices; idempotent (one per expiry event)
+	$(PY) manage.py db_roles
+	$(APP_DB) $(PY) manage.py seed_demo
+	$(APP_DB) $(PY) manage.py notices_run  # today's notices; idempotent (one per expiry event)
 	@echo "Serving Madoguchi at http://$(HOST):$(PORT)/"
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	$(APP_DB) $(PY) manage.py runserver $(HOST):$(PORT)
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -62,10 +66,10 @@ stop-db: install
 	$(PY) -m config.devdb stop
 
 worker: install
-	$(VENV)/bin/celery -A config worker --loglevel=INFO
+	$(APP_DB) $(VENV)/bin/celery -A config worker --loglevel=INFO
 
 beat: install
-	$(VENV)/bin/celery -A config beat --loglevel=INFO
+	$(APP_DB) $(VENV)/bin/celery -A config beat --loglevel=INFO
 
 bench: install
 	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done

@@ -151,6 +151,13 @@ else:
             "HOST": devdb.ensure_running(database=_embedded_name),
         }
     }
+# Migrations run as the owner of the tables, the application as `madoguchi_app` (R-AUD-2,
+# `manage.py db_roles`). DATABASE_USER (and DATABASE_PASSWORD) replace the user of
+# DATABASE_URL or of the embedded server, so `make run` needs one URL for both.
+_database_user = env.optional("DATABASE_USER")
+if _database_user:
+    DATABASES["default"]["USER"] = _database_user
+    DATABASES["default"]["PASSWORD"] = env.optional("DATABASE_PASSWORD") or ""
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.test import Client
 
 from apps.accounts.models import Counter, Office, User
@@ -22,8 +23,19 @@ from apps.cards.services import card_arrive, card_hand_over, card_order
 from apps.residents.models import Resident
 from apps.residents.rules import my_number_check_digit
 from apps.residents.services import ResidentData, resident_register
+from tests import dbrole
 
 _sequence = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Any:
+    """Migrated as the owner; from here on the run connects as `madoguchi_app` (R-AUD-2)."""
+    with django_db_blocker.unblock():
+        call_command("db_roles", verbosity=0)
+    dbrole.switch_to_app_role()
+    yield
+    dbrole.switch_to_owner()
 
 
 def valid_my_number(seed: int) -> str:

@@ -1,8 +1,23 @@
+"""The access record (R-AUD-1, R-AUD-2): who looked at whose data, when, where and why.
+
+The table is append-only and tamper-evident, enforced by the database, not by this code:
+- a BEFORE INSERT trigger (migration 0003) takes a transaction-scoped advisory lock, sets `at`
+  from the database clock, numbers the row (`seq`) and writes `hash` = SHA-256 over the row's
+  content and the previous row's hash. The lock orders concurrent writers, and `seq` is unique,
+  so the chain cannot fork; a backdated `at` from a client is overwritten.
+- BEFORE UPDATE/DELETE (row) and BEFORE TRUNCATE (statement) triggers refuse. They are plain
+  triggers of our own, not django-pgtrigger's, whose `SET LOCAL pgtrigger.ignore` escape would
+  let any role with the table's grants switch them off.
+- the application runs as `madoguchi_app`, which holds only SELECT and INSERT on this table
+  (`manage.py db_roles`); only the owner could disable the triggers, and `manage.py
+  audit_verify` then names the first row whose hash no longer matches.
+"""
+
 from __future__ import annotations
 
-import pgtrigger
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Now
 
 
 class Action(models.TextChoices):
@@ -12,6 +27,17 @@ class Action(models.TextChoices):
     REVEAL_MY_NUMBER = "reveal_my_number", "個人番号の表示"
     EXPORT = "export", "データの出力"
     CARD_READ = "card_read", "カード読取の表示"
+    SIGN_IN = "sign_in", "ログイン"
+    SIGN_IN_FAILED = "sign_in_failed", "ログイン失敗"
+    SIGN_OUT = "sign_out", "ログアウト"
+
+
+class Outcome(models.TextChoices):
+    """What came of the attempt (R-AUD-1): a denied look is recorded as much as a granted one."""
+
+    OK = "ok", "成功"
+    DENIED = "denied", "拒否"
+    FAILED = "failed", "失敗"
 
 
 class Purpose(models.TextChoices):
@@ -25,21 +51,26 @@ class Purpose(models.TextChoices):
     AUDIT = "audit", "監査"
 
 
-@pgtrigger.register(
-    # The law asks who looked at whose My Number; a log that can be edited answers nothing.
-    pgtrigger.Protect(name="access_log_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
-)
+GENESIS_HASH = "0" * 64  # the `prev_hash` of the first row
+
+
 class AccessLog(models.Model):
-    """One look at a resident's data. Append-only (a database trigger refuses UPDATE/DELETE).
+    """One look at a resident's data, or one sign-in (R-AUD-1). Append-only (R-AUD-2).
 
     Holds no personal data itself: a search records which fields were used and how many
-    residents matched, never the terms typed.
+    residents matched, never the terms typed. `seq`, `prev_hash`, `hash` and `at` are written
+    by the database trigger (their `db_default` makes Django read them back on insert).
     """
 
     id = models.BigAutoField(primary_key=True)
-    at = models.DateTimeField("日時", auto_now_add=True, db_index=True)
+    seq = models.BigIntegerField("連番", unique=True, db_default=0, editable=False)
+    at = models.DateTimeField("日時", db_default=Now(), db_index=True, editable=False)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="職員"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,  # a failed sign-in under a name that is no account
+        related_name="+",
+        verbose_name="職員",
     )
     office = models.ForeignKey(
         "accounts.Office",
@@ -47,6 +78,20 @@ class AccessLog(models.Model):
         null=True,
         related_name="+",
         verbose_name="庁舎",
+    )
+    counter = models.ForeignKey(
+        "accounts.Counter",
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name="窓口",
+    )
+    device = models.ForeignKey(
+        "counters.Device",
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name="読取端末",
     )
     resident = models.ForeignKey(
         "residents.Resident",
@@ -57,8 +102,11 @@ class AccessLog(models.Model):
     )
     action = models.CharField("操作", max_length=32, choices=Action.choices)
     purpose = models.CharField("利用目的", max_length=32, choices=Purpose.choices, blank=True)
+    outcome = models.CharField("結果", max_length=8, choices=Outcome.choices, default=Outcome.OK)
     detail = models.JSONField("詳細", default=dict, blank=True)
     ip_address = models.GenericIPAddressField("IPアドレス", null=True, blank=True)
+    prev_hash = models.CharField("前の行のハッシュ", max_length=64, db_default="", editable=False)
+    hash = models.CharField("ハッシュ", max_length=64, db_default="", editable=False)
 
     class Meta:
         verbose_name = "アクセス記録"
@@ -69,7 +117,12 @@ class AccessLog(models.Model):
             models.CheckConstraint(
                 condition=~models.Q(action="reveal_my_number") | ~models.Q(purpose=""),
                 name="accesslog_reveal_has_purpose",
-            )
+            ),
+            # Only a failed sign-in may name no member of staff.
+            models.CheckConstraint(
+                condition=models.Q(actor__isnull=False) | models.Q(action="sign_in_failed"),
+                name="accesslog_actor_unless_failed_sign_in",
+            ),
         ]
 
     def __str__(self) -> str:

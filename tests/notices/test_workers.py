@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 import redis
@@ -30,6 +29,7 @@ from apps.notices import job
 from apps.notices.models import Notice, NoticeBatch, NoticeRun
 from apps.notices.rules import NoticeKind, expiry_window
 from apps.residents.models import Resident
+from tests import dbrole
 from tests.services import redis_url
 
 ON = date(2027, 3, 1)
@@ -52,16 +52,7 @@ def due_events(
 
 
 def _database_url() -> str:
-    db = connection.settings_dict
-    auth = quote(db["USER"] or "")
-    if db.get("PASSWORD"):
-        auth += ":" + quote(db["PASSWORD"])
-    host = db.get("HOST") or ""
-    name = quote(db["NAME"])
-    if host.startswith("/"):
-        return f"postgres://{auth}@/{name}?host={quote(host)}"
-    port = f":{db['PORT']}" if db.get("PORT") else ""
-    return f"postgres://{auth}@{host}{port}/{name}"
+    return dbrole.database_url()
 
 
 @pytest.fixture
