@@ -14,7 +14,7 @@ PORT ?= 8000
 # application's role, which may not rewrite the access log (R-AUD-2).
 APP_DB := DATABASE_USER=madoguchi_app
 
-.PHONY: install run serve test lint typecheck pytest agent-install agent-test stop-db bench worker beat clean
+.PHONY: install run serve demo-code test lint typecheck pytest agent-install agent-test stop-db bench worker beat clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -28,8 +28,13 @@ run: install
 	$(PY) manage.py db_roles
 	$(APP_DB) $(PY) manage.py seed_demo
 	$(APP_DB) $(PY) manage.py notices_run  # today's notices; idempotent (one per expiry event)
+	@$(APP_DB) $(PY) manage.py demo_totp
 	@echo "Serving Madoguchi at http://$(HOST):$(PORT)/"
 	$(APP_DB) $(PY) manage.py runserver $(HOST):$(PORT)
+
+# The demo's current second-factor code (every demo user has the same TOTP secret).
+demo-code: install
+	@$(APP_DB) $(PY) manage.py demo_totp
 
 lint: install
 	$(VENV)/bin/ruff check .

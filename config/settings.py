@@ -80,6 +80,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
+    "allauth.usersessions",
     "rest_framework",
     "drf_spectacular",
     "django_htmx",
@@ -108,6 +110,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "apps.accounts.middleware.SessionPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "pghistory.middleware.HistoryMiddleware",
 ]
@@ -175,7 +179,26 @@ ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_LOGOUT_ON_GET = False
+# Failed passwords are limited by apps.accounts.signin (per source, with back-off; see there
+# why not allauth's per-login limit). allauth's `login_failed` limit then applies to second
+# factor codes only, per user: only someone who knows the password gets that far.
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+SIGNIN_IP_FAILURES = env.integer("SIGNIN_IP_FAILURES", 20, minimum=1)
+SIGNIN_IP_WINDOW = env.integer("SIGNIN_IP_WINDOW", 600, minimum=10)
+SIGNIN_FAILURES_BEFORE_BACKOFF = env.integer("SIGNIN_FAILURES_BEFORE_BACKOFF", 5, minimum=1)
+SIGNIN_BACKOFF_SECONDS = env.integer("SIGNIN_BACKOFF_SECONDS", 60, minimum=1)
+SIGNIN_BACKOFF_MAX = env.integer("SIGNIN_BACKOFF_MAX", 3600, minimum=1)
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 300  # R-AUD-3: a reveal needs a sign-in within 5 minutes
+
+# --- Second factor (django-allauth MFA): required before any page with personal data ------
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_TOTP_ISSUER = f"窓口 {env.string('CITY_NAME', 'みどり市')}"
+MFA_TOTP_PERIOD = 30
+MFA_TOTP_TOLERANCE = 1  # one step either side: counter PCs' clocks drift
+MFA_PASSKEY_LOGIN_ENABLED = False  # a passkey is a second factor here, not a password
+# WebAuthn needs a secure origin; http://127.0.0.1 of `make run` is allowed in development.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION
+MFA_RECOVERY_CODE_COUNT = 10
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -186,11 +209,33 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 SESSION_COOKIE_AGE = env.integer("SESSION_COOKIE_AGE", 8 * 3600, minimum=300)
+# apps.accounts.middleware: a session unused this long ends (the page warns a minute before),
+# and every session ends after a shift however busy.
+SESSION_IDLE_TIMEOUT = env.integer("SESSION_IDLE_TIMEOUT", 15 * 60, minimum=120)
+SESSION_IDLE_WARNING = 60
+SESSION_ABSOLUTE_TIMEOUT = env.integer("SESSION_ABSOLUTE_TIMEOUT", SESSION_COOKIE_AGE, minimum=300)
+USERSESSIONS_TRACK_ACTIVITY = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+if PRODUCTION:
+    # HTTPS only (`manage.py check --deploy --fail-level WARNING` is clean and runs in CI).
+    # `__Host-` cookies are Secure, host-only and path /: no other host of the city's domain
+    # can set or shadow them.
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+    SECURE_SSL_REDIRECT = env.boolean("SECURE_SSL_REDIRECT", default=True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the load balancer's probe speaks plain HTTP
+    SECURE_HSTS_SECONDS = env.integer("SECURE_HSTS_SECONDS", 365 * 24 * 3600, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.boolean("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.boolean("SECURE_HSTS_PRELOAD", default=True)
+    if env.boolean("BEHIND_TLS_PROXY", default=False):
+        # Only when the proxy in front sets this header and strips it from clients' requests.
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- REST framework ----------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -223,8 +268,22 @@ COUNTER_MAX_PENDING_DEVICES = env.integer("COUNTER_MAX_PENDING_DEVICES", 20, min
 # The fleet page flags a device whose last heartbeat is older than this.
 COUNTER_HEARTBEAT_STALE_SECONDS = env.integer("COUNTER_HEARTBEAT_STALE_SECONDS", 120, minimum=10)
 
-# --- Celery ------------------------------------------------------------------------------
+# --- Celery and the shared cache ---------------------------------------------------------
 REDIS_URL = env.optional("REDIS_URL")
+if PRODUCTION and not REDIS_URL:
+    # Sign-in limits and used TOTP codes must be shared by every worker process.
+    raise ImproperlyConfiguredEnv("REDIS_URL must be set in production")
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "madoguchi",
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_SERIALIZER = "json"

@@ -24,6 +24,7 @@ from apps.residents.models import Resident
 from apps.residents.rules import my_number_check_digit
 from apps.residents.services import ResidentData, resident_register
 from tests import dbrole
+from tests.auth import mfa_login
 
 _sequence = itertools.count(1)
 
@@ -92,13 +93,43 @@ def admin_user(db: Any) -> User:
 
 @pytest.fixture
 def client_for() -> Callable[[User | None], Client]:
+    """A client signed in as `user` with both factors (tests/auth.py); None: anonymous."""
+
     def make(user: User | None) -> Client:
         client = Client()
         if user is not None:
-            client.force_login(user)
+            mfa_login(client, user)
         return client
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    """Sign-in tests type passwords dozens of times; PBKDF2's cost is not what they test."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Sign-in limits and used TOTP codes live in the shared cache (Redis): each test starts
+    without the previous test's. Only this project's keys are removed (Celery shares Redis)."""
+    _clear_cache()
+
+
+def _clear_cache() -> None:
+    from django.conf import settings
+    from django.core.cache import cache
+
+    backend = settings.CACHES["default"]["BACKEND"]
+    if not backend.endswith("RedisCache"):
+        cache.clear()
+        return
+    client = cache._cache.get_client()  # type: ignore[attr-defined]
+    prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from datetime import date, timedelta
 
 from django.db import transaction
 
+from apps.accounts.mfa import totp_enrol
 from apps.accounts.models import Counter, Office, User
 from apps.accounts.roles import Role
 from apps.applications.arrivals import HEADER, arrivals_import
@@ -38,6 +39,10 @@ from apps.residents.rules import Residence, ResidenceCategory, age_on, my_number
 from apps.residents.services import ResidentData, resident_register
 
 DEMO_PASSWORD = "madoguchi-demo-2026"  # noqa: S105 - printed by make run on purpose
+# Every demo user has this TOTP secret enrolled (the second factor is required before any
+# page with personal data): add it to an authenticator app once, or run
+# `python manage.py demo_totp` for the current code. Demo only, printed on purpose.
+DEMO_TOTP_SECRET = "MADOGUCHIDEMOTOTPSECRETXYZ234567"  # noqa: S105
 
 # The resident the reader-agent simulator's default card belongs to (reader_agent simulate).
 SHOWCASE_MY_NUMBER = "123456789018"
@@ -193,6 +198,7 @@ def _create_staff(
         )
         user.set_password(DEMO_PASSWORD)
         user.save()
+        totp_enrol(user, secret=DEMO_TOTP_SECRET)
         out[username] = user
     return out
 

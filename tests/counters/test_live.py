@@ -14,6 +14,7 @@ from django.test import Client
 from django.urls import reverse
 
 from apps.audit.models import AccessLog, Action
+from tests.auth import mfa_login
 from tests.counters.helpers import READS, encode, read_payload, signed_headers
 from tests.services import chromium_path
 
@@ -27,8 +28,7 @@ CHROMIUM_ARGS = [
 
 
 def session_cookie(user) -> str:
-    client = Client()
-    client.force_login(user)
+    client = mfa_login(Client(), user)
     return client.cookies[django_settings.SESSION_COOKIE_NAME].value
 
 

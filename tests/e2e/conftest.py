@@ -8,6 +8,9 @@ from typing import Any
 
 import pytest
 
+from apps.accounts.mfa import totp_code
+from apps.accounts.models import User
+from tests.auth import enrol_totp
 from tests.services import chromium_path
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
@@ -46,13 +49,18 @@ def page(browser: Any) -> Iterator[Any]:
 
 @pytest.fixture
 def login(live_server: Any) -> Callable[[Any, str, str], None]:
-    """Sign in through the real login form, as a clerk would."""
+    """Sign in through the real login form and the real second-factor step, as a clerk would:
+    the user gets a TOTP authenticator with a known secret, and the code is typed in."""
 
     def sign_in(page: Any, username: str, password: str = "test-pass-123456") -> None:
+        secret = enrol_totp(User.objects.get(username=username))
         page.goto(f"{live_server.url}/accounts/login/")
         page.fill("#id_login", username)
         page.fill("#id_password", password)
         page.keyboard.press("Enter")
-        page.wait_for_url(lambda url: "/accounts/login/" not in url)
+        page.wait_for_url(lambda url: "/2fa/authenticate/" in url)
+        page.fill("#id_code", totp_code(secret))
+        page.keyboard.press("Enter")
+        page.wait_for_url(lambda url: "/accounts/" not in url)
 
     return sign_in

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.http import require_POST
+
+from apps.accounts.middleware import LAST_SEEN_AT
+
+
+@require_POST
+@login_required
+def keepalive(request: HttpRequest) -> JsonResponse:
+    """The idle warning's "continue" button: the request itself renews the session
+    (apps.accounts.middleware), this answers how long it now has."""
+    request.session[LAST_SEEN_AT] = time.time()
+    return JsonResponse({"idle_timeout": settings.SESSION_IDLE_TIMEOUT})
