@@ -19,6 +19,7 @@ account_urls = [
     path("reauthenticate/", account_views.reauthenticate, name="account_reauthenticate"),
     path("password/change/", account_views.password_change, name="account_change_password"),
     path("keepalive/", accounts_views.keepalive, name="session_keepalive"),
+    path("session/", accounts_views.status, name="session_status"),
     path("2fa/", include("allauth.mfa.urls")),
     path("sessions/", include("allauth.usersessions.urls")),
 ]

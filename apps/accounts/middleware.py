@@ -33,7 +33,7 @@ MFA_EXEMPT_URL_NAMES = frozenset(
 SIGNED_IN_AT = "madoguchi_signed_in_at"
 LAST_SEEN_AT = "madoguchi_last_seen_at"
 # Requests that keep no human at the keyboard: they must not keep an idle session alive.
-PASSIVE_URL_NAMES = frozenset({"counters:live_stream", "notices:batch-progress"})
+PASSIVE_URL_NAMES = frozenset({"counters:live_stream", "notices:batch-progress", "session_status"})
 # Writing the session on every request costs a database write; a minute's precision will do.
 _TOUCH_EVERY = 60.0
 

@@ -17,3 +17,11 @@ def keepalive(request: HttpRequest) -> JsonResponse:
     (apps.accounts.middleware), this answers how long it now has."""
     request.session[LAST_SEEN_AT] = time.time()
     return JsonResponse({"idle_timeout": settings.SESSION_IDLE_TIMEOUT})
+
+
+@login_required
+def status(request: HttpRequest) -> JsonResponse:
+    """Seconds left before the idle timeout; passive (asking does not renew the session)."""
+    last_seen = float(request.session.get(LAST_SEEN_AT, time.time()))
+    remaining = settings.SESSION_IDLE_TIMEOUT - (time.time() - last_seen)
+    return JsonResponse({"remaining": max(0, int(remaining))})

@@ -6,3 +6,76 @@ document.addEventListener("keydown", (event) => {
   const field = document.querySelector("[data-search-focus]");
   if (field) { event.preventDefault(); field.focus(); field.select?.(); }
 });
+
+// Idle timeout (the server ends the session; see apps/accounts/middleware.py): warn a minute
+// before, let the clerk continue with one key press, and leave the page when time is up so
+// that no personal data stays on an unattended screen.
+(() => {
+  const body = document.body;
+  const timeout = Number(body.dataset.idleTimeout || 0);
+  if (!timeout) return;
+  const warning = Number(body.dataset.idleWarning || 60);
+  const dialog = document.getElementById("idle-warning");
+  const countdown = dialog?.querySelector("[data-idle-countdown]");
+  let deadline = Date.now() + Number(body.dataset.idleRemaining || timeout) * 1000;
+  let lastPing = Date.now();
+  let active = false;
+
+  const keepalive = async () => {
+    lastPing = Date.now();
+    active = false;
+    const response = await fetch(body.dataset.keepaliveUrl, {
+      method: "POST",
+      headers: { "X-CSRFToken": body.dataset.csrfToken },
+      credentials: "same-origin",
+    });
+    if (response.ok) deadline = Date.now() + timeout * 1000;
+    else window.location.reload();
+  };
+
+  for (const type of ["keydown", "pointerdown"]) {
+    document.addEventListener(type, () => { active = true; }, { passive: true });
+  }
+  dialog?.querySelector("[data-idle-continue]")?.addEventListener("click", () => {
+    dialog.close();
+    keepalive();
+  });
+
+  // Other requests (htmx) may have renewed the session: ask before warning or leaving.
+  let checking = false;
+  const check = async () => {
+    checking = true;
+    try {
+      const response = await fetch(body.dataset.statusUrl, { credentials: "same-origin" });
+      const json = response.ok && (response.headers.get("content-type") || "").includes("json");
+      const remaining = json ? (await response.json()).remaining : 0;
+      deadline = Date.now() + remaining * 1000;
+      return remaining;
+    } finally {
+      checking = false;
+    }
+  };
+
+  let confirmed = 0;
+  setInterval(async () => {
+    if (checking) return;
+    let left = deadline - Date.now();
+    if (left <= warning * 1000 && Date.now() - confirmed > 5_000) {
+      confirmed = Date.now();
+      left = (await check()) * 1000;
+    }
+    if (left <= 0) {
+      // The server has ended the session: reloading shows the sign-in page and its message.
+      window.location.reload();
+      return;
+    }
+    if (left <= warning * 1000) {
+      if (countdown) countdown.textContent = String(Math.ceil(left / 1000));
+      if (dialog && !dialog.open) dialog.showModal();
+      return;
+    }
+    if (dialog?.open) dialog.close();
+    // Typing in a long form sends no request: tell the server the clerk is there.
+    if (active && Date.now() - lastPing > 60_000) keepalive();
+  }, 1000);
+})();
