@@ -149,10 +149,13 @@ def main() -> int:
     from apps.cards.services import card_arrive, card_hand_over, card_order
     from apps.certificates.rules import CertificateKind
     from apps.certificates.services import certificate_issue, pin_states_initialize
+    from apps.core.service import SystemActor
     from apps.counters.httpsig import fingerprint as key_fingerprint
     from apps.counters.models import CardRead, Device
     from apps.counters.services import device_approve
     from apps.residents.services import ResidentData, resident_register
+
+    BENCH = SystemActor("bench/reads.py")
 
     office = Office.objects.create(code="bench", name="本庁")
     counter = Counter.objects.create(office=office, code="1", name="1番窓口")
@@ -161,7 +164,7 @@ def main() -> int:
     )
     admin = User.objects.create_user(username="bench_admin", role=Role.ADMIN, is_staff=True)
     resident = resident_register(
-        acting_user=None,
+        acting_user=BENCH,
         office=office,
         data=ResidentData(
             resident_code="00000000001",
@@ -175,19 +178,19 @@ def main() -> int:
         ),
         my_number="123456789018",
     )
-    card = card_order(acting_user=None, resident=resident, applied_on=date(2024, 4, 1))
+    card = card_order(acting_user=BENCH, resident=resident, applied_on=date(2024, 4, 1))
     card = card_arrive(
-        acting_user=None, card=card, issued_on=date(2024, 5, 1), arrived_on=date(2024, 5, 1)
+        acting_user=BENCH, card=card, issued_on=date(2024, 5, 1), arrived_on=date(2024, 5, 1)
     )
-    card = card_hand_over(acting_user=None, card=card, on=date(2024, 5, 10))
+    card = card_hand_over(acting_user=BENCH, card=card, on=date(2024, 5, 10))
     certificate_issue(
-        acting_user=None,
+        acting_user=BENCH,
         card=card,
         kind=CertificateKind.AUTH,
         serial=SERIAL,
         issued_on=date(2024, 5, 1),
     )
-    pin_states_initialize(card=card)
+    pin_states_initialize(acting_user=BENCH, card=card)
     browser_client = Client()
     browser_client.force_login(clerk)
     session = browser_client.cookies[settings.SESSION_COOKIE_NAME].value

@@ -24,6 +24,7 @@ from apps.residents.models import Resident
 from apps.residents.rules import my_number_check_digit
 from apps.residents.services import ResidentData, resident_register
 from tests import dbrole
+from tests.actors import FIXTURES
 from tests.auth import mfa_login
 
 _sequence = itertools.count(1)
@@ -156,7 +157,7 @@ def make_resident(db: Any) -> Callable[..., Resident]:
         }
         fields.update(data)
         return resident_register(
-            acting_user=None,
+            acting_user=FIXTURES,
             office=office,
             data=ResidentData(**fields),
             my_number=my_number or valid_my_number(700_000_000 + n),
@@ -178,14 +179,14 @@ def make_card(db: Any) -> Callable[..., Card]:
         arrived_on: date | None = None,
         handed_over_on: date | None = None,
     ) -> Card:
-        card = card_order(acting_user=None, resident=resident, applied_on=applied_on)
+        card = card_order(acting_user=FIXTURES, resident=resident, applied_on=applied_on)
         if state == CardState.ORDERED:
             return card
         card = card_arrive(
-            acting_user=None, card=card, issued_on=issued_on, arrived_on=arrived_on or issued_on
+            acting_user=FIXTURES, card=card, issued_on=issued_on, arrived_on=arrived_on or issued_on
         )
         if state == CardState.ARRIVED:
             return card
-        return card_hand_over(acting_user=None, card=card, on=handed_over_on or issued_on)
+        return card_hand_over(acting_user=FIXTURES, card=card, on=handed_over_on or issued_on)
 
     return make

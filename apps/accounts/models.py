@@ -5,7 +5,7 @@ import uuid
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
-from apps.accounts.roles import AUDIT_ROLES, RESIDENT_ROLES, REVEAL_ROLES, Role
+from apps.accounts.roles import Role
 
 
 class Office(models.Model):
@@ -83,15 +83,3 @@ class User(AbstractUser):
                 name="user_resident_roles_have_office",
             )
         ]
-
-    @property
-    def works_with_residents(self) -> bool:
-        return self.is_active and self.role in RESIDENT_ROLES
-
-    @property
-    def may_reveal_my_number(self) -> bool:
-        return self.is_active and self.role in REVEAL_ROLES
-
-    @property
-    def may_read_audit_log(self) -> bool:
-        return self.is_active and self.role in AUDIT_ROLES

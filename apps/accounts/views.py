@@ -1,24 +1,35 @@
+"""Where a member of staff lands after signing in, and the idle timeout's two endpoints."""
+
 from __future__ import annotations
 
 import time
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, JsonResponse
-from django.views.decorators.http import require_POST
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_GET, require_POST
 
+from apps.accounts import policy
 from apps.accounts.middleware import LAST_SEEN_AT
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    if policy.is_auditor(request.user):
+        return redirect("audit:log")
+    return redirect("residents:search")
 
 
 @require_POST
 @login_required
 def keepalive(request: HttpRequest) -> JsonResponse:
-    """The idle warning's "continue" button: the request itself renews the session
-    (apps.accounts.middleware), this answers how long it now has."""
+    """The idle warning's "continue" button: renews the session (apps.accounts.middleware)."""
     request.session[LAST_SEEN_AT] = time.time()
     return JsonResponse({"idle_timeout": settings.SESSION_IDLE_TIMEOUT})
 
 
+@require_GET
 @login_required
 def status(request: HttpRequest) -> JsonResponse:
     """Seconds left before the idle timeout; passive (asking does not renew the session)."""

@@ -18,7 +18,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.accounts import policy
 from apps.accounts.models import User
+from apps.accounts.policy import IsResidentStaff
 from apps.applications.arrivals import ArrivalFileError, arrivals_import
 from apps.applications.models import (
     APPLICANT_CHOICES,
@@ -41,7 +43,7 @@ from apps.applications.services import (
     documents_from,
     fee_settled,
 )
-from apps.fees.api import IsResidentStaff, IsSupervisor, PaymentOut, raise_api_error
+from apps.fees.api import PaymentOut, raise_api_error
 from apps.fees.models import PaymentMethod
 from apps.fees.rules import ReissueReason
 from apps.residents.selectors import resident_get
@@ -254,7 +256,7 @@ class ApplicationPayView(APIView):
 
 
 class ApplicationWaiverApproveView(APIView):
-    permission_classes = [IsSupervisor]
+    permission_classes = [policy.allow(policy.may_approve_waivers, policy.SUPERVISORS_ONLY)]
 
     @extend_schema(
         request=None,

@@ -55,15 +55,17 @@ from typing import Any
 
 import pghistory
 import psycopg
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from apps.accounts import policy
 from apps.accounts.models import User
 from apps.applications.models import Application, ArrivalImport
 from apps.applications.rules import ApplicationState
 from apps.cards.models import Card
 from apps.cards.rules import CardState, card_expiry
+from apps.core.service import service
 from apps.residents.models import Resident
 from apps.residents.rules import Residence, ResidenceCategory
 
@@ -138,12 +140,12 @@ def _residence(
     )
 
 
+@service
 def arrivals_import(
     *, acting_user: User, content: bytes, filename: str, on: date | None = None
 ) -> ArrivalImportResult:
     """Import one J-LIS arrivals file for the acting user's office (see the module docstring)."""
-    if not acting_user.works_with_residents or acting_user.office_id is None:
-        raise PermissionDenied("この操作を行う権限がありません。")
+    policy.check(policy.resident_staff(acting_user))
     today = on or timezone.localdate()
     digest = hashlib.sha256(content).hexdigest()
     if content.startswith(_BOM):
@@ -157,7 +159,7 @@ def arrivals_import(
         raise ArrivalFileError([(1, f"1行目は見出し「{HEADER}」にしてください。")])
 
     # The history rows of every card and application moved name the file that moved them.
-    with pghistory.context(arrivals_import=digest), transaction.atomic():
+    with pghistory.context(arrivals_import=digest):
         return _import(
             acting_user=acting_user,
             content=content,

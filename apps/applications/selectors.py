@@ -10,6 +10,7 @@ from django.apps import apps
 from django.db.models import QuerySet
 from django.http import Http404
 
+from apps.accounts import policy
 from apps.accounts.models import User
 from apps.applications.models import Application, ArrivalImport
 from apps.applications.rules import ApplicationState, age_band, days_waiting
@@ -121,6 +122,4 @@ def uncollected_cards(*, user: User, today: date) -> list[WaitingCard]:
 
 
 def arrival_imports_for(user: User) -> QuerySet[ArrivalImport]:
-    if not user.works_with_residents or user.office_id is None:
-        return ArrivalImport.objects.none()
-    return ArrivalImport.objects.filter(office_id=user.office_id).select_related("imported_by")
+    return policy.restrict(ArrivalImport.objects.select_related("imported_by"), user)

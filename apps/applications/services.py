@@ -1,23 +1,22 @@
 """Every step of a counter application. Rule ids refer to ``../shared/DOMAIN.md``.
 
-Each step is one transaction: it locks the application (and the resident on receipt), checks
+Each step is one service (apps.core.service: one transaction whose history rows name the
+member of staff and the step): it locks the application (and the resident on receipt), checks
 its preconditions, calls the cards / certificates / fees services (never their models' save),
 and leaves a history row through the pghistory triggers, labelled with the step's name.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import ParamSpec, TypeVar
 
-import pghistory
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from apps.accounts import policy
 from apps.accounts.models import User
 from apps.applications.models import Application
 from apps.applications.rules import (
@@ -37,8 +36,9 @@ from apps.applications.rules import (
 )
 from apps.cards.models import Card
 from apps.cards.rules import CardState
-from apps.cards.services import card_change_state, card_hand_over, card_order
-from apps.certificates.services import pin_states_initialize
+from apps.cards.services import card_hand_over, card_order
+from apps.certificates.services import card_end, pin_states_initialize
+from apps.core.service import service
 from apps.core.wareki import format_both
 from apps.fees.models import FeeWaiver, Payment, PaymentMethod
 from apps.fees.rules import Evidence, FeeRow, ReissueReason, required_evidence
@@ -52,30 +52,6 @@ from apps.fees.services import (
 )
 from apps.notices.rules import renewal_opens_on
 from apps.residents.models import Resident
-
-P = ParamSpec("P")
-T = TypeVar("T")
-
-
-def _step(name: str) -> Callable[[Callable[P, T]], Callable[P, T]]:
-    """Label the history rows a step writes with the step's name.
-
-    pghistory groups every change of a request (or of the outermost step) under one context;
-    each step adds its own key, so the context lists every step that ran in it
-    (application_receive, application_order, …). A fresh context object per call keeps this
-    safe across threads.
-    """
-
-    def decorator(func: Callable[P, T]) -> Callable[P, T]:
-        @functools.wraps(func)
-        def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
-            with pghistory.context(**{name: True}):
-                return func(*args, **kwargs)
-
-        return wrapper
-
-    return decorator
-
 
 # Cards still being made or waiting at the office: a second order would make two cards.
 _PENDING_CARD_STATES = (CardState.ORDERED, CardState.ARRIVED)
@@ -116,10 +92,8 @@ class HandoverInput:
 
 
 def _require_staff_for(user: User, resident: Resident) -> None:
-    if not user.is_authenticated or not user.works_with_residents or user.office_id is None:
-        raise PermissionDenied("この操作を行う権限がありません。")
-    if resident.office_id != user.office_id:
-        raise PermissionDenied("この住民の手続はできません。")
+    policy.check(policy.resident_staff(user))
+    policy.check(policy.same_office(user, resident), "この住民の手続はできません。")
 
 
 def _locked(application: Application) -> Application:
@@ -234,8 +208,7 @@ def _evidence_errors(data: ApplicationInput) -> dict[str, str]:
 # --- receive ----------------------------------------------------------------------------------
 
 
-@_step("application_receive")
-@transaction.atomic
+@service
 def application_receive(
     *, acting_user: User, resident: Resident, data: ApplicationInput, on: date | None = None
 ) -> Application:
@@ -394,14 +367,14 @@ def _old_card_at_receipt(*, application: Application, old_card: Card, acting_use
         )
     if action is OldCardAction.MARK_LOST and old_card.state != CardState.LOST:
         text = _REASON_TEXT.get(reason, "紛失（更新申請）") if reason else "紛失（更新申請）"
-        card_change_state(
+        card_end(
             acting_user=acting_user, card=old_card, to_state=CardState.LOST, on=on, reason=text
         )
     elif action is OldCardAction.SURRENDER_NOW:
         text = _REASON_TEXT.get(reason, "返納（再交付申請）") if reason else "返納（再交付申請）"
         if old_card.state == CardState.LOST:
             raise ValidationError("紛失として記録されたカードは返納として受け付けられません。")
-        card_change_state(
+        card_end(
             acting_user=acting_user, card=old_card, to_state=CardState.RETURNED, on=on, reason=text
         )
 
@@ -409,8 +382,7 @@ def _old_card_at_receipt(*, application: Application, old_card: Card, acting_use
 # --- order, pay, approve ------------------------------------------------------------------------
 
 
-@_step("application_order")
-@transaction.atomic
+@service
 def application_order(*, acting_user: User, application: Application) -> Application:
     """Order the new card from J-LIS once the fee is settled (R-ISS-1, R-REI-3)."""
     application = _locked(application)
@@ -436,8 +408,7 @@ def application_order(*, acting_user: User, application: Application) -> Applica
     return application
 
 
-@_step("application_pay")
-@transaction.atomic
+@service
 def application_pay(
     *,
     acting_user: User,
@@ -468,8 +439,7 @@ def application_pay(
     return payment
 
 
-@_step("application_waiver_approve")
-@transaction.atomic
+@service
 def application_waiver_approve(*, acting_user: User, application: Application) -> Application:
     """A supervisor approves the "not due to the holder" waiver (R-REI-3); the card is ordered."""
     application = _locked(application)
@@ -487,8 +457,7 @@ def application_waiver_approve(*, acting_user: User, application: Application) -
 # --- handover -----------------------------------------------------------------------------------
 
 
-@_step("application_hand_over")
-@transaction.atomic
+@service
 def application_hand_over(
     *, acting_user: User, application: Application, data: HandoverInput, on: date | None = None
 ) -> Application:
@@ -537,7 +506,7 @@ def application_hand_over(
         raise ValidationError(problems)
 
     if old_card is not None and old_in_hand:
-        card_change_state(
+        card_end(
             acting_user=acting_user,
             card=old_card,
             to_state=CardState.RETURNED,
@@ -545,7 +514,7 @@ def application_hand_over(
             reason=f"{kind.label}による返納",
         )
     elif old_card is not None and old_card.state == CardState.LOST:
-        card_change_state(
+        card_end(
             acting_user=acting_user,
             card=old_card,
             to_state=CardState.VOID,
@@ -553,7 +522,7 @@ def application_hand_over(
             reason=f"{kind.label}により廃止",
         )
     card_hand_over(acting_user=acting_user, card=new_card, on=on)
-    pin_states_initialize(card=new_card)
+    pin_states_initialize(acting_user=acting_user, card=new_card)
 
     application.handed_over_at = timezone.now()
     application.handed_over_by = acting_user
@@ -570,8 +539,7 @@ def application_hand_over(
 # --- cancel ---------------------------------------------------------------------------------------
 
 
-@_step("application_cancel")
-@transaction.atomic
+@service
 def application_cancel(*, acting_user: User, application: Application, reason: str) -> Application:
     """Withdraw an open application; a card already ordered or waiting is voided.
 
@@ -590,7 +558,7 @@ def application_cancel(*, acting_user: User, application: Application, reason: s
         )
     new_card = application.new_card
     if new_card is not None and new_card.state in _PENDING_CARD_STATES:
-        card_change_state(
+        card_end(
             acting_user=acting_user,
             card=new_card,
             to_state=CardState.VOID,

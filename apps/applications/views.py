@@ -13,8 +13,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from apps.accounts.permissions import StaffRequest, resident_staff_required
-from apps.accounts.roles import Role
+from apps.accounts import policy
+from apps.accounts.policy import StaffRequest, require, resident_staff_required
 from apps.applications.arrivals import HEADER, ArrivalFileError, arrivals_import
 from apps.applications.forms import (
     ApplicationForm,
@@ -41,7 +41,6 @@ from apps.applications.services import (
 )
 from apps.cards.rules import CardState
 from apps.core.wareki import format_both
-from apps.fees.permissions import supervisor_required
 from apps.fees.rules import FeeRow
 from apps.fees.services import payment_is_settled
 from apps.residents.selectors import resident_get
@@ -116,8 +115,7 @@ def _render_detail(
                 waiver is not None
                 and not waiver.approved
                 and application.is_open
-                and request.user.role == Role.SUPERVISOR
-                and waiver.requested_by_id != request.user.pk
+                and policy.may_approve_waiver(request.user, waiver)
             ),
             "can_hand_over": application.state_enum is ApplicationState.ARRIVED,
             "payment_form": payment_form or PaymentForm(),
@@ -153,7 +151,7 @@ def pay(request: StaffRequest, application_id: uuid.UUID) -> HttpResponse:
 
 
 @require_POST
-@supervisor_required
+@require(policy.may_approve_waivers)
 def approve_waiver(request: StaffRequest, application_id: uuid.UUID) -> HttpResponse:
     application = application_get(user=request.user, application_id=application_id)
     try:

@@ -4,8 +4,8 @@ from datetime import date
 
 from django.db.models import QuerySet
 
+from apps.accounts import policy
 from apps.accounts.models import User
-from apps.accounts.roles import Role
 from apps.audit.models import AccessLog
 
 
@@ -17,11 +17,12 @@ def access_logs_for(
     date_to: date | None = None,
 ) -> QuerySet[AccessLog]:
     """The auditor reads the whole city's log; a supervisor reads their own office's."""
-    logs = AccessLog.objects.select_related("actor", "office", "resident")
-    if user.role != Role.AUDITOR:
-        if user.office_id is None:
-            return logs.none()
-        logs = logs.filter(office_id=user.office_id)
+    logs = policy.restrict(
+        AccessLog.objects.select_related("actor", "office", "resident"),
+        user,
+        allowed=policy.may_read_audit_log,
+        whole_city=policy.reads_whole_city_log,
+    )
     if action:
         logs = logs.filter(action=action)
     if date_from:

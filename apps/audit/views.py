@@ -3,7 +3,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from apps.accounts.permissions import StaffRequest, audit_staff_required
+from apps.accounts.policy import StaffRequest, audit_staff_required
 from apps.audit.forms import LogFilterForm
 from apps.audit.selectors import access_logs_for
 

@@ -333,6 +333,13 @@ CARD_TRANSITIONS: Final[dict[CardState, frozenset[CardState]]] = {
 }
 
 
+# States that end a card's life: they record the day and the reason, and the card's
+# e-certificates end with it (R-CRT-5, apps.certificates.services.card_end).
+END_STATES: Final = frozenset(
+    {CardState.VOID, CardState.RETURNED, CardState.LOST, CardState.EXPIRED}
+)
+
+
 def can_transition(from_state: CardState, to_state: CardState) -> bool:
     """True if a card may move from ``from_state`` to ``to_state`` (see ``CARD_TRANSITIONS``)."""
     return to_state in CARD_TRANSITIONS[from_state]

@@ -1,28 +1,28 @@
-"""Every write to a card. Each function is one transaction that locks the card it changes."""
+"""Every write to a card. Each function is one service (apps.core.service: a transaction whose
+history rows name the actor) that locks the card it changes."""
 
 from __future__ import annotations
 
 from datetime import date
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 
 from apps.accounts.models import User
 from apps.cards.models import CURRENT_STATES, Card
-from apps.cards.rules import CardState, can_transition, card_expiry
+from apps.cards.rules import END_STATES, CardState, can_transition, card_expiry
+from apps.core.service import SystemActor, service
 from apps.residents.models import Resident
-
-_END_STATES = {CardState.VOID, CardState.RETURNED, CardState.LOST, CardState.EXPIRED}
 
 
 def _locked(card: Card) -> Card:
     return Card.objects.select_for_update().select_related("resident").get(pk=card.pk)
 
 
-@transaction.atomic
+@service
 def card_order(
     *,
-    acting_user: User | None,
+    acting_user: User | SystemActor,
     resident: Resident,
     applied_on: date,
     former_surname_listed: bool = False,
@@ -39,8 +39,10 @@ def card_order(
     )
 
 
-@transaction.atomic
-def card_arrive(*, acting_user: User | None, card: Card, issued_on: date, arrived_on: date) -> Card:
+@service
+def card_arrive(
+    *, acting_user: User | SystemActor, card: Card, issued_on: date, arrived_on: date
+) -> Card:
     """J-LIS made the card on `issued_on` (R-VAL-1) and it reached the city on `arrived_on`.
 
     The expiry is computed here, once, from the issue date (R-VAL-2…6).
@@ -66,8 +68,8 @@ def card_arrive(*, acting_user: User | None, card: Card, issued_on: date, arrive
     return card
 
 
-@transaction.atomic
-def card_hand_over(*, acting_user: User | None, card: Card, on: date) -> Card:
+@service
+def card_hand_over(*, acting_user: User | SystemActor, card: Card, on: date) -> Card:
     """The card is handed to the holder and becomes their current card."""
     card = _locked(card)
     _check_transition(card, CardState.ACTIVE)
@@ -87,30 +89,26 @@ def card_hand_over(*, acting_user: User | None, card: Card, on: date) -> Card:
     return card
 
 
-@transaction.atomic
+@service
 def card_change_state(
-    *, acting_user: User | None, card: Card, to_state: CardState, on: date, reason: str = ""
+    *, acting_user: User | SystemActor, card: Card, to_state: CardState, on: date, reason: str = ""
 ) -> Card:
     """Move a card along the transition table (apps.cards.rules.CARD_TRANSITIONS).
 
-    Ending states record the day and the reason; certificates end with the card (R-CRT-5).
+    Ending states record the day and the reason. This is the card alone: a card that carries
+    e-certificates is ended through apps.certificates.services.card_end, which ends them with
+    it (R-CRT-5). The cards app knows nothing of certificates (they sit above it).
     """
-    from apps.certificates.services import certificates_end_with_card
-
     card = _locked(card)
     _check_transition(card, to_state)
     card.state = to_state
-    if to_state in _END_STATES:
+    if to_state in END_STATES:
         card.ended_on = on
         card.end_reason = reason
     try:
         card.save()
     except IntegrityError:
         raise ValidationError("この住民には既に有効なカードがあります。") from None
-    if to_state in _END_STATES:
-        certificates_end_with_card(
-            card=card, on=on, reason=reason or to_state.label, expired=to_state == CardState.EXPIRED
-        )
     return card
 
 

@@ -10,7 +10,7 @@ to check its format, and no message they raise contains it.
 from __future__ import annotations
 
 import enum
-from datetime import date
+from datetime import date, datetime
 from typing import Final
 
 from apps.cards.rules import nth_birthday_after
@@ -175,3 +175,8 @@ def pin_may_reset_at_convenience_store(kind: PinKind) -> bool:
     city (R-PIN-1).
     """
     return kind is PinKind.SIGNING
+
+
+def newer_observation(*, read_at: datetime, observed_at: datetime | None) -> bool:
+    """Outbox reads can arrive after later ones: only a newer read may move a PIN counter."""
+    return observed_at is None or read_at >= observed_at

@@ -1,13 +1,22 @@
+"""Every write of the certificates app: the two e-certificates and the four PINs' lock state.
+
+Certificates live on a card, so this app sits above apps.cards: it may call the card services,
+never the other way round. Ending a card that carries certificates therefore goes through
+:func:`card_end` here (R-CRT-5).
+"""
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.cards.models import Card
-from apps.cards.rules import CardState
+from apps.cards.rules import END_STATES, CardState
+from apps.cards.services import card_change_state
 from apps.certificates.models import Certificate, CertificateState, PinState
 from apps.certificates.rules import (
     PIN_MAX_TRIES,
@@ -15,13 +24,18 @@ from apps.certificates.rules import (
     PinKind,
     certificate_expiry,
     may_issue,
+    newer_observation,
 )
+from apps.core.service import SystemActor, service
+
+# The daily job that moves certificates whose expiry has passed (apps.certificates.tasks).
+EXPIRY_JOB = SystemActor("certificates.expire_due")
 
 
-@transaction.atomic
+@service
 def certificate_issue(
     *,
-    acting_user: User | None,
+    acting_user: User | SystemActor,
     card: Card,
     kind: CertificateKind,
     serial: str,
@@ -63,34 +77,36 @@ def certificate_issue(
     )
 
 
-@transaction.atomic
-def certificate_revoke(
-    *, acting_user: User | None, certificate: Certificate, on: date, reason: str
-) -> Certificate:
-    certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
-    if certificate.state != CertificateState.ACTIVE:
-        raise ValidationError("この電子証明書は既に有効ではありません。")
-    certificate.state = CertificateState.REVOKED
-    certificate.revoked_on = on
-    certificate.revoke_reason = reason
-    certificate.save()
-    return certificate
+@service
+def card_end(
+    *,
+    acting_user: User | SystemActor,
+    card: Card,
+    to_state: CardState,
+    on: date,
+    reason: str = "",
+) -> Card:
+    """End a card (lost, returned, voided, expired) and its e-certificates with it (R-CRT-5).
 
-
-def certificates_end_with_card(*, card: Card, on: date, reason: str, expired: bool = False) -> int:
-    """R-CRT-5: expiry, return, voiding or reissue of the card ends its certificates.
-
-    Called inside the card service's transaction, with the card already locked. A card that
-    simply expired leaves its certificates expired, not revoked: nothing was withdrawn.
+    A card that simply expired leaves its certificates expired, not revoked: nothing was
+    withdrawn. Any other end revokes them on ``on`` with the card's reason.
     """
-    state = CertificateState.EXPIRED if expired else CertificateState.REVOKED
-    return Certificate.objects.filter(card=card, state=CertificateState.ACTIVE).update(
-        state=state, revoked_on=on, revoke_reason=reason
+    if to_state not in END_STATES:
+        raise ValueError(f"{to_state} does not end a card; use cards.services.card_change_state")
+    card = card_change_state(
+        acting_user=acting_user, card=card, to_state=to_state, on=on, reason=reason
     )
+    expired = to_state is CardState.EXPIRED
+    Certificate.objects.filter(card=card, state=CertificateState.ACTIVE).update(
+        state=CertificateState.EXPIRED if expired else CertificateState.REVOKED,
+        revoked_on=on,
+        revoke_reason=reason or to_state.label,
+    )
+    return card
 
 
-@transaction.atomic
-def pin_states_initialize(*, card: Card) -> list[PinState]:
+@service
+def pin_states_initialize(*, acting_user: User | SystemActor, card: Card) -> list[PinState]:
     """All four PINs start with their full number of tries (R-PIN table)."""
     return [
         PinState.objects.update_or_create(
@@ -100,17 +116,20 @@ def pin_states_initialize(*, card: Card) -> list[PinState]:
     ]
 
 
-@transaction.atomic
+@service
 def pin_state_observe(
-    *, card: Card, kind: PinKind, tries_left: int, observed_at: datetime | None = None
+    *,
+    acting_user: User | SystemActor,
+    card: Card,
+    kind: PinKind,
+    tries_left: int,
+    observed_at: datetime | None = None,
 ) -> PinState:
     """Record the retry counter as a card read saw it (R-PIN-3: never the PIN itself).
 
     `observed_at` is when the card was read (default: now); a read that waited in the reader
     agent's outbox carries its own time, so later reads can be told from earlier ones.
     """
-    from django.utils import timezone
-
     if not 0 <= tries_left <= PIN_MAX_TRIES[kind]:
         raise ValidationError("暗証番号の残り回数が範囲外です。")
     state, _ = PinState.objects.select_for_update().update_or_create(
@@ -121,8 +140,32 @@ def pin_state_observe(
     return state
 
 
-@transaction.atomic
-def certificates_expire_due(*, on: date) -> int:
+@service
+def pin_states_observe(
+    *,
+    acting_user: User | SystemActor,
+    card: Card,
+    tries_left: Mapping[PinKind, int | None],
+    read_at: datetime,
+) -> None:
+    """A card read's four counters (R-PIN-3): each moves only if this read is newer than the
+    one that set it (outbox reads can arrive after later ones). None: the card has no such
+    PIN, or did not say."""
+    observed = {
+        state.kind: state.observed_at
+        for state in PinState.objects.select_for_update().filter(card=card)
+    }
+    for kind, tries in tries_left.items():
+        if tries is None:
+            continue
+        if newer_observation(read_at=read_at, observed_at=observed.get(kind.value)):
+            pin_state_observe(
+                acting_user=acting_user, card=card, kind=kind, tries_left=tries, observed_at=read_at
+            )
+
+
+@service
+def certificates_expire_due(*, acting_user: User | SystemActor = EXPIRY_JOB, on: date) -> int:
     """Mark certificates whose expiry has passed as expired (run daily; idempotent)."""
     return Certificate.objects.filter(state=CertificateState.ACTIVE, expires_on__lt=on).update(
         state=CertificateState.EXPIRED

@@ -16,6 +16,7 @@ from datetime import date, timedelta
 
 from django.db import transaction
 
+from apps.accounts import policy
 from apps.accounts.mfa import totp_enrol
 from apps.accounts.models import Counter, Office, User
 from apps.accounts.roles import Role
@@ -26,18 +27,22 @@ from apps.applications.services import ApplicationInput, application_pay, applic
 from apps.cards.models import Card
 from apps.cards.rules import CardState
 from apps.cards.services import card_arrive, card_change_state, card_hand_over, card_order
-from apps.certificates.models import PinState
 from apps.certificates.rules import CertificateKind, PinKind, may_issue
 from apps.certificates.services import (
+    card_end,
     certificate_issue,
     certificates_expire_due,
+    pin_state_observe,
     pin_states_initialize,
 )
+from apps.core.service import SystemActor
 from apps.fees.rules import ReissueReason
 from apps.residents.models import Resident
 from apps.residents.rules import Residence, ResidenceCategory, age_on, my_number_check_digit
 from apps.residents.services import ResidentData, resident_register
 
+# Who the demo loader acts as when no clerk would have done it (the register, J-LIS, time).
+DEMO = SystemActor("manage.py seed_demo")
 DEMO_PASSWORD = "madoguchi-demo-2026"  # noqa: S105 - printed by make run on purpose
 # Every demo user has this TOTP secret enrolled (the second factor is required before any
 # page with personal data): add it to an authenticator app once, or run
@@ -148,7 +153,7 @@ def seed_demo(*, today: date, residents: int = 300, seed: int = 2026) -> SeedRep
                 used_numbers=used_numbers,
                 n=n,
             )
-        certificates_expire_due(on=today)
+        certificates_expire_due(acting_user=DEMO, on=today)
         for desk in desks.values():
             _import_arrivals(desk, today=today)
     return SeedReport(
@@ -193,8 +198,8 @@ def _create_staff(
             role=role,
             office=office,
             counter=counter,
-            is_staff=role == Role.ADMIN,
-            is_superuser=role == Role.ADMIN,
+            is_staff=policy.uses_django_admin(role),
+            is_superuser=policy.uses_django_admin(role),
         )
         user.set_password(DEMO_PASSWORD)
         user.save()
@@ -221,7 +226,7 @@ def _random_my_number(rng: random.Random, used: set[str]) -> str:
 
 def _create_showcase(*, office: Office, today: date) -> None:
     resident = resident_register(
-        acting_user=None,
+        acting_user=DEMO,
         office=office,
         data=ResidentData(
             resident_code="10000000001",
@@ -238,36 +243,36 @@ def _create_showcase(*, office: Office, today: date) -> None:
         ),
         my_number=SHOWCASE_MY_NUMBER,
     )
-    card = card_order(acting_user=None, resident=resident, applied_on=date(2020, 4, 20))
+    card = card_order(acting_user=DEMO, resident=resident, applied_on=date(2020, 4, 20))
     card = card_arrive(
-        acting_user=None, card=card, issued_on=date(2020, 5, 15), arrived_on=date(2020, 5, 25)
+        acting_user=DEMO, card=card, issued_on=date(2020, 5, 15), arrived_on=date(2020, 5, 25)
     )
-    card = card_hand_over(acting_user=None, card=card, on=date(2020, 6, 2))
+    card = card_hand_over(acting_user=DEMO, card=card, on=date(2020, 6, 2))
     # First certificates with the card, renewed at the counter before their 5th birthday
     # (R-CRT-1): the AUTH serial is the one the reader simulator's card carries.
     for kind in CertificateKind:
         certificate_issue(
-            acting_user=None,
+            acting_user=DEMO,
             card=card,
             kind=kind,
             serial=secrets.token_hex(8),
             issued_on=date(2020, 5, 15),
         )
     certificate_issue(
-        acting_user=None,
+        acting_user=DEMO,
         card=card,
         kind=CertificateKind.AUTH,
         serial=SHOWCASE_AUTH_SERIAL,
         issued_on=date(2024, 8, 20),
     )
     certificate_issue(
-        acting_user=None,
+        acting_user=DEMO,
         card=card,
         kind=CertificateKind.SIGNING,
         serial=secrets.token_hex(8),
         issued_on=date(2024, 8, 20),
     )
-    pin_states_initialize(card=card)
+    pin_states_initialize(acting_user=DEMO, card=card)
 
 
 def _create_resident(
@@ -296,7 +301,7 @@ def _create_resident(
         nationality = "JP"
     adult_ward = not foreign and kind > 0.98
     resident = resident_register(
-        acting_user=None,
+        acting_user=DEMO,
         office=office,
         data=ResidentData(
             resident_code=f"2{n:010d}",
@@ -353,17 +358,17 @@ def _give_cards(rng: random.Random, *, resident: Resident, desk: _Desk, today: d
         return
     span = (latest - earliest).days
     applied = earliest + timedelta(days=rng.randrange(span))
-    card = card_order(acting_user=None, resident=resident, applied_on=applied)
+    card = card_order(acting_user=DEMO, resident=resident, applied_on=applied)
     card = _arrive(card, applied, today)
     expires_on = card.expires_on
     if expires_on is None or expires_on <= (card.arrived_on or today):
         return
     handed_on = min(today, (card.arrived_on or today) + timedelta(days=rng.randrange(3, 40)))
-    card = card_hand_over(acting_user=None, card=card, on=handed_on)
+    card = card_hand_over(acting_user=DEMO, card=card, on=handed_on)
     _issue_certificates(rng, card=card, resident=resident)
     if expires_on < today:
-        card_change_state(
-            acting_user=None,
+        card_end(
+            acting_user=DEMO,
             card=card,
             to_state=CardState.EXPIRED,
             on=expires_on,
@@ -373,7 +378,7 @@ def _give_cards(rng: random.Random, *, resident: Resident, desk: _Desk, today: d
     roll = rng.random()
     if roll < 0.05:
         card_change_state(
-            acting_user=None,
+            acting_user=DEMO,
             card=card,
             to_state=CardState.SUSPENDED,
             on=today - timedelta(days=rng.randrange(1, 30)),
@@ -396,8 +401,8 @@ def _give_cards(rng: random.Random, *, resident: Resident, desk: _Desk, today: d
         if rng.random() < 0.6:
             application_pay(acting_user=desk.clerk, application=application, on=today)
     elif roll < 0.10:
-        card_change_state(
-            acting_user=None,
+        card_end(
+            acting_user=DEMO,
             card=card,
             to_state=CardState.VOID,
             on=today - timedelta(days=rng.randrange(1, 300)),
@@ -408,7 +413,7 @@ def _give_cards(rng: random.Random, *, resident: Resident, desk: _Desk, today: d
 def _arrive(card: Card, applied: date, today: date) -> Card:
     issued = min(applied + timedelta(days=21), today - timedelta(days=1))
     return card_arrive(
-        acting_user=None,
+        acting_user=DEMO,
         card=card,
         issued_on=issued,
         arrived_on=min(issued + timedelta(days=7), today),
@@ -428,19 +433,19 @@ def _issue_certificates(rng: random.Random, *, card: Card, resident: Resident) -
             legal_rep_requests=rep,
         ):
             certificate_issue(
-                acting_user=None,
+                acting_user=DEMO,
                 card=card,
                 kind=kind,
                 serial=secrets.token_hex(9),
                 issued_on=card.issued_on,
                 legal_rep_requests=rep,
             )
-    pin_states_initialize(card=card)
+    pin_states_initialize(acting_user=DEMO, card=card)
     _maybe_renew_certificates(rng, card=card, resident=resident)
     if rng.random() < 0.06:
-        PinState.objects.filter(card=card, kind=PinKind.AUTH).update(tries_left=0)
+        pin_state_observe(acting_user=DEMO, card=card, kind=PinKind.AUTH, tries_left=0)
     if age_on(birth_date=resident.birth_date, on=card.issued_on) >= 15 and rng.random() < 0.04:
-        PinState.objects.filter(card=card, kind=PinKind.SIGNING).update(tries_left=0)
+        pin_state_observe(acting_user=DEMO, card=card, kind=PinKind.SIGNING, tries_left=0)
 
 
 def _maybe_renew_certificates(rng: random.Random, *, card: Card, resident: Resident) -> None:
@@ -462,7 +467,7 @@ def _maybe_renew_certificates(rng: random.Random, *, card: Card, resident: Resid
                 legal_rep_requests=True,
             ):
                 certificate_issue(
-                    acting_user=None,
+                    acting_user=DEMO,
                     card=card,
                     kind=kind,
                     serial=secrets.token_hex(9),

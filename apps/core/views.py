@@ -1,17 +1,6 @@
-from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect
+from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
-
-from apps.accounts.roles import Role
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    if request.user.role == Role.AUDITOR:  # type: ignore[union-attr]
-        return redirect("audit:log")
-    return redirect("residents:search")
 
 
 @require_GET

@@ -31,11 +31,13 @@ from apps.counters import httpsig
 from apps.counters.models import Device, ReaderStatus, ReadKind
 from apps.counters.rules import MAX_SKEW_SECONDS, PinReading, ReadRejected, pin_readings
 from apps.counters.services import (
+    ENROLLMENT,
     AuthCertificateData,
     EnrollmentRefused,
     ReadData,
     TextData,
     card_read_ingest,
+    device_actor,
     device_authenticate,
     device_enroll,
     device_heartbeat,
@@ -153,6 +155,7 @@ class EnrollView(APIView):
         data.is_valid(raise_exception=True)
         try:
             device, created = device_enroll(
+                acting_user=ENROLLMENT,
                 name=data.validated_data["name"],
                 public_key=data.validated_data["public_key"],
                 fingerprint=data.validated_data["fingerprint"],
@@ -270,7 +273,11 @@ class ReadsView(DeviceAPIView):
         data.is_valid(raise_exception=True)
         assert isinstance(request.auth, Device)  # noqa: S101 - IsApprovedDevice
         try:
-            read, created = card_read_ingest(device=request.auth, data=data.to_read_data())
+            read, created = card_read_ingest(
+                acting_user=device_actor(request.auth),
+                device=request.auth,
+                data=data.to_read_data(),
+            )
         except httpsig.SignatureRejected as exc:
             raise _rejected(exc) from None
         if not created:
@@ -297,6 +304,7 @@ class HeartbeatsView(DeviceAPIView):
         data.is_valid(raise_exception=True)
         assert isinstance(request.auth, Device)  # noqa: S101 - IsApprovedDevice
         device_heartbeat(
+            acting_user=device_actor(request.auth),
             device=request.auth,
             agent_version=data.validated_data["agent_version"],
             reader_name=data.validated_data["reader_name"],

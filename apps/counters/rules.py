@@ -89,11 +89,6 @@ def shown_on_panel(*, read_at: datetime, received_at: datetime, max_age_seconds:
     return received_at - read_at <= timedelta(seconds=max_age_seconds)
 
 
-def newer_observation(*, read_at: datetime, observed_at: datetime | None) -> bool:
-    """Outbox reads can arrive after later ones: only a newer read may move a PIN counter."""
-    return observed_at is None or read_at >= observed_at
-
-
 def _comparable(text: str) -> str:
     # The chip stores full-width digits and a U+3000 between family and given name; the register
     # may hold half-width digits and ASCII spaces. NFKC plus no spaces compares what is written.

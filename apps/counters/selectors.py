@@ -15,8 +15,8 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from apps.accounts import policy
 from apps.accounts.models import Counter, User
-from apps.accounts.roles import Role
 from apps.cards.models import Card
 from apps.certificates.models import Certificate
 from apps.certificates.rules import PIN_MAX_TRIES, CertificateKind, PinKind
@@ -26,15 +26,14 @@ from apps.residents.models import Resident
 from apps.residents.selectors import residents_for
 
 
-def may_manage_devices(user: User) -> bool:
-    return bool(user.is_authenticated and user.is_active and user.role == Role.ADMIN)
-
-
 def devices_for(user: User) -> QuerySet[Device]:
     """The whole fleet for an administrator; nothing for anyone else."""
-    if not may_manage_devices(user):
-        return Device.objects.none()
-    return Device.objects.select_related("counter__office", "approved_by", "revoked_by")
+    return policy.restrict(
+        Device.objects.select_related("counter__office", "approved_by", "revoked_by"),
+        user,
+        allowed=policy.may_manage_devices,
+        whole_city=policy.may_manage_devices,
+    )
 
 
 def device_get(*, user: User, device_id: uuid.UUID) -> Device:
@@ -42,10 +41,6 @@ def device_get(*, user: User, device_id: uuid.UUID) -> Device:
         return devices_for(user).get(pk=device_id)
     except Device.DoesNotExist:
         raise Http404 from None
-
-
-def counters_for_approval() -> QuerySet[Counter]:
-    return Counter.objects.select_related("office").order_by("office__code", "code")
 
 
 def heartbeat_stale_before(now: datetime) -> datetime:
@@ -58,7 +53,7 @@ def counter_devices(counter: Counter) -> QuerySet[Device]:
 
 def live_counter(user: User) -> Counter | None:
     """The counter whose reads this user's screens show, if any."""
-    if not user.is_authenticated or not user.works_with_residents or user.counter_id is None:
+    if not policy.may_watch_counter(user) or user.counter_id is None:
         return None
     return Counter.objects.select_related("office").get(pk=user.counter_id)
 

@@ -15,13 +15,15 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
+from apps.accounts import policy
 from apps.accounts.models import Counter, User
 from apps.audit.models import AccessLog, Action
 from apps.audit.services import access_log_record
 from apps.cards.models import CURRENT_STATES, Card
-from apps.certificates.models import Certificate, PinState
+from apps.certificates.models import Certificate
 from apps.certificates.rules import CertificateKind, PinKind
-from apps.certificates.services import pin_state_observe
+from apps.certificates.services import pin_states_observe
+from apps.core.service import SystemActor, service
 from apps.counters import httpsig
 from apps.counters.models import (
     CardRead,
@@ -36,7 +38,6 @@ from apps.counters.rules import (
     MAX_SKEW_SECONDS,
     PinReading,
     basic_four_mismatches,
-    newer_observation,
     serial_candidates,
     shown_on_panel,
 )
@@ -55,8 +56,20 @@ class EnrollmentRefused(Exception):
         self.status = status
 
 
+ENROLLMENT = SystemActor("counters.device_enroll")
+# The default actor of a device's pushes; the API names the device itself (device_actor).
+DEVICE_PUSH = SystemActor("counters.device_push")
+
+
+def device_actor(device: Device) -> SystemActor:
+    """Who a device's pushes act as: the device itself (its history names it)."""
+    return SystemActor(f"device:{device.pk}")
+
+
+@service
 def device_enroll(
     *,
+    acting_user: SystemActor = ENROLLMENT,
     name: str,
     public_key: bytes,
     fingerprint: str,
@@ -91,30 +104,30 @@ def device_enroll(
         now=time.time() if now is None else now,
         max_skew=MAX_SKEW_SECONDS,
     )
-    with transaction.atomic():
-        # One enrollment at a time: makes the cap exact and the fingerprint check race-free.
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext('counters.device_enroll'))")
-        existing = Device.objects.select_for_update().filter(fingerprint=fingerprint).first()
-        if existing is not None:
-            if existing.state == DeviceState.PENDING and existing.name != name:
-                existing.name = name
-                existing.save(update_fields=["name"])
-            return existing, False
-        pending = Device.objects.filter(state=DeviceState.PENDING).count()
-        if pending >= settings.COUNTER_MAX_PENDING_DEVICES:
-            raise EnrollmentRefused(
-                "承認待ちの端末が上限に達しています。管理者に連絡してください。", status=429
-            )
-        device = Device.objects.create(
-            name=name, fingerprint=fingerprint, public_key=public_key, enrolled_from=ip_address
+    # One enrollment at a time: makes the cap exact and the fingerprint check race-free.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext('counters.device_enroll'))")
+    existing = Device.objects.select_for_update().filter(fingerprint=fingerprint).first()
+    if existing is not None:
+        if existing.state == DeviceState.PENDING and existing.name != name:
+            existing.name = name
+            existing.save(update_fields=["name"])
+        return existing, False
+    pending = Device.objects.filter(state=DeviceState.PENDING).count()
+    if pending >= settings.COUNTER_MAX_PENDING_DEVICES:
+        raise EnrollmentRefused(
+            "承認待ちの端末が上限に達しています。管理者に連絡してください。", status=429
         )
+    device = Device.objects.create(
+        name=name, fingerprint=fingerprint, public_key=public_key, enrolled_from=ip_address
+    )
     return device, True
 
 
-@transaction.atomic
+@service
 def device_approve(*, acting_user: User, device: Device, counter: Counter) -> Device:
     """Trust a pending device's key for one counter (an administrator's decision)."""
+    policy.check(policy.may_manage_devices(acting_user))
     device = Device.objects.select_for_update().get(pk=device.pk)
     if device.state != DeviceState.PENDING:
         raise ValidationError("承認待ちの端末だけを承認できます。")
@@ -126,10 +139,11 @@ def device_approve(*, acting_user: User, device: Device, counter: Counter) -> De
     return device
 
 
-@transaction.atomic
+@service
 def device_revoke(*, acting_user: User, device: Device) -> Device:
     """Stop trusting a device's key for good (lost PC, replaced disk). Its reads stay stored;
     a new key must be enrolled and approved to use the PC again."""
+    policy.check(policy.may_manage_devices(acting_user))
     device = Device.objects.select_for_update().get(pk=device.pk)
     if device.state == DeviceState.REVOKED:
         raise ValidationError("この端末は既に失効しています。")
@@ -140,7 +154,7 @@ def device_revoke(*, acting_user: User, device: Device) -> Device:
     return device
 
 
-def device_authenticate(
+def device_authenticate(  # not a service: the signature check, before any actor is known
     *,
     method: str,
     path: str,
@@ -190,8 +204,14 @@ def _nonce_consume(*, device: Device, nonce: str, created: int, now: float) -> N
         raise httpsig.ReplayedNonce("nonce already used") from None
 
 
+@service
 def device_heartbeat(
-    *, device: Device, agent_version: str, reader_name: str | None, reader_status: ReaderStatus
+    *,
+    acting_user: SystemActor = DEVICE_PUSH,
+    device: Device,
+    agent_version: str,
+    reader_name: str | None,
+    reader_status: ReaderStatus,
 ) -> None:
     """What the fleet page shows: the agent is alive, which version, which reader, its state."""
     Device.objects.filter(pk=device.pk).update(
@@ -314,22 +334,11 @@ def _match(data: ReadData) -> _Match:
     )
 
 
-def _observe_pins(*, card: Card, pins: dict[PinKind, PinReading], read_at: datetime) -> None:
-    observed = {
-        state.kind: state.observed_at
-        for state in PinState.objects.select_for_update().filter(card=card)
-    }
-    for kind, reading in pins.items():
-        tries_left = reading.tries_left
-        if tries_left is None:
-            continue
-        if newer_observation(read_at=read_at, observed_at=observed.get(kind.value)):
-            pin_state_observe(card=card, kind=kind, tries_left=tries_left, observed_at=read_at)
-
-
 @sensitive_variables()
-@transaction.atomic
-def card_read_ingest(*, device: Device, data: ReadData) -> tuple[CardRead, bool]:
+@service
+def card_read_ingest(
+    *, acting_user: SystemActor = DEVICE_PUSH, device: Device, data: ReadData
+) -> tuple[CardRead, bool]:
     """Store one read once (per read_id), match it to a resident, update the card's PIN
     states, and wake the counter's live panels; (read, created).
 
@@ -374,7 +383,12 @@ def card_read_ingest(*, device: Device, data: ReadData) -> tuple[CardRead, bool]
         # Another request with this read_id committed while we were matching.
         return CardRead.objects.get(read_id=data.read_id), False
     if match.card is not None and match.card_identified:
-        _observe_pins(card=match.card, pins=data.pins, read_at=read_at)
+        pin_states_observe(
+            acting_user=acting_user,
+            card=match.card,
+            tries_left={kind: reading.tries_left for kind, reading in data.pins.items()},
+            read_at=read_at,
+        )
     device.last_read_at = now
     if data.agent_version:
         device.agent_version = data.agent_version
@@ -391,6 +405,7 @@ def card_read_ingest(*, device: Device, data: ReadData) -> tuple[CardRead, bool]
     return read, True
 
 
+@service
 def card_read_log_shown(
     *,
     acting_user: User,
@@ -400,15 +415,14 @@ def card_read_log_shown(
 ) -> AccessLog:
     """The access-log row of a read put on a clerk's screen. `resident` is the one the clerk
     actually sees (None when the read matched nobody the clerk may see)."""
-    with transaction.atomic():
-        return access_log_record(
-            actor=acting_user,
-            action=Action.CARD_READ,
-            resident=resident,
-            detail={
-                "read": str(read.read_id),
-                "counter": str(read.counter_id),
-                "match": read.match if resident is not None else MatchMethod.NONE.value,
-            },
-            ip_address=ip_address,
-        )
+    return access_log_record(
+        actor=acting_user,
+        action=Action.CARD_READ,
+        resident=resident,
+        detail={
+            "read": str(read.read_id),
+            "counter": str(read.counter_id),
+            "match": read.match if resident is not None else MatchMethod.NONE.value,
+        },
+        ip_address=ip_address,
+    )

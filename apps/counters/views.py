@@ -5,13 +5,11 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
-from typing import cast
 
 import psycopg
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -20,8 +18,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from psycopg import sql
 
-from apps.accounts.models import Counter, User
-from apps.accounts.permissions import StaffRequest, resident_staff_required, role_required
+from apps.accounts.models import Counter
+from apps.accounts.policy import StaffRequest, admin_required, resident_staff_required
 from apps.counters.forms import ApproveForm
 from apps.counters.models import CardRead
 from apps.counters.rules import shown_on_panel
@@ -32,7 +30,6 @@ from apps.counters.selectors import (
     heartbeat_stale_before,
     latest_read_after,
     live_counter,
-    may_manage_devices,
     panel_read,
 )
 from apps.counters.services import (
@@ -41,8 +38,6 @@ from apps.counters.services import (
     device_approve,
     device_revoke,
 )
-
-admin_required = role_required(may_manage_devices)
 
 # Between events the stream sends a comment this often: proxies keep the connection open, and
 # a closed browser tab is noticed (the write fails) within this many seconds.
@@ -149,24 +144,17 @@ def _resume_after(request: HttpRequest) -> int:
 
 
 @require_GET
-@login_required
-def live_stream(request: HttpRequest) -> StreamingHttpResponse:
+@resident_staff_required
+def live_stream(request: StaffRequest) -> StreamingHttpResponse:
     """Server-sent events for the clerk's own counter (User.counter): one `read` event per read
     shown, each with the panel's HTML. Ends after COUNTER_STREAM_SECONDS; the browser then
     reconnects and resumes after the last event id.
-
-    The role check of `resident_staff_required`, written out: that decorator is typed for
-    views returning HttpResponse, and a stream is not one.
     """
-    user = request.user
-    if not isinstance(user, User) or not user.works_with_residents:
-        raise PermissionDenied
-    staff_request = cast(StaffRequest, request)
-    counter = live_counter(user)
+    counter = live_counter(request.user)
     if counter is None:
         raise Http404
     response = StreamingHttpResponse(
-        _events(staff_request, counter, _resume_after(request)), content_type="text/event-stream"
+        _events(request, counter, _resume_after(request)), content_type="text/event-stream"
     )
     response["Cache-Control"] = "no-store"
     response["X-Accel-Buffering"] = "no"  # nginx: pass events through at once

@@ -15,7 +15,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts.roles import Role
+from apps.accounts import policy
+from apps.accounts.policy import IsResidentStaff
 from apps.fees.models import DailyClose, Payment
 from apps.fees.rules import FeeRow, Procedure, ReissueReason
 from apps.fees.selectors import counters_for, daily_closes_for, fee_schedules, payment_get
@@ -28,26 +29,6 @@ from apps.fees.services import (
 )
 
 # --- permissions and errors, shared with apps.applications.api ---------------------------------
-
-
-class IsResidentStaff(BasePermission):
-    """Clerks and supervisors (scoped to their office by the selectors)."""
-
-    message = "この操作を行う権限がありません。"
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        user = request.user
-        return bool(user and user.is_authenticated and user.works_with_residents)
-
-
-class IsSupervisor(BasePermission):
-    message = "監督者のみが行える操作です。"
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        user = request.user
-        return bool(
-            user and user.is_authenticated and user.is_active and user.role == Role.SUPERVISOR
-        )
 
 
 def raise_api_error(exc: DjangoValidationError) -> NoReturn:
@@ -194,7 +175,7 @@ class FeeQuoteView(APIView):
 class FeeScheduleView(APIView):
     def get_permissions(self) -> list[BasePermission]:
         if self.request.method == "POST":
-            return [IsSupervisor()]
+            return [policy.allow(policy.may_manage_fee_schedules, policy.SUPERVISORS_ONLY)()]
         return [IsResidentStaff()]
 
     @extend_schema(responses=ScheduleOut(many=True), summary="Fee schedules, newest first")
@@ -236,7 +217,7 @@ class PaymentDetailView(APIView):
 
 
 class PaymentVoidView(APIView):
-    permission_classes = [IsSupervisor]
+    permission_classes = [policy.allow(policy.may_void_payments, policy.SUPERVISORS_ONLY)]
 
     @extend_schema(request=VoidIn, responses=PaymentOut, summary="Void a payment (supervisor)")
     def post(self, request: Request, payment_id: uuid.UUID) -> Response:
@@ -290,8 +271,6 @@ __all__ = [
     "DailyCloseView",
     "FeeQuoteView",
     "FeeScheduleView",
-    "IsResidentStaff",
-    "IsSupervisor",
     "PaymentDetailView",
     "PaymentVoidView",
     "raise_api_error",

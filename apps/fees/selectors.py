@@ -9,15 +9,14 @@ from datetime import date
 from django.db.models import QuerySet
 from django.http import Http404
 
+from apps.accounts import policy
 from apps.accounts.models import Counter, User
 from apps.fees.models import DailyClose, FeeSchedule, Payment
 from apps.fees.rules import FeeRow
 
 
 def payments_for(user: User) -> QuerySet[Payment]:
-    if not user.is_authenticated or not user.works_with_residents or user.office_id is None:
-        return Payment.objects.none()
-    return Payment.objects.filter(office_id=user.office_id)
+    return policy.restrict(Payment.objects.all(), user)
 
 
 def payment_get(*, user: User, payment_id: uuid.UUID) -> Payment:
@@ -32,17 +31,11 @@ def payment_get(*, user: User, payment_id: uuid.UUID) -> Payment:
 
 
 def counters_for(user: User) -> QuerySet[Counter]:
-    if not user.works_with_residents or user.office_id is None:
-        return Counter.objects.none()
-    return Counter.objects.filter(office_id=user.office_id)
+    return policy.restrict(Counter.objects.all(), user)
 
 
 def daily_closes_for(user: User) -> QuerySet[DailyClose]:
-    if not user.works_with_residents or user.office_id is None:
-        return DailyClose.objects.none()
-    return DailyClose.objects.filter(office_id=user.office_id).select_related(
-        "counter", "closed_by"
-    )
+    return policy.restrict(DailyClose.objects.select_related("counter", "closed_by"), user)
 
 
 @dataclass(frozen=True)

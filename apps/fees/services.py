@@ -1,6 +1,7 @@
 """Every write about fees, and the fee quote. Rule ids refer to ``../shared/DOMAIN.md``.
 
-Each write is one transaction that checks its preconditions and locks what it changes.
+Each write is one service (apps.core.service: one transaction, its history names the actor)
+that checks its preconditions and locks what it changes.
 """
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.core.exceptions import ValidationError
+from django.db import connection
 from django.utils import timezone
 
+from apps.accounts import policy
 from apps.accounts.models import Counter, User
-from apps.accounts.roles import Role
+from apps.core.service import SystemActor, service
 from apps.core.wareki import format_both
 from apps.fees.models import (
     DailyClose,
@@ -38,6 +40,8 @@ from apps.fees.rules import (
     fiscal_year_of,
 )
 from apps.residents.models import Resident
+
+SEED_DEFAULT = SystemActor("fees.seed_default_schedule")
 
 # Amounts above this are a typing slip, not a fee of this office (the largest today is 1,000).
 MAX_FEE_YEN = 100_000
@@ -121,12 +125,10 @@ def fee_quote(
 # --- the schedule ---------------------------------------------------------------------------
 
 
-def _require_supervisor(user: User) -> None:
-    if not (user.is_active and user.role == Role.SUPERVISOR and user.office_id is not None):
-        raise PermissionDenied("監督者のみが行える操作です。")
+_SUPERVISORS_ONLY = "監督者のみが行える操作です。"
 
 
-@transaction.atomic
+@service
 def fee_schedule_add(
     *,
     acting_user: User,
@@ -141,7 +143,7 @@ def fee_schedule_add(
     force, and a schedule that started in the past would make their quotes unrepeatable. Every
     row of the R-REI table needs an amount, so a quote can never fall through to a default.
     """
-    _require_supervisor(acting_user)
+    policy.check(policy.may_manage_fee_schedules(acting_user), _SUPERVISORS_ONLY)
     today = today or timezone.localdate()
     if starts_on <= today:
         raise ValidationError({"starts_on": "適用開始日は明日以降の日付にしてください。"})
@@ -162,7 +164,12 @@ def fee_schedule_add(
     return schedule
 
 
-def fee_schedule_seed_default(*, starts_on: date = date(2015, 10, 5)) -> FeeSchedule:
+@service
+def fee_schedule_seed_default(
+    *,
+    acting_user: SystemActor = SEED_DEFAULT,
+    starts_on: date = date(2015, 10, 5),
+) -> FeeSchedule:
     """Make sure a schedule exists: today's amounts from DEFAULT_FEE_AMOUNTS (R-REI-3).
 
     The data migration does the same for every database; this is for test databases that a
@@ -171,14 +178,13 @@ def fee_schedule_seed_default(*, starts_on: date = date(2015, 10, 5)) -> FeeSche
     existing = FeeSchedule.objects.filter(starts_on=starts_on).first()
     if existing is not None:
         return existing
-    with transaction.atomic():
-        schedule = FeeSchedule.objects.create(
-            starts_on=starts_on, note="ガイドブック記載の手数料（初期データ）"
-        )
-        FeeAmount.objects.bulk_create(
-            FeeAmount(schedule=schedule, row=row, amount_yen=amount)
-            for row, amount in DEFAULT_FEE_AMOUNTS.items()
-        )
+    schedule = FeeSchedule.objects.create(
+        starts_on=starts_on, note="ガイドブック記載の手数料（初期データ）"
+    )
+    FeeAmount.objects.bulk_create(
+        FeeAmount(schedule=schedule, row=row, amount_yen=amount)
+        for row, amount in DEFAULT_FEE_AMOUNTS.items()
+    )
     return schedule
 
 
@@ -186,14 +192,13 @@ def fee_schedule_seed_default(*, starts_on: date = date(2015, 10, 5)) -> FeeSche
 
 
 def _require_office_staff(user: User, resident: Resident) -> None:
-    if not user.works_with_residents or user.office_id is None:
-        raise PermissionDenied("この操作を行う権限がありません。")
-    if resident.office_id != user.office_id:
-        # Out-of-scope residents are "not found", as everywhere else.
-        raise PermissionDenied("この住民の手続はできません。")
+    # The views have already answered 404 for a resident out of scope (the selectors do not
+    # find them); a service called with one anyway refuses the act, a 403.
+    policy.check(policy.resident_staff(user))
+    policy.check(policy.same_office(user, resident), "この住民の手続はできません。")
 
 
-@transaction.atomic
+@service
 def fee_waiver_request(
     *, acting_user: User, resident: Resident, fee_row: FeeRow, reason: str
 ) -> FeeWaiver:
@@ -214,13 +219,16 @@ def fee_waiver_request(
     )
 
 
-@transaction.atomic
+@service
 def fee_waiver_approve(*, acting_user: User, waiver: FeeWaiver) -> FeeWaiver:
-    """A supervisor of the same office, not the requester, approves the waiver (R-REI-3)."""
-    _require_supervisor(acting_user)
+    """A supervisor of the same office, not the requester, approves the waiver (R-REI-3).
+
+    The same rule as the screen's button (policy.may_approve_waiver); the requester gets a
+    message saying why rather than a bare refusal.
+    """
+    policy.check(policy.may_approve_waivers(acting_user), _SUPERVISORS_ONLY)
     waiver = FeeWaiver.objects.select_for_update().get(pk=waiver.pk)
-    if waiver.office_id != acting_user.office_id:
-        raise PermissionDenied("他の庁舎の免除は承認できません。")
+    policy.check(policy.same_office(acting_user, waiver), "他の庁舎の免除は承認できません。")
     if waiver.approved:
         raise ValidationError("この免除は既に承認されています。")
     if waiver.requested_by_id == acting_user.pk:
@@ -258,7 +266,7 @@ def _next_receipt_number(*, office_id: uuid.UUID, fiscal_year: int) -> int:
     return receipt_counter.last_number
 
 
-@transaction.atomic
+@service
 def payment_record(
     *,
     acting_user: User,
@@ -308,13 +316,12 @@ def payment_record(
     )
 
 
-@transaction.atomic
+@service
 def payment_void(*, acting_user: User, payment: Payment, reason: str) -> PaymentVoid:
     """A supervisor cancels a payment with a reason. Nothing is deleted; the number stays used."""
-    _require_supervisor(acting_user)
+    policy.check(policy.may_void_payments(acting_user), _SUPERVISORS_ONLY)
     payment = Payment.objects.select_for_update().get(pk=payment.pk)
-    if payment.office_id != acting_user.office_id:
-        raise PermissionDenied("他の庁舎の領収は取り消せません。")
+    policy.check(policy.same_office(acting_user, payment), "他の庁舎の領収は取り消せません。")
     reason = reason.strip()
     if not reason:
         raise ValidationError({"reason": "取消の理由を入力してください。"})
@@ -383,7 +390,7 @@ def close_totals(*, counter: Counter, business_date: date) -> CloseTotals:
     )
 
 
-@transaction.atomic
+@service
 def daily_close_record(
     *,
     acting_user: User,
@@ -399,11 +406,9 @@ def daily_close_record(
     count is a fact, and hiding it would be worse. A difference needs a note saying what is
     known about it. The counter row is locked so no payment slips in while closing.
     """
-    if not acting_user.works_with_residents or acting_user.office_id is None:
-        raise PermissionDenied("この操作を行う権限がありません。")
+    policy.check(policy.resident_staff(acting_user))
     counter = Counter.objects.select_for_update().get(pk=counter.pk)
-    if counter.office_id != acting_user.office_id:
-        raise PermissionDenied("他の庁舎の窓口は締められません。")
+    policy.check(policy.may_close_counter(acting_user, counter), "他の庁舎の窓口は締められません。")
     if business_date > (today or timezone.localdate()):
         raise ValidationError({"business_date": "未来の日付の日計は締められません。"})
     if counted_cash_yen < 0:

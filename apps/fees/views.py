@@ -12,11 +12,10 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from apps.accounts.permissions import StaffRequest, resident_staff_required
-from apps.accounts.roles import Role
+from apps.accounts import policy
+from apps.accounts.policy import StaffRequest, require, resident_staff_required
 from apps.core.wareki import format_both
 from apps.fees.forms import CloseForm, PaymentsFilterForm, QuoteForm, ScheduleForm, VoidForm
-from apps.fees.permissions import supervisor_required
 from apps.fees.receipts import receipt_filename, receipt_pdf
 from apps.fees.rules import DEFAULT_FEE_AMOUNTS, FeeRow, Procedure, ReissueReason
 from apps.fees.selectors import (
@@ -56,13 +55,12 @@ def schedules(request: StaffRequest) -> HttpResponse:
             "schedules": fee_schedules(today=today),
             "today": today,
             "rows": list(FeeRow),
-            "may_add": request.user.role == Role.SUPERVISOR,
         },
     )
 
 
 @require_http_methods(["GET", "POST"])
-@supervisor_required
+@require(policy.may_manage_fee_schedules)
 def schedule_new(request: StaffRequest) -> HttpResponse:
     today = timezone.localdate()
     current = next((view for view in fee_schedules(today=today) if view.in_force), None)
@@ -150,13 +148,12 @@ def payments(request: StaffRequest) -> HttpResponse:
             "form": form,
             "day": day,
             "payments": rows,
-            "may_void": request.user.role == Role.SUPERVISOR,
         },
     )
 
 
 @require_http_methods(["GET", "POST"])
-@supervisor_required
+@require(policy.may_void_payments)
 def void(request: StaffRequest, payment_id: uuid.UUID) -> HttpResponse:
     payment = payment_get(user=request.user, payment_id=payment_id)
     form = VoidForm(request.POST or None)

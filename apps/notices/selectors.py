@@ -7,29 +7,17 @@ import uuid
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
+from apps.accounts import policy
 from apps.accounts.models import User
-from apps.accounts.roles import Role
 from apps.notices.models import Notice, NoticeBatch, NoticeRun
 from apps.notices.rules import parse_reference_code
 from apps.residents.selectors import residents_for
 
 
-def may_manage_batches(user: User) -> bool:
-    """Supervisors run the letters of their own office."""
-    return bool(
-        user.is_authenticated
-        and user.is_active
-        and user.role == Role.SUPERVISOR
-        and user.office_id is not None
-    )
-
-
 def batches_for(user: User) -> QuerySet[NoticeBatch]:
-    office_id = user.office_id
-    if not may_manage_batches(user) or office_id is None:
-        return NoticeBatch.objects.none()
+    """Supervisors run the letters of their own office."""
     return (
-        NoticeBatch.objects.filter(office_id=office_id)
+        policy.restrict(NoticeBatch.objects.all(), user, allowed=policy.may_manage_notice_batches)
         .select_related("office", "printed_by", "posted_by")
         .annotate(returned_count=Count("notices", filter=Q(notices__returned_on__isnull=False)))
         # Meta.ordering is dropped by the GROUP BY of the annotation: say it again.

@@ -21,7 +21,9 @@ from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.accounts import policy
 from apps.accounts.models import User
+from apps.core.service import SystemActor, service
 from apps.notices import job
 from apps.notices.models import Notice, NoticeBatch, NoticeRun
 from apps.notices.rules import expiry_window
@@ -31,6 +33,10 @@ logger = logging.getLogger(__name__)
 
 # A render that has not finished after this long died with its worker; it may be claimed again.
 RENDER_STALE_AFTER = timedelta(hours=1)
+
+# Who the jobs act as when no member of staff started them (history and access rows name it).
+NOTICE_JOB = SystemActor("notices.run")
+RENDER_JOB = SystemActor("notices.render_batch")
 
 
 @dataclass(frozen=True)
@@ -95,8 +101,10 @@ def _run(
     return NoticeRunResult(run_id=run.pk, on=on, created=dict(created.counts), batch_ids=batch_ids)
 
 
+@service(atomic=False)
 def notices_run(
     *,
+    acting_user: User | SystemActor = NOTICE_JOB,
     on: date,
     trigger: NoticeRun.Trigger = NoticeRun.Trigger.COMMAND,
     render: bool = True,
@@ -114,8 +122,12 @@ def notices_run(
     return _run(on=on, trigger=trigger, render=render, expiry=True, pickup_card_ids=None)
 
 
+@service(atomic=False)
 def pickup_notices_create_for_arrivals(
-    *, card_ids: list[uuid.UUID] | None = None, on: date
+    *,
+    acting_user: User | SystemActor = NOTICE_JOB,
+    card_ids: list[uuid.UUID] | None = None,
+    on: date,
 ) -> NoticeRunResult:
     """One pickup notice per arrived card, once (R-ISS-1, R-NOT-2).
 
@@ -153,7 +165,8 @@ def _claimable() -> Q:
     ) | Q(render_state=NoticeBatch.RenderState.RENDERING, render_started_at__lt=stale)
 
 
-def batch_render(*, batch_id: uuid.UUID) -> bool:
+@service(atomic=False)
+def batch_render(*, acting_user: SystemActor = RENDER_JOB, batch_id: uuid.UUID) -> bool:
     """Render a batch to one PDF and one CSV; False if another worker has it or it is done.
 
     Claiming is one conditional UPDATE, so two workers given the same batch render it once.
@@ -203,9 +216,17 @@ def batch_render(*, batch_id: uuid.UUID) -> bool:
     return True
 
 
-@transaction.atomic
+def _check_batch_manager(user: User, batch: NoticeBatch) -> None:
+    policy.check(
+        policy.may_manage_notice_batches(user) and policy.same_office(user, batch),
+        "通知書の束を扱えるのは、その庁舎の監督者だけです。",
+    )
+
+
+@service
 def batch_render_request(*, acting_user: User, batch: NoticeBatch) -> NoticeBatch:
     """A supervisor asks for the PDF/CSV again (after a failure, or a worker that died)."""
+    _check_batch_manager(acting_user, batch)
     batch = NoticeBatch.objects.select_for_update().get(pk=batch.pk)
     started = batch.render_started_at
     running = batch.render_state == NoticeBatch.RenderState.RENDERING and (
@@ -227,9 +248,10 @@ def batch_render_request(*, acting_user: User, batch: NoticeBatch) -> NoticeBatc
 # --- postal workflow ----------------------------------------------------------------------------
 
 
-@transaction.atomic
+@service
 def batch_mark_printed(*, acting_user: User, batch: NoticeBatch) -> NoticeBatch:
     """generated → printed; only a finished PDF can have been printed."""
+    _check_batch_manager(acting_user, batch)
     batch = NoticeBatch.objects.select_for_update().get(pk=batch.pk)
     if batch.state != NoticeBatch.State.GENERATED:
         raise ValidationError(f"この束は既に「{batch.get_state_display()}」です。")
@@ -242,9 +264,10 @@ def batch_mark_printed(*, acting_user: User, batch: NoticeBatch) -> NoticeBatch:
     return batch
 
 
-@transaction.atomic
+@service
 def batch_mark_posted(*, acting_user: User, batch: NoticeBatch) -> NoticeBatch:
     """printed → posted."""
+    _check_batch_manager(acting_user, batch)
     batch = NoticeBatch.objects.select_for_update().get(pk=batch.pk)
     if batch.state != NoticeBatch.State.PRINTED:
         raise ValidationError(
@@ -257,7 +280,7 @@ def batch_mark_posted(*, acting_user: User, batch: NoticeBatch) -> NoticeBatch:
     return batch
 
 
-@transaction.atomic
+@service
 def notice_mark_returned(*, acting_user: User, notice: Notice, on: date) -> Notice:
     """A posted letter came back undeliverable (宛所不明): record it and flag the address.
 
@@ -267,6 +290,7 @@ def notice_mark_returned(*, acting_user: User, notice: Notice, on: date) -> Noti
     notice = (
         Notice.objects.select_for_update(of=("self",)).select_related("batch").get(pk=notice.pk)
     )
+    policy.check(policy.may_work_on(acting_user, notice.resident))
     if notice.returned_on is not None:
         raise ValidationError("この通知書は既に宛所不明として記録されています。")
     if notice.batch is None or notice.batch.state != NoticeBatch.State.POSTED:
@@ -280,5 +304,5 @@ def notice_mark_returned(*, acting_user: User, notice: Notice, on: date) -> Noti
     notice.returned_on = on
     notice.returned_by = acting_user
     notice.save(update_fields=["returned_on", "returned_by"])
-    resident_flag_address(resident=notice.resident, on=on)
+    resident_flag_address(acting_user=acting_user, resident=notice.resident, on=on)
     return notice

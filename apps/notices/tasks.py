@@ -12,8 +12,11 @@ from datetime import date
 from celery import shared_task
 from django.utils import timezone
 
+from apps.core.service import SystemActor
 from apps.notices import services
 from apps.notices.models import NoticeRun
+
+DAILY = SystemActor("notices.run_daily")
 
 
 @shared_task(name="notices.run_daily", acks_late=True)
@@ -24,7 +27,9 @@ def notices_run_daily(on: str | None = None, render: bool = True) -> dict[str, i
     one transaction and re-runs create only what is missing (R-NOT-2), so a retry is safe.
     """
     day = date.fromisoformat(on) if on else timezone.localdate()
-    result = services.notices_run(on=day, trigger=NoticeRun.Trigger.SCHEDULE, render=render)
+    result = services.notices_run(
+        acting_user=DAILY, on=day, trigger=NoticeRun.Trigger.SCHEDULE, render=render
+    )
     return result.created
 
 

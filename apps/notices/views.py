@@ -13,7 +13,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from apps.accounts.permissions import StaffRequest, resident_staff_required, role_required
+from apps.accounts.policy import StaffRequest, resident_staff_required, supervisor_required
 from apps.audit.models import Action
 from apps.audit.services import access_log_record
 from apps.notices import services
@@ -22,12 +22,9 @@ from apps.notices.models import Notice
 from apps.notices.selectors import (
     batch_get,
     batches_for,
-    may_manage_batches,
     notice_find_by_reference,
     runs_recent,
 )
-
-supervisor_required = role_required(may_manage_batches)
 
 
 def _client_ip(request: StaffRequest) -> str | None:

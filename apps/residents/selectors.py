@@ -14,6 +14,7 @@ from django.apps import apps
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
+from apps.accounts import policy
 from apps.accounts.models import User
 from apps.cards.models import Card
 from apps.cards.rules import CardState
@@ -26,9 +27,7 @@ SEARCH_LIMIT = 50
 
 
 def residents_for(user: User) -> QuerySet[Resident]:
-    if not user.is_authenticated or not user.works_with_residents or user.office_id is None:
-        return Resident.objects.none()
-    return Resident.objects.filter(office_id=user.office_id)
+    return policy.restrict(Resident.objects.all(), user)
 
 
 def resident_get(*, user: User, resident_id: uuid.UUID) -> Resident:

@@ -4,12 +4,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.core.exceptions import ValidationError
 
+from apps.accounts import policy
 from apps.accounts.models import Office, User
 from apps.audit.models import Action, Purpose
 from apps.audit.services import access_log_record
+from apps.core.service import SystemActor, service
 from apps.residents.crypto import decrypt_my_number, encrypt_my_number, my_number_index
 from apps.residents.kana import normalize_kana
 from apps.residents.models import Resident
@@ -38,9 +39,9 @@ class ResidentData:
     legal_representative_name: str = ""
 
 
-@transaction.atomic
+@service
 def resident_register(
-    *, acting_user: User | None, office: Office, data: ResidentData, my_number: str
+    *, acting_user: User | SystemActor, office: Office, data: ResidentData, my_number: str
 ) -> Resident:
     """Add a resident with their My Number (R-MYN-1 checked, R-MYN-2 encrypted and indexed)."""
     try:
@@ -86,7 +87,7 @@ def resident_register(
     return resident
 
 
-@transaction.atomic
+@service
 def resident_reveal_my_number(
     *, acting_user: User, resident: Resident, purpose: str, ip_address: str | None = None
 ) -> str:
@@ -95,8 +96,10 @@ def resident_reveal_my_number(
     The log row is written in the same transaction as the reveal: if logging fails, nothing
     is shown.
     """
-    if not acting_user.may_reveal_my_number or resident.office_id != acting_user.office_id:
-        raise PermissionDenied("個人番号を表示する権限がありません。")
+    policy.check(
+        policy.may_reveal_my_number(acting_user) and policy.same_office(acting_user, resident),
+        "個人番号を表示する権限がありません。",
+    )
     if purpose not in Purpose.values:
         raise ValidationError({"purpose": "利用目的を選んでください。"})
     access_log_record(
@@ -109,8 +112,10 @@ def resident_reveal_my_number(
     return decrypt_my_number(bytes(resident.my_number_ciphertext), resident_id=resident.id)
 
 
-@transaction.atomic
-def resident_flag_address(*, resident: Resident, on: date) -> Resident:
+@service
+def resident_flag_address(
+    *, acting_user: User | SystemActor, resident: Resident, on: date
+) -> Resident:
     """Post came back undeliverable (宛所不明) on `on`: clerks are warned to check the address.
 
     Keeps the latest such day; an older return does not hide a newer one.

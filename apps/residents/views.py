@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from apps.accounts.permissions import StaffRequest, resident_staff_required
+from apps.accounts.policy import StaffRequest, resident_staff_required
 from apps.audit.models import Action
 from apps.audit.services import access_log_record
 from apps.residents.forms import KanaSearchForm, MyNumberSearchForm, RevealForm

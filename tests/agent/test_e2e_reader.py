@@ -20,6 +20,7 @@ from apps.certificates.rules import CertificateKind
 from apps.certificates.services import certificate_issue, pin_states_initialize
 from apps.counters.models import CardRead, Device, DeviceState
 from apps.counters.services import device_approve
+from tests.actors import FIXTURES
 from tests.agent.harness import (
     CHROMIUM_ARGS,
     VPCD_PORT,
@@ -62,13 +63,13 @@ def test_inserting_a_card_shows_the_resident_on_the_clerks_screen(
     resident = make_resident(office_a, family_name="窓口", given_name="花子")
     card = make_card(resident, applied_on=date(2024, 4, 20), issued_on=date(2024, 5, 15))
     certificate_issue(
-        acting_user=None,
+        acting_user=FIXTURES,
         card=card,
         kind=CertificateKind.AUTH,
         serial=SERIAL,
         issued_on=date(2024, 5, 15),
     )
-    pin_states_initialize(card=card)
+    pin_states_initialize(acting_user=FIXTURES, card=card)
 
     # The counter PC: enroll (pending), an administrator approves it for clerk_a's counter.
     home = tmp_path / "agent"

@@ -36,6 +36,7 @@ from apps.certificates.services import certificate_issue
 from apps.fees.models import FeeWaiver, Payment
 from apps.fees.rules import FeeRow, ReissueReason
 from apps.fees.services import payment_void
+from tests.actors import FIXTURES
 from tests.applications.helpers import LICENSE, arrive, birthday_card_dates, receive
 
 K = ApplicationKind
@@ -59,7 +60,7 @@ def holder(make_resident: Any, office_a: Any) -> Any:
 def holder_card(make_card: Any, holder: Any) -> Card:
     card = make_card(holder)
     certificate_issue(
-        acting_user=None,
+        acting_user=FIXTURES,
         card=card,
         kind=CertificateKind.AUTH,
         serial="abc123",

@@ -10,17 +10,18 @@ from apps.cards.rules import CardState
 from apps.cards.services import card_arrive, card_change_state, card_hand_over, card_order
 from apps.certificates.models import Certificate, CertificateState
 from apps.certificates.rules import CertificateKind
-from apps.certificates.services import certificate_issue
+from apps.certificates.services import card_end, certificate_issue
 from apps.residents.rules import Residence, ResidenceCategory
+from tests.actors import FIXTURES
 
 pytestmark = pytest.mark.django_db
 
 
 def test_r_val_1_arrival_sets_expiry_from_the_jlis_issue_date(make_resident, office_a) -> None:
     resident = make_resident(office_a, birth_date=date(1980, 10, 10))
-    card = card_order(acting_user=None, resident=resident, applied_on=date(2020, 4, 1))
+    card = card_order(acting_user=FIXTURES, resident=resident, applied_on=date(2020, 4, 1))
     card = card_arrive(
-        acting_user=None, card=card, issued_on=date(2020, 5, 15), arrived_on=date(2020, 6, 1)
+        acting_user=FIXTURES, card=card, issued_on=date(2020, 5, 15), arrived_on=date(2020, 6, 1)
     )
     # R-VAL-4 worked example: expiry counts from the issue date, not arrival or handover.
     assert card.expires_on == date(2029, 10, 10)
@@ -35,19 +36,19 @@ def test_r_val_6_foreign_resident_card_ends_with_the_stay(make_resident, office_
             category=ResidenceCategory.MID_LONG_TERM, period_ends_on=date(2027, 3, 31)
         ),
     )
-    card = card_order(acting_user=None, resident=resident, applied_on=date(2025, 4, 1))
+    card = card_order(acting_user=FIXTURES, resident=resident, applied_on=date(2025, 4, 1))
     card = card_arrive(
-        acting_user=None, card=card, issued_on=date(2025, 5, 1), arrived_on=date(2025, 5, 8)
+        acting_user=FIXTURES, card=card, issued_on=date(2025, 5, 1), arrived_on=date(2025, 5, 8)
     )
     assert card.expires_on == date(2027, 3, 31)
 
 
 def test_illegal_transition_is_refused_and_nothing_changes(make_resident, office_a) -> None:
     card = card_order(
-        acting_user=None, resident=make_resident(office_a), applied_on=date(2024, 1, 5)
+        acting_user=FIXTURES, resident=make_resident(office_a), applied_on=date(2024, 1, 5)
     )
     with pytest.raises(ValidationError, match="変更できません"):
-        card_hand_over(acting_user=None, card=card, on=date(2024, 2, 1))
+        card_hand_over(acting_user=FIXTURES, card=card, on=date(2024, 2, 1))
     card.refresh_from_db()
     assert card.state == CardState.ORDERED
 
@@ -62,9 +63,11 @@ def test_r_rei_2_new_card_waits_for_the_old_one(make_resident, make_card, office
         issued_on=date(2024, 7, 1),
     )
     with pytest.raises(ValidationError, match="返納"):
-        card_hand_over(acting_user=None, card=new, on=date(2024, 7, 10))
-    card_change_state(acting_user=None, card=old, to_state=CardState.RETURNED, on=date(2024, 7, 10))
-    card_hand_over(acting_user=None, card=new, on=date(2024, 7, 10))
+        card_hand_over(acting_user=FIXTURES, card=new, on=date(2024, 7, 10))
+    card_change_state(
+        acting_user=FIXTURES, card=old, to_state=CardState.RETURNED, on=date(2024, 7, 10)
+    )
+    card_hand_over(acting_user=FIXTURES, card=new, on=date(2024, 7, 10))
     assert Card.objects.get(pk=new.pk).state == CardState.ACTIVE
 
 
@@ -87,14 +90,14 @@ def test_r_crt_5_certificates_end_with_the_card(make_resident, make_card, office
     resident = make_resident(office_a)
     card = make_card(resident)
     cert = certificate_issue(
-        acting_user=None,
+        acting_user=FIXTURES,
         card=card,
         kind=CertificateKind.AUTH,
         serial="AB:CD",
         issued_on=date(2020, 5, 15),
     )
     assert cert.serial == "abcd"
-    card_change_state(acting_user=None, card=card, to_state=CardState.LOST, on=date(2024, 1, 1))
+    card_end(acting_user=FIXTURES, card=card, to_state=CardState.LOST, on=date(2024, 1, 1))
     cert.refresh_from_db()
     assert cert.state == CertificateState.REVOKED
     assert cert.revoked_on == date(2024, 1, 1)
@@ -105,13 +108,11 @@ def test_r_crt_5_expired_card_leaves_certificates_expired(
 ) -> None:
     card = make_card(make_resident(office_a))
     certificate_issue(
-        acting_user=None,
+        acting_user=FIXTURES,
         card=card,
         kind=CertificateKind.AUTH,
         serial="01",
         issued_on=date(2020, 5, 15),
     )
-    card_change_state(
-        acting_user=None, card=card, to_state=CardState.EXPIRED, on=date(2029, 10, 11)
-    )
+    card_end(acting_user=FIXTURES, card=card, to_state=CardState.EXPIRED, on=date(2029, 10, 11))
     assert Certificate.objects.get().state == CertificateState.EXPIRED

@@ -13,6 +13,7 @@ from apps.certificates.services import (
     pin_state_observe,
     pin_states_initialize,
 )
+from tests.actors import FIXTURES
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +23,7 @@ def test_r_crt_1_certificate_expiry_is_the_fifth_birthday(
 ) -> None:
     card = make_card(make_resident(office_a, birth_date=date(1980, 10, 10)))
     cert = certificate_issue(
-        acting_user=None,
+        acting_user=FIXTURES,
         card=card,
         kind=CertificateKind.SIGNING,
         serial="0a",
@@ -36,7 +37,7 @@ def test_r_crt_2_no_signing_certificate_under_15(make_resident, make_card, offic
     card = make_card(child, applied_on=date(2020, 4, 1), issued_on=date(2020, 5, 15))
     with pytest.raises(ValidationError, match="R-CRT-2"):
         certificate_issue(
-            acting_user=None,
+            acting_user=FIXTURES,
             card=card,
             kind=CertificateKind.SIGNING,
             serial="0b",
@@ -44,14 +45,14 @@ def test_r_crt_2_no_signing_certificate_under_15(make_resident, make_card, offic
         )
     with pytest.raises(ValidationError):
         certificate_issue(
-            acting_user=None,
+            acting_user=FIXTURES,
             card=card,
             kind=CertificateKind.AUTH,
             serial="0c",
             issued_on=date(2020, 5, 15),
         )
     auth = certificate_issue(
-        acting_user=None,
+        acting_user=FIXTURES,
         card=card,
         kind=CertificateKind.AUTH,
         serial="0c",
@@ -67,14 +68,14 @@ def test_r_crt_3_new_certificate_replaces_the_active_one(
 ) -> None:
     card = make_card(make_resident(office_a, birth_date=date(1980, 10, 10)))
     first = certificate_issue(
-        acting_user=None,
+        acting_user=FIXTURES,
         card=card,
         kind=CertificateKind.AUTH,
         serial="01",
         issued_on=date(2020, 5, 15),
     )
     second = certificate_issue(
-        acting_user=None,
+        acting_user=FIXTURES,
         card=card,
         kind=CertificateKind.AUTH,
         serial="02",
@@ -85,7 +86,7 @@ def test_r_crt_3_new_certificate_replaces_the_active_one(
     assert second.expires_on == date(2028, 10, 10)
     # R-CRT-1: never past the card (the card expires 2029-10-10; the 5th birthday is 2030).
     third = certificate_issue(
-        acting_user=None,
+        acting_user=FIXTURES,
         card=card,
         kind=CertificateKind.AUTH,
         serial="03",
@@ -97,7 +98,7 @@ def test_r_crt_3_new_certificate_replaces_the_active_one(
 def test_expire_due_marks_only_past_certificates(make_resident, make_card, office_a) -> None:
     card = make_card(make_resident(office_a, birth_date=date(1980, 10, 10)))
     certificate_issue(
-        acting_user=None,
+        acting_user=FIXTURES,
         card=card,
         kind=CertificateKind.AUTH,
         serial="01",
@@ -110,16 +111,16 @@ def test_expire_due_marks_only_past_certificates(make_resident, make_card, offic
 
 def test_r_pin_3_only_the_retry_count_is_kept(make_resident, make_card, office_a) -> None:
     card = make_card(make_resident(office_a))
-    states = pin_states_initialize(card=card)
+    states = pin_states_initialize(acting_user=FIXTURES, card=card)
     assert {s.kind: s.tries_left for s in states} == {
         "signing": 5,
         "auth": 3,
         "resident": 3,
         "text": 3,
     }
-    observed = pin_state_observe(card=card, kind=PinKind.AUTH, tries_left=0)
+    observed = pin_state_observe(acting_user=FIXTURES, card=card, kind=PinKind.AUTH, tries_left=0)
     assert observed.locked
     with pytest.raises(ValidationError):
-        pin_state_observe(card=card, kind=PinKind.AUTH, tries_left=4)
+        pin_state_observe(acting_user=FIXTURES, card=card, kind=PinKind.AUTH, tries_left=4)
     field_names = {field.name for field in PinState._meta.get_fields()}
     assert not any(name == "pin" or "value" in name for name in field_names)

@@ -18,6 +18,7 @@ from apps.counters.httpsig import fingerprint
 from apps.counters.models import Device, DeviceState
 from apps.counters.services import device_approve, device_revoke
 from apps.residents.models import Resident
+from tests.actors import FIXTURES
 from tests.counters.helpers import AUTH_SERIAL, MY_NUMBER, raw_public_key
 
 
@@ -58,13 +59,13 @@ def card_holder(make_resident, make_card, office_a) -> Resident:
     resident = make_resident(office_a, my_number=MY_NUMBER)
     card = make_card(resident, applied_on=date(2024, 4, 20), issued_on=date(2024, 5, 15))
     certificate_issue(
-        acting_user=None,
+        acting_user=FIXTURES,
         card=card,
         kind=CertificateKind.AUTH,
         serial=AUTH_SERIAL,
         issued_on=date(2024, 5, 15),
     )
-    pin_states_initialize(card=card)
+    pin_states_initialize(acting_user=FIXTURES, card=card)
     return resident
 
 

@@ -415,7 +415,7 @@ def test_r_myn_2_an_error_report_of_a_text_read_shows_no_my_number(
     def grab(sender, request, **kwargs):
         captured.append((request, sys.exc_info()))
 
-    monkeypatch.setattr("apps.counters.services._observe_pins", boom)
+    monkeypatch.setattr("apps.counters.services.pin_states_observe", boom)
     settings.DEBUG = False
     got_request_exception.connect(grab)
     try:

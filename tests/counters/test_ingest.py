@@ -24,6 +24,7 @@ from apps.counters.services import (
     card_read_ingest,
     counter_channel,
 )
+from tests.actors import FIXTURES
 from tests.conftest import valid_my_number
 from tests.counters.helpers import AUTH_SERIAL, MY_NUMBER, holder_card
 
@@ -89,7 +90,7 @@ class TestMatching:
         resident = make_resident(office_a)
         card = make_card(resident, applied_on=date(2024, 4, 1), issued_on=date(2024, 5, 1))
         certificate_issue(
-            acting_user=None,
+            acting_user=FIXTURES,
             card=card,
             kind=CertificateKind.AUTH,
             serial="00:8A:01",
@@ -104,7 +105,7 @@ class TestMatching:
         resident = make_resident(office_a)
         card = make_card(resident, applied_on=date(2024, 4, 1), issued_on=date(2024, 5, 1))
         certificate_issue(
-            acting_user=None,
+            acting_user=FIXTURES,
             card=card,
             kind=CertificateKind.SIGNING,
             serial="5151",
@@ -190,7 +191,7 @@ class TestPinStates:
 
         card = holder_card()
         card_change_state(
-            acting_user=None, card=card, to_state=CardState.SUSPENDED, on=date(2026, 11, 1)
+            acting_user=FIXTURES, card=card, to_state=CardState.SUSPENDED, on=date(2026, 11, 1)
         )
         read, _ = card_read_ingest(device=device, data=_data())
         assert read.card == card

@@ -8,12 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from apps.certificates.rules import PIN_MAX_TRIES, PinKind
+from apps.certificates.rules import PIN_MAX_TRIES, PinKind, newer_observation
 from apps.counters.rules import (
     PIN_KEYS,
     ReadRejected,
     basic_four_mismatches,
-    newer_observation,
     pin_readings,
     serial_candidates,
     shown_on_panel,

@@ -10,6 +10,7 @@ from django.urls import reverse
 from apps.accounts.models import Counter
 from apps.audit.models import AccessLog, Action
 from apps.counters.models import Device, DeviceState
+from tests.actors import FIXTURES
 from tests.counters.helpers import READS, post_signed, read_payload
 
 pytestmark = pytest.mark.django_db
@@ -118,7 +119,7 @@ def test_stream_never_shows_another_offices_resident(
     outsider = make_resident(office_b, family_name="他所", given_name="太郎")
     card = make_card(outsider, applied_on=date(2024, 4, 1), issued_on=date(2024, 5, 1))
     certificate_issue(
-        acting_user=None,
+        acting_user=FIXTURES,
         card=card,
         kind=CertificateKind.AUTH,
         serial="b0b0",

@@ -25,6 +25,7 @@ from apps.notices.rules import NoticeKind, expiry_window
 from apps.notices.services import notices_run, pickup_notices_create_for_arrivals
 from apps.residents.models import Resident
 from apps.residents.rules import Residence, ResidenceCategory
+from tests.actors import FIXTURES
 
 pytestmark = pytest.mark.django_db
 
@@ -187,7 +188,7 @@ def test_r_not_1_renewal_already_done_gets_no_notice(
     ordered = make_resident(office_a)
     old_ordered = card_expiring(ordered, date(2027, 5, 20))
     certificate_on(old_ordered, date(2027, 4, 1))
-    card_order(acting_user=None, resident=ordered, applied_on=date(2027, 2, 1))
+    card_order(acting_user=FIXTURES, resident=ordered, applied_on=date(2027, 2, 1))
 
     waiting = make_resident(office_a)
     old_waiting = card_expiring(waiting, date(2027, 5, 21))

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from apps.audit.models import AccessLog, Action, Purpose
 from apps.residents.models import Resident
 from apps.residents.services import resident_reveal_my_number
+from tests.actors import FIXTURES
 
 pytestmark = pytest.mark.django_db
 
@@ -71,7 +72,7 @@ def test_flagged_address_keeps_the_latest_return(make_resident, office_a) -> Non
     from apps.residents.services import resident_flag_address
 
     resident = make_resident(office_a)
-    resident_flag_address(resident=resident, on=date(2026, 11, 20))
-    resident_flag_address(resident=resident, on=date(2026, 11, 1))
+    resident_flag_address(acting_user=FIXTURES, resident=resident, on=date(2026, 11, 20))
+    resident_flag_address(acting_user=FIXTURES, resident=resident, on=date(2026, 11, 1))
     resident.refresh_from_db()
     assert resident.address_flagged_on == date(2026, 11, 20)

@@ -12,6 +12,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from apps.core.service import SystemActor
 from apps.notices.models import NoticeBatch, NoticeRun
 from apps.notices.rules import NoticeKind, expiry_window
 from apps.notices.services import batches_render_enqueue, notices_run
@@ -41,7 +42,12 @@ class Command(BaseCommand):
         self.stdout.write(
             f"基準日 {on.isoformat()}: 有効期限 {first.isoformat()}〜{last.isoformat()} が対象"
         )
-        result = notices_run(on=on, trigger=NoticeRun.Trigger.COMMAND, render=False)
+        result = notices_run(
+            acting_user=SystemActor("manage.py notices_run"),
+            on=on,
+            trigger=NoticeRun.Trigger.COMMAND,
+            render=False,
+        )
         for kind in NoticeKind:
             self.stdout.write(
                 f"  {kind.label} ({kind.value}): {result.created.get(kind.value, 0)}通"
