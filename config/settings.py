@@ -11,6 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from csp.constants import NONCE, NONE, SELF
+
 from config import devkeys
 from config.env import (
     ImproperlyConfiguredEnv,
@@ -64,6 +66,11 @@ MY_NUMBER_INDEX_KEY = decode_key(_secret("MY_NUMBER_INDEX_KEY"), name="MY_NUMBER
 if MY_NUMBER_INDEX_KEY in MY_NUMBER_KEYS.values():
     raise ImproperlyConfiguredEnv("MY_NUMBER_INDEX_KEY must differ from every encryption key")
 
+# R-AUD-3: reveals per member of staff in any hour before they are refused and the supervisor
+# is alerted; how long a revealed number stays on screen.
+MY_NUMBER_REVEALS_PER_HOUR = env.integer("MY_NUMBER_REVEALS_PER_HOUR", 20, minimum=1)
+MY_NUMBER_REVEAL_SECONDS = env.integer("MY_NUMBER_REVEAL_SECONDS", 30, minimum=5)
+
 # --- The city ---------------------------------------------------------------------------
 CITY_NAME = env.string("CITY_NAME", "みどり市")
 CITY_CONTACT = env.string("CITY_CONTACT", "みどり市役所 市民課 マイナンバーカード窓口 0144-00-0000")
@@ -85,6 +92,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "django_htmx",
+    "csp",
     "pgtrigger",
     "pghistory",
     "apps.core",
@@ -103,6 +111,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "apps.core.middleware.NoStoreMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -132,6 +142,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "apps.core.context_processors.city",
                 "apps.core.context_processors.session_timing",
+                "csp.context_processors.nonce",
             ],
         },
     }
@@ -223,6 +234,23 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content Security Policy (django-csp): scripts and styles from this server only, or inline
+# with the response's nonce; no framing (clickjacking), no plugins, no foreign form targets.
+# Templates use no inline handlers or style attributes; static/js/app.js binds behaviour.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 if PRODUCTION:
     # HTTPS only (`manage.py check --deploy --fail-level WARNING` is clean and runs in CI).
     # `__Host-` cookies are Secure, host-only and path /: no other host of the city's domain

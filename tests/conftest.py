@@ -69,17 +69,24 @@ def _user(username: str, role: Role, office: Office | None, **extra: Any) -> Use
 
 @pytest.fixture
 def clerk_a(office_a: Office, counter_a: Counter) -> User:
-    return _user("clerk_a", Role.CLERK, office_a, counter=counter_a, last_name="窓口")
+    return _user(
+        "clerk_a",
+        Role.CLERK,
+        office_a,
+        counter=counter_a,
+        last_name="窓口",
+        designated_handler=True,
+    )
 
 
 @pytest.fixture
 def clerk_b(office_b: Office) -> User:
-    return _user("clerk_b", Role.CLERK, office_b)
+    return _user("clerk_b", Role.CLERK, office_b, designated_handler=True)
 
 
 @pytest.fixture
 def supervisor_a(office_a: Office) -> User:
-    return _user("supervisor_a", Role.SUPERVISOR, office_a)
+    return _user("supervisor_a", Role.SUPERVISOR, office_a, designated_handler=True)
 
 
 @pytest.fixture

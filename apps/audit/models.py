@@ -127,3 +127,42 @@ class AccessLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.get_action_display()}"
+
+
+class Alert(models.Model):
+    """Something a supervisor must look at now (R-AUD-3: reveals beyond the hourly rate).
+
+    Shown on the access-log page to the supervisors of the office and to the auditor until a
+    supervisor acknowledges it. One alert per member of staff and kind per hour is enough.
+    """
+
+    class Kind(models.TextChoices):
+        REVEAL_RATE = "reveal_rate", "個人番号の表示回数が上限を超えました"
+
+    id = models.BigAutoField(primary_key=True)
+    at = models.DateTimeField("日時", db_default=Now(), db_index=True, editable=False)
+    kind = models.CharField("種類", max_length=32, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="職員"
+    )
+    office = models.ForeignKey(
+        "accounts.Office", on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    detail = models.JSONField("詳細", default=dict, blank=True)
+    acknowledged_at = models.DateTimeField("確認日時", null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="確認した監督者",
+    )
+
+    class Meta:
+        verbose_name = "警告"
+        verbose_name_plural = "警告"
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return self.get_kind_display()

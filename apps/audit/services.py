@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.audit.models import AccessLog, Action, Outcome, Purpose
+from apps.audit.models import AccessLog, Action, Alert, Outcome, Purpose
+from apps.core.service import service
 from apps.residents.models import Resident
 
 
@@ -41,3 +45,31 @@ def access_log_record(
         detail=detail or {},
         ip_address=ip_address,
     )
+
+
+logger = logging.getLogger(__name__)
+
+
+@service
+def alert_raise(*, acting_user: User, kind: str, actor: User, detail: dict[str, Any]) -> Alert:
+    """Alert the supervisors of `actor`'s office (and the auditor), once an hour per kind."""
+    since = timezone.now() - timedelta(hours=1)
+    existing = Alert.objects.filter(kind=kind, actor=actor, at__gte=since).first()
+    if existing is not None:
+        return existing
+    alert = Alert.objects.create(kind=kind, actor=actor, office_id=actor.office_id, detail=detail)
+    logger.warning("security alert", extra={"alert": kind, "actor": str(actor.pk)})
+    return alert
+
+
+@service
+def alert_acknowledge(*, acting_user: User, alert: Alert) -> Alert:
+    from apps.accounts import policy
+
+    alert = Alert.objects.select_for_update().get(pk=alert.pk)
+    policy.check(policy.may_acknowledge_alert(acting_user, alert))
+    if alert.acknowledged_at is None:
+        alert.acknowledged_at = timezone.now()
+        alert.acknowledged_by = acting_user
+        alert.save(update_fields=["acknowledged_at", "acknowledged_by"])
+    return alert

@@ -200,6 +200,8 @@ def _create_staff(
             counter=counter,
             is_staff=policy.uses_django_admin(role),
             is_superuser=policy.uses_django_admin(role),
+            # R-AUD-3: clerk_a2 is not a designated handler, to show the difference.
+            designated_handler=username in {"clerk_a", "clerk_b", "supervisor_a"},
         )
         user.set_password(DEMO_PASSWORD)
         user.save()

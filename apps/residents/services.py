@@ -1,15 +1,17 @@
 from __future__ import annotations
 
+import enum
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from apps.accounts import policy
 from apps.accounts.models import Office, User
-from apps.audit.models import Action, Purpose
-from apps.audit.services import access_log_record
+from apps.audit.models import AccessLog, Action, Alert, Outcome, Purpose
+from apps.audit.services import access_log_record, alert_raise
 from apps.core.service import SystemActor, service
 from apps.residents.crypto import decrypt_my_number, encrypt_my_number, my_number_index
 from apps.residents.kana import normalize_kana
@@ -87,14 +89,45 @@ def resident_register(
     return resident
 
 
+class RevealRefusal(enum.Enum):
+    """Why a permitted user's reveal was refused (R-AUD-3); the refusal is logged too."""
+
+    REAUTHENTICATE = "reauthenticate"
+    RATE_LIMITED = "rate_limited"
+
+    @property
+    def message(self) -> str:
+        if self is RevealRefusal.REAUTHENTICATE:
+            return "個人番号を表示するには、もう一度本人確認(再認証)をしてください。"
+        return (
+            "1時間あたりの個人番号の表示回数の上限に達したため、表示できません。"
+            "監督者に通知しました。"
+        )
+
+
+@dataclass(frozen=True)
+class Reveal:
+    my_number: str | None
+    refusal: RevealRefusal | None = None
+
+
 @service
 def resident_reveal_my_number(
-    *, acting_user: User, resident: Resident, purpose: str, ip_address: str | None = None
-) -> str:
-    """Decrypt the My Number for a permitted user, with a purpose, logged (R-MYN-2).
+    *,
+    acting_user: User,
+    resident: Resident,
+    purpose: str,
+    authenticated_seconds_ago: float | None,
+    ip_address: str | None = None,
+) -> Reveal:
+    """Decrypt the My Number for a designated handler, with a purpose, logged (R-MYN-2,
+    R-AUD-3).
 
-    The log row is written in the same transaction as the reveal: if logging fails, nothing
-    is shown.
+    Refused (403) without the designated-handler permission or outside the user's office.
+    Refused, logged as denied, when the user's last sign-in or re-authentication is older
+    than 5 minutes, or when they already revealed MY_NUMBER_REVEALS_PER_HOUR numbers in the
+    last hour (then their supervisors get an alert). The log row is written in the same
+    transaction as the reveal: if logging fails, nothing is shown.
     """
     policy.check(
         policy.may_reveal_my_number(acting_user) and policy.same_office(acting_user, resident),
@@ -102,14 +135,38 @@ def resident_reveal_my_number(
     )
     if purpose not in Purpose.values:
         raise ValidationError({"purpose": "利用目的を選んでください。"})
+    # One user's reveals one at a time: the count below cannot be raced past the limit.
+    User.objects.select_for_update().filter(pk=acting_user.pk).first()
+    refusal = None
+    if not policy.authenticated_recently_enough_to_reveal(authenticated_seconds_ago):
+        refusal = RevealRefusal.REAUTHENTICATE
+    else:
+        since = timezone.now() - timedelta(hours=1)
+        recent = AccessLog.objects.filter(
+            actor=acting_user, action=Action.REVEAL_MY_NUMBER, outcome=Outcome.OK, at__gte=since
+        ).count()
+        if not policy.reveal_rate_allows(recent):
+            refusal = RevealRefusal.RATE_LIMITED
+            alert_raise(
+                acting_user=acting_user,
+                kind=Alert.Kind.REVEAL_RATE,
+                actor=acting_user,
+                detail={"reveals_in_the_last_hour": recent},
+            )
     access_log_record(
         actor=acting_user,
         action=Action.REVEAL_MY_NUMBER,
         resident=resident,
         purpose=purpose,
+        outcome=Outcome.OK if refusal is None else Outcome.DENIED,
+        detail={} if refusal is None else {"reason": refusal.value},
         ip_address=ip_address,
     )
-    return decrypt_my_number(bytes(resident.my_number_ciphertext), resident_id=resident.id)
+    if refusal is not None:
+        return Reveal(my_number=None, refusal=refusal)
+    return Reveal(
+        my_number=decrypt_my_number(bytes(resident.my_number_ciphertext), resident_id=resident.id)
+    )
 
 
 @service

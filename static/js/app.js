@@ -79,3 +79,34 @@ document.addEventListener("keydown", (event) => {
     if (active && Date.now() - lastPing > 60_000) keepalive();
   }, 1000);
 })();
+
+// R-AUD-3: a revealed My Number is shown for a limited time, then masked again.
+(() => {
+  const arm = (root) => {
+    for (const box of root.querySelectorAll?.("[data-reveal-seconds]:not([data-armed])") || []) {
+      box.dataset.armed = "1";
+      let left = Number(box.dataset.revealSeconds);
+      const counter = box.querySelector("[data-reveal-countdown]");
+      const timer = setInterval(() => {
+        left -= 1;
+        if (counter) counter.textContent = String(Math.max(left, 0));
+        if (left > 0) return;
+        clearInterval(timer);
+        const number = box.querySelector("[data-revealed]");
+        if (number) number.textContent = box.dataset.masked;
+        const note = box.querySelector("[data-reveal-note]");
+        if (note) note.textContent = "表示時間が過ぎたため、番号を伏せました。";
+      }, 1000);
+    }
+  };
+  arm(document);
+  document.addEventListener("htmx:load", (event) => arm(event.detail.elt.parentElement || document));
+})();
+
+// A form that asks before it submits (data-confirm): no inline handlers under the CSP.
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (form instanceof HTMLFormElement && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+    event.preventDefault();
+  }
+}, true);

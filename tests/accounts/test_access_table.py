@@ -120,9 +120,9 @@ def _build_world() -> World:
         )
 
     users = {
-        "clerk_a": user("clerk_a", Role.CLERK, office_a, counter=counter),
-        "clerk_b": user("clerk_b", Role.CLERK, office_b),
-        "supervisor_a": user("supervisor_a", Role.SUPERVISOR, office_a),
+        "clerk_a": user("clerk_a", Role.CLERK, office_a, counter=counter, designated_handler=True),
+        "clerk_b": user("clerk_b", Role.CLERK, office_b, designated_handler=True),
+        "supervisor_a": user("supervisor_a", Role.SUPERVISOR, office_a, designated_handler=True),
         "auditor": user("auditor", Role.AUDITOR, office_a),
         "admin": user("admin", Role.ADMIN, None, is_staff=True, is_superuser=True),
     }
@@ -286,6 +286,13 @@ TABLE: dict[tuple[str, str], Row] = {
     ("residents:reveal", "POST"): Row("POST", staff_page(other_office=404), _resident_kw),
     # audit
     ("audit:log", "GET"): Row("GET", personas(LOGIN, 403, 403, 200, 200, 403, LOGIN)),
+    ("audit:export", "GET"): Row("GET", personas(LOGIN, 403, 403, 200, 200, 403, LOGIN)),
+    ("audit:by_resident_code", "POST"): Row(
+        "POST", personas(LOGIN, 403, 403, ANY_REDIRECT, ANY_REDIRECT, 403, LOGIN)
+    ),
+    ("audit:alert_ack", "POST"): Row(
+        "POST", personas(LOGIN, 403, 403, 404, 403, 403, LOGIN), lambda w: {"alert_id": 1}
+    ),
     # applications (screens)
     ("applications:new", "GET"): Row(
         "GET",

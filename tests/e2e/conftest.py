@@ -43,8 +43,18 @@ def page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(locale="ja-JP", timezone_id="Asia/Tokyo", accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(15_000)
+    # The Content Security Policy must not block anything the pages need: a refused script,
+    # style or handler shows up as a console error, and fails the test that met it.
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     yield page
     context.close()
+    assert violations == [], violations
 
 
 @pytest.fixture

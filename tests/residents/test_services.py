@@ -33,10 +33,13 @@ def test_r_myn_2_one_number_one_resident(make_resident, office_a, office_b) -> N
 
 def test_r_myn_2_reveal_is_logged_with_its_purpose(make_resident, office_a, clerk_a) -> None:
     resident = make_resident(office_a, my_number="123456789018")
-    number = resident_reveal_my_number(
-        acting_user=clerk_a, resident=resident, purpose=Purpose.CARD_PROCEDURE
+    reveal = resident_reveal_my_number(
+        acting_user=clerk_a,
+        resident=resident,
+        purpose=Purpose.CARD_PROCEDURE,
+        authenticated_seconds_ago=10,
     )
-    assert number == "123456789018"
+    assert reveal.my_number == "123456789018"
     log = AccessLog.objects.get()
     assert (log.actor, log.resident, log.action, log.purpose) == (
         clerk_a,
@@ -55,14 +58,18 @@ def test_r_myn_2_reveal_refused_outside_office_or_role(
     user = request.getfixturevalue(persona)
     resident = make_resident(office_a)
     with pytest.raises(PermissionDenied):
-        resident_reveal_my_number(acting_user=user, resident=resident, purpose=Purpose.AUDIT)
+        resident_reveal_my_number(
+            acting_user=user, resident=resident, purpose=Purpose.AUDIT, authenticated_seconds_ago=1
+        )
     assert AccessLog.objects.count() == 0
 
 
 def test_r_myn_2_reveal_needs_a_purpose(make_resident, office_a, clerk_a) -> None:
     resident = make_resident(office_a)
     with pytest.raises(ValidationError):
-        resident_reveal_my_number(acting_user=clerk_a, resident=resident, purpose="curiosity")
+        resident_reveal_my_number(
+            acting_user=clerk_a, resident=resident, purpose="curiosity", authenticated_seconds_ago=1
+        )
     assert AccessLog.objects.count() == 0
 
 
