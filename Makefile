@@ -27,6 +27,7 @@ run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py db_roles
 	$(APP_DB) $(PY) manage.py seed_demo
+	$(APP_DB) $(PY) manage.py expire_due   # states follow the calendar (the beat job does it daily)
 	$(APP_DB) $(PY) manage.py notices_run  # today's notices; idempotent (one per expiry event)
 	@$(APP_DB) $(PY) manage.py demo_totp
 	@echo "Serving Madoguchi at http://$(HOST):$(PORT)/"

@@ -173,7 +173,6 @@ def _generate(today: date) -> tuple[Any, bytes, list[uuid.UUID]]:
                 "received_by_id": clerk.id,
                 "fee_row": FeeRow.FIRST_ISSUE_FREE.value,
                 "fee_amount_yen": 0,
-                "fee_rule": FeeRow.FIRST_ISSUE_FREE.rule,
                 "fee_schedule_id": schedule.id,
                 "new_card_id": card_id,
                 "ordered_at": now,

@@ -19,6 +19,14 @@ app.autodiscover_tasks()
 # jobs. Times are Asia/Tokyo (CELERY_TIMEZONE). Read from the environment directly: this
 # module is imported with the `config` package, before Django settings may be loaded.
 app.conf.beat_schedule = {
+    # States follow the calendar: cards and certificates whose expiry has passed become
+    # EXPIRED just after midnight (valid through their last day), before the notice run;
+    # set-based and idempotent, so a late or repeated beat does no damage.
+    "cards-expire-due": {"task": "cards.expire_due", "schedule": crontab(hour=0, minute=5)},
+    "certificates-expire-due": {
+        "task": "certificates.expire_due",
+        "schedule": crontab(hour=0, minute=5),
+    },
     # R-NOT-1…3, R-ISS-1: the day's expiry notices, stay reminders and missed pickup
     # notices; re-runs are harmless (R-NOT-2), so a late or repeated beat does no damage.
     "notices-daily": {

@@ -1,3 +1,13 @@
+"""Offices, their counters, and the staff who work there.
+
+Why ``Counter`` lives here and not in ``apps.counters``: a counter is a place where staff work,
+like the office it belongs to. A member of staff is assigned to one (``User.counter``), and the
+money is counted per counter (fees' payments and daily closes), so the apps below the counter
+floor need it. ``apps.counters`` sits near the top (it reads residents, cards and certificates
+to match a card read) and holds what is *at* a counter: reader devices and their reads. Moving
+the model there would make accounts and fees depend on that app, a cycle.
+"""
+
 from __future__ import annotations
 
 import uuid
@@ -30,7 +40,9 @@ class Office(models.Model):
 
 
 class Counter(models.Model):
-    """One counter (窓口) of an office; reader devices and clerks' live panels attach here."""
+    """One counter (窓口) of an office; reader devices and clerks' live panels attach here.
+
+    Its home is this app, not apps.counters: see the module docstring."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="counters")

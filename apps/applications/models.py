@@ -23,7 +23,7 @@ from apps.applications.rules import (
     NotificationCardStatus,
 )
 from apps.fees.models import FEE_ROW_CHOICES
-from apps.fees.rules import ReissueReason
+from apps.fees.rules import FeeRow, ReissueReason
 
 KIND_CHOICES = [(kind.value, kind.label) for kind in ApplicationKind]
 STATE_CHOICES = [(state.value, state.label) for state in ApplicationState]
@@ -115,9 +115,9 @@ class Application(models.Model):
     former_surname_listed = models.BooleanField("旧氏併記", default=False)
 
     # The fee as quoted when the application was received (R-REI-3).
+    # The row is stored, not its rule text: FeeRow(fee_row).rule and .citation say why.
     fee_row = models.CharField("手数料の区分", max_length=40, choices=FEE_ROW_CHOICES)
     fee_amount_yen = models.PositiveIntegerField("手数料(円)")
-    fee_rule = models.CharField("手数料の根拠", max_length=300)
     fee_schedule = models.ForeignKey(
         "fees.FeeSchedule",
         on_delete=models.PROTECT,
@@ -294,6 +294,15 @@ class Application(models.Model):
     @property
     def reason_enum(self) -> ReissueReason | None:
         return ReissueReason(self.reissue_reason) if self.reissue_reason else None
+
+    @property
+    def fee_row_enum(self) -> FeeRow:
+        return FeeRow(self.fee_row)
+
+    @property
+    def fee_rule(self) -> str:
+        """The R-REI table row that decided the fee (from the stored row)."""
+        return self.fee_row_enum.rule
 
     @property
     def is_open(self) -> bool:

@@ -128,7 +128,7 @@ def application_quote(application: Application) -> FeeQuote:
     """The quote the application was received with (amount fixed on the receipt day)."""
     return FeeQuote(
         amount_yen=application.fee_amount_yen,
-        rule=application.fee_rule,
+        rule=application.fee_row_enum.rule,
         row=FeeRow(application.fee_row),
         schedule_id=application.fee_schedule_id,
         schedule_starts_on=application.fee_schedule.starts_on,
@@ -321,7 +321,6 @@ def application_receive(
         former_surname_listed=data.former_surname_listed,
         fee_row=quote.row,
         fee_amount_yen=quote.amount_yen,
-        fee_rule=quote.rule[:300],
         fee_schedule_id=quote.schedule_id,
         waiver=waiver,
     )

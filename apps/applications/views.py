@@ -41,7 +41,6 @@ from apps.applications.services import (
 )
 from apps.cards.rules import CardState
 from apps.core.wareki import format_both
-from apps.fees.rules import FeeRow
 from apps.fees.services import payment_is_settled
 from apps.residents.selectors import resident_get
 
@@ -106,7 +105,6 @@ def _render_detail(
         {
             "application": application,
             "resident": application.resident,
-            "fee_row_label": FeeRow(application.fee_row).label,
             "settled": settled,
             "payment_settled": payment_is_settled(application.payment),
             "can_pay": application.is_open and application.fee_amount_yen > 0 and not settled,

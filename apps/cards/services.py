@@ -3,16 +3,25 @@ history rows name the actor) that locks the card it changes."""
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
+from django.db.models import F
+from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.cards.models import CURRENT_STATES, Card
 from apps.cards.rules import END_STATES, CardState, can_transition, card_expiry
 from apps.core.service import SystemActor, service
 from apps.residents.models import Resident
+
+logger = logging.getLogger(__name__)
+
+# The daily job that moves cards whose expiry has passed (apps.cards.tasks).
+EXPIRY_JOB = SystemActor("cards.expire_due")
+EXPIRY_REASON = "有効期限の到来"
 
 
 def _locked(card: Card) -> Card:
@@ -117,3 +126,23 @@ def _check_transition(card: Card, to_state: CardState) -> None:
         raise ValidationError(
             f"カードの状態を「{CardState(card.state).label}」から「{to_state.label}」に変更できません。"
         )
+
+
+@service
+def cards_expire_due(*, acting_user: User | SystemActor = EXPIRY_JOB, on: date) -> int:
+    """Cards in use whose expiry has passed by ``on`` become EXPIRED (R-VAL; run daily).
+
+    A card is valid through its expiry date, so a card expiring on ``on`` stays in use that
+    day. One set-based UPDATE over the partial index of current cards by expiry; the history
+    triggers write one row per card, naming the job. Idempotent: a second run finds nothing.
+    The ended day is the last valid day. Certificates expire by their own (earlier or equal)
+    dates in certificates_expire_due.
+    """
+    moved = Card.objects.filter(state__in=CURRENT_STATES, expires_on__lt=on).update(
+        state=CardState.EXPIRED,
+        ended_on=F("expires_on"),
+        end_reason=EXPIRY_REASON,
+        updated_at=timezone.now(),
+    )
+    logger.info("cards expired: on=%s count=%d", on.isoformat(), moved)
+    return moved

@@ -7,6 +7,7 @@ never the other way round. Ending a card that carries certificates therefore goe
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import date, datetime
 
@@ -27,6 +28,8 @@ from apps.certificates.rules import (
     newer_observation,
 )
 from apps.core.service import SystemActor, service
+
+logger = logging.getLogger(__name__)
 
 # The daily job that moves certificates whose expiry has passed (apps.certificates.tasks).
 EXPIRY_JOB = SystemActor("certificates.expire_due")
@@ -166,7 +169,14 @@ def pin_states_observe(
 
 @service
 def certificates_expire_due(*, acting_user: User | SystemActor = EXPIRY_JOB, on: date) -> int:
-    """Mark certificates whose expiry has passed as expired (run daily; idempotent)."""
-    return Certificate.objects.filter(state=CertificateState.ACTIVE, expires_on__lt=on).update(
+    """Active certificates whose expiry has passed by ``on`` become EXPIRED (R-CRT-1; daily).
+
+    Valid through their expiry date. One set-based UPDATE over the partial index of active
+    certificates by expiry; idempotent. A certificate never outlives its card (R-CRT-1 caps it
+    at the card's expiry), so the certificates of a card that expired are caught here too.
+    """
+    moved = Certificate.objects.filter(state=CertificateState.ACTIVE, expires_on__lt=on).update(
         state=CertificateState.EXPIRED
     )
+    logger.info("certificates expired: on=%s count=%d", on.isoformat(), moved)
+    return moved

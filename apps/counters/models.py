@@ -4,6 +4,9 @@ A device is known only by its Ed25519 public key. It can post reads and heartbea
 administrator has approved it for one counter; nothing else in the system accepts its key.
 A read keeps no personal data from the card: the My Number of a text read is used once, through
 the blind index, to find the resident, and only that link is stored (R-MYN-2).
+
+The counter itself (``accounts.Counter``) is not here: staff and money are counted per counter
+in apps below this one (the accounts module docstring says why).
 """
 
 from __future__ import annotations

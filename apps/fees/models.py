@@ -182,8 +182,8 @@ class Payment(models.Model):
     resident = models.ForeignKey(
         "residents.Resident", on_delete=models.PROTECT, related_name="+", verbose_name="納付者"
     )
+    # The row is stored; its rule text and citation come from apps.fees.rules (FeeRow.rule).
     fee_row = models.CharField("区分", max_length=40, choices=FEE_ROW_CHOICES)
-    fee_rule = models.CharField("根拠", max_length=300)
     schedule = models.ForeignKey(
         FeeSchedule, on_delete=models.PROTECT, related_name="+", verbose_name="手数料表"
     )
@@ -229,6 +229,11 @@ class Payment(models.Model):
     @property
     def fee_row_label(self) -> str:
         return FeeRow(self.fee_row).label
+
+    @property
+    def fee_rule(self) -> str:
+        """The R-REI table row that decided the amount (from the stored row)."""
+        return FeeRow(self.fee_row).rule
 
     @property
     def is_voided(self) -> bool:

@@ -96,6 +96,11 @@ class FeeRow(enum.StrEnum):
         """Which row of the R-REI table this is, for developers and audit notes."""
         return FEE_ROW_RULES[self]
 
+    @property
+    def citation(self) -> str:
+        """The rule ids of :attr:`rule` alone ("R-REI table / R-REI-2"), for a screen."""
+        return self.rule.split(":", 1)[0]
+
 
 FEE_ROW_LABELS: Final[dict[FeeRow, str]] = {
     FeeRow.FIRST_ISSUE_FREE: "新規交付",

@@ -306,7 +306,6 @@ def payment_record(
         receipt_number=number,
         resident=resident,
         fee_row=quote.row,
-        fee_rule=quote.rule[:300],
         schedule_id=quote.schedule_id,
         amount_yen=quote.amount_yen,
         method=method,

@@ -7,18 +7,13 @@ clerk cannot even learn that a resident of another office exists.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
-from django.apps import apps
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 
 from apps.accounts import policy
 from apps.accounts.models import User
-from apps.cards.models import Card
-from apps.cards.rules import CardState
-from apps.certificates.models import Certificate, PinState
 from apps.residents.crypto import my_number_index
 from apps.residents.kana import normalize_kana
 from apps.residents.models import Resident
@@ -56,47 +51,11 @@ def resident_find_by_my_number(*, user: User, my_number: str) -> Resident | None
 
 
 def resident_detail(*, user: User, resident_id: uuid.UUID) -> Resident:
-    """The resident page: cards newest first with their certificates and PIN states."""
-    residents = (
-        residents_for(user)
-        .select_related("office", "legal_representative")
-        .prefetch_related(
-            Prefetch(
-                "cards",
-                queryset=Card.objects.order_by("-applied_on", "-created_at").prefetch_related(
-                    Prefetch(
-                        "certificates", queryset=Certificate.objects.order_by("kind", "-issued_on")
-                    ),
-                    Prefetch("pin_states", queryset=PinState.objects.order_by("kind")),
-                ),
-            )
-        )
-    )
+    """The resident page's resident. Its cards, certificates and card history are read by the
+    apps above this one, through template tags on the page (apps.certificates, apps.cards)."""
     try:
-        return residents.get(pk=resident_id)
+        return (
+            residents_for(user).select_related("office", "legal_representative").get(pk=resident_id)
+        )
     except Resident.DoesNotExist:
         raise Http404 from None
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    pgh_created_at: datetime
-    label: str
-    state_label: str
-
-
-_EVENT_LABELS = {"insert": "カードの記録を作成", "update": "カードの記録を更新"}
-
-
-def resident_history(*, resident: Resident, limit: int = 50) -> list[HistoryEntry]:
-    """Card changes as the database triggers recorded them (django-pghistory), newest first."""
-    card_event = apps.get_model("cards", "CardEvent")
-    events = card_event.objects.filter(resident_id=resident.pk).order_by("-pgh_created_at")[:limit]
-    return [
-        HistoryEntry(
-            pgh_created_at=event.pgh_created_at,
-            label=_EVENT_LABELS.get(event.pgh_label, event.pgh_label),
-            state_label=CardState(event.state).label,
-        )
-        for event in events
-    ]

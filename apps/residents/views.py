@@ -21,7 +21,6 @@ from apps.residents.selectors import (
     resident_detail,
     resident_find_by_my_number,
     resident_get,
-    resident_history,
     resident_search,
 )
 from apps.residents.services import resident_reveal_my_number
@@ -104,7 +103,6 @@ def detail(request: StaffRequest, resident_id: uuid.UUID) -> HttpResponse:
             "resident": resident,
             "today": today,
             "age": resident.age_on(today),
-            "history": resident_history(resident=resident),
             "reveal_form": RevealForm(),
         },
     )

@@ -17,7 +17,7 @@ from django.urls import reverse
 from apps.accounts.mfa import totp_code
 from apps.accounts.middleware import MFA_EXEMPT_URL_NAMES
 from apps.audit.models import AccessLog, Action, Outcome
-from apps.core.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, seed_demo
+from apps.demo.seed import DEMO_PASSWORD, DEMO_TOTP_SECRET, seed_demo
 from tests.auth import enrol_totp, password_only_login
 from tests.urlwalk import url_patterns
 

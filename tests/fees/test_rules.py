@@ -241,3 +241,12 @@ def test_labels_are_complete() -> None:
     for enum_cls in (Procedure, ReissueReason, Evidence):
         for member in enum_cls:
             assert member.value == member.name.lower()
+
+
+def test_every_row_cites_its_rule_without_the_explanation() -> None:
+    """Payments and applications store the row; the citation a screen shows comes from it."""
+    for row in FeeRow:
+        assert row.citation.startswith("R-REI"), row
+        assert ":" not in row.citation
+        assert row.rule.startswith(row.citation + ":")
+    assert FeeRow.RENEWAL_NOT_RETURNED_WITH_CERTS.citation == "R-REI table / R-REI-2"

@@ -443,3 +443,12 @@ def test_daily_close_without_difference_and_its_preconditions(
             closed_by=clerk_a,
             closed_at=closed.closed_at,
         )
+
+
+def test_a_payment_stores_its_fee_row_not_a_copy_of_the_rule_text() -> None:
+    columns = {field.column for field in Payment._meta.concrete_fields}
+    assert "fee_row" in columns
+    assert "fee_rule" not in columns
+    assert Payment(fee_row=FeeRow.REISSUE_LOSS_WITH_CERTS).fee_rule == (
+        FeeRow.REISSUE_LOSS_WITH_CERTS.rule
+    )

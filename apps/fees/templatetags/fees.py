@@ -11,10 +11,3 @@ def yen(value: int | None) -> str:
     if value is None:
         return "—"
     return f"{int(value):,}円"
-
-
-@register.filter
-def rule_id(rule: str) -> str:
-    """ "R-REI table / R-REI-2: renewal with …" → "R-REI table / R-REI-2" (the citation only:
-    the clerk reads the Japanese row label next to it)."""
-    return rule.split(":", 1)[0].strip()

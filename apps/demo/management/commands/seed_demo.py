@@ -3,7 +3,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from apps.core.demo import DEMO_PASSWORD, seed_demo
+from apps.demo.seed import DEMO_PASSWORD, seed_demo
 
 
 class Command(BaseCommand):

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.accounts.mfa import totp_code
-from apps.core.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
+from apps.demo.seed import DEMO_PASSWORD, DEMO_TOTP_SECRET
 
 
 class Command(BaseCommand):

@@ -26,7 +26,13 @@ from apps.applications.rules import ApplicationKind, IdentityDocument
 from apps.applications.services import ApplicationInput, application_pay, application_receive
 from apps.cards.models import Card
 from apps.cards.rules import CardState
-from apps.cards.services import card_arrive, card_change_state, card_hand_over, card_order
+from apps.cards.services import (
+    card_arrive,
+    card_change_state,
+    card_hand_over,
+    card_order,
+    cards_expire_due,
+)
 from apps.certificates.rules import CertificateKind, PinKind, may_issue
 from apps.certificates.services import (
     card_end,
@@ -153,6 +159,7 @@ def seed_demo(*, today: date, residents: int = 300, seed: int = 2026) -> SeedRep
                 used_numbers=used_numbers,
                 n=n,
             )
+        cards_expire_due(acting_user=DEMO, on=today)
         certificates_expire_due(acting_user=DEMO, on=today)
         for desk in desks.values():
             _import_arrivals(desk, today=today)
@@ -369,14 +376,7 @@ def _give_cards(rng: random.Random, *, resident: Resident, desk: _Desk, today: d
     card = card_hand_over(acting_user=DEMO, card=card, on=handed_on)
     _issue_certificates(rng, card=card, resident=resident)
     if expires_on < today:
-        card_end(
-            acting_user=DEMO,
-            card=card,
-            to_state=CardState.EXPIRED,
-            on=expires_on,
-            reason="有効期限の到来",
-        )
-        return
+        return  # the calendar job expires it (cards_expire_due at the end of seed_demo)
     roll = rng.random()
     if roll < 0.05:
         card_change_state(

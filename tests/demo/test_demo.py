@@ -9,7 +9,7 @@ import pytest
 from apps.accounts.models import User
 from apps.applications.models import Application
 from apps.cards.models import Card
-from apps.core.demo import SHOWCASE_AUTH_SERIAL, seed_demo
+from apps.demo.seed import SHOWCASE_AUTH_SERIAL, seed_demo
 from apps.notices.models import Notice
 from apps.residents.models import Resident
 from apps.residents.rules import is_valid_my_number
