@@ -39,6 +39,8 @@ from apps.applications.services import (
     application_waiver_approve,
     fee_settled,
 )
+from apps.audit.models import Action
+from apps.audit.services import access_log_view
 from apps.cards.rules import CardState
 from apps.core.wareki import format_both
 from apps.fees.services import payment_is_settled
@@ -75,6 +77,9 @@ def new(request: StaffRequest, resident_id: uuid.UUID, kind_slug: str) -> HttpRe
         else:
             messages.success(request, f"{kind.label}を受け付けました。")
             return redirect("applications:detail", application_id=application.pk)
+    access_log_view(
+        request, action=Action.VIEW_APPLICATION, resident=resident, detail={"form": kind_slug}
+    )
     return render(
         request,
         "applications/form.html",
@@ -99,6 +104,12 @@ def _render_detail(
 ) -> HttpResponse:
     settled = fee_settled(application)
     waiver = application.waiver
+    access_log_view(
+        request,
+        action=Action.VIEW_APPLICATION,
+        resident=application.resident,
+        detail={"application": str(application.pk)},
+    )
     return render(
         request,
         "applications/detail.html",
@@ -210,6 +221,12 @@ def handover(request: StaffRequest, application_id: uuid.UUID) -> HttpResponse:
         else:
             messages.success(request, "カードを交付しました。")
             return redirect("applications:detail", application_id=application.pk)
+    access_log_view(
+        request,
+        action=Action.VIEW_HANDOVER,
+        resident=application.resident,
+        detail={"application": str(application.pk)},
+    )
     return render(
         request,
         "applications/handover.html",
@@ -231,6 +248,9 @@ def uncollected(request: StaffRequest) -> HttpResponse:
     today = timezone.localdate()
     rows = uncollected_cards(user=request.user, today=today)
     page = Paginator(rows, 100).get_page(request.GET.get("page"))
+    access_log_view(
+        request, action=Action.VIEW_LIST, detail={"list": "uncollected", "rows": len(page)}
+    )
     return render(
         request, "applications/uncollected.html", {"page": page, "today": today, "total": len(rows)}
     )

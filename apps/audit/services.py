@@ -50,6 +50,27 @@ def access_log_record(
 logger = logging.getLogger(__name__)
 
 
+def access_log_view(
+    request: Any,
+    *,
+    action: Action,
+    resident: Resident | None = None,
+    outcome: Outcome = Outcome.OK,
+    detail: dict[str, Any] | None = None,
+) -> AccessLog:
+    """The row of one page or file with personal data that `request.user` was shown (R-AUD-1),
+    in the caller's transaction when there is one."""
+    with transaction.atomic():
+        return access_log_record(
+            actor=request.user,
+            action=action,
+            resident=resident,
+            outcome=outcome,
+            detail=detail,
+            ip_address=request.META.get("REMOTE_ADDR"),
+        )
+
+
 @service
 def alert_raise(*, acting_user: User, kind: str, actor: User, detail: dict[str, Any]) -> Alert:
     """Alert the supervisors of `actor`'s office (and the auditor), once an hour per kind."""

@@ -39,11 +39,16 @@ def test_audit_page_access(client_for, clerk_a, supervisor_a, auditor, clerk_b) 
     url = reverse("audit:log")
     assert client_for(None).get(url).status_code == 302
     assert client_for(clerk_a).get(url).status_code == 403
-    city_wide = client_for(auditor).get(url)
+    city_wide = client_for(auditor).get(url, {"action": "search"})
     assert city_wide.status_code == 200
     assert [row.actor.username for row in city_wide.context["page"]] == ["clerk_b", "clerk_a"]
-    own_office = client_for(supervisor_a).get(url)
+    own_office = client_for(supervisor_a).get(url, {"action": "search"})
     assert [row.actor.username for row in own_office.context["page"]] == ["clerk_a"]
+    # clerk_a's 403 above is itself on record.
+    assert [
+        row.actor.username
+        for row in client_for(auditor).get(url, {"action": "denied"}).context["page"]
+    ] == ["clerk_a"]
 
 
 def test_audit_page_filters_by_action(client_for, clerk_a, auditor) -> None:
