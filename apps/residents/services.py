@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from apps.accounts import policy
 from apps.accounts.models import Office, User
@@ -42,6 +43,7 @@ class ResidentData:
 
 
 @service
+@sensitive_variables("my_number", "number")
 def resident_register(
     *, acting_user: User | SystemActor, office: Office, data: ResidentData, my_number: str
 ) -> Resident:
@@ -112,6 +114,7 @@ class Reveal:
 
 
 @service
+@sensitive_variables()
 def resident_reveal_my_number(
     *,
     acting_user: User,

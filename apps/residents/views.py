@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
-from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.accounts import mfa
@@ -30,9 +30,10 @@ def _client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR")
 
 
-@sensitive_post_parameters("my_number")
+@sensitive_post_parameters("n-my_number")
 @require_http_methods(["GET", "POST"])
 @resident_staff_required
+@sensitive_variables("number_form", "found")  # innermost: it guards this function's frame
 def search(request: StaffRequest) -> HttpResponse:
     """Search by kana + date of birth, or by My Number. Both are POSTs: names and numbers
     are personal data and stay out of URLs, browser history and server logs."""
@@ -110,6 +111,7 @@ def detail(request: StaffRequest, resident_id: uuid.UUID) -> HttpResponse:
 
 @require_POST
 @resident_staff_required
+@sensitive_variables("reveal")
 def reveal(request: StaffRequest, resident_id: uuid.UUID) -> HttpResponse:
     resident = resident_get(user=request.user, resident_id=resident_id)
     form = RevealForm(request.POST)
