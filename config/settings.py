@@ -70,6 +70,10 @@ if MY_NUMBER_INDEX_KEY in MY_NUMBER_KEYS.values():
 # is alerted; how long a revealed number stays on screen.
 MY_NUMBER_REVEALS_PER_HOUR = env.integer("MY_NUMBER_REVEALS_PER_HOUR", 20, minimum=1)
 MY_NUMBER_REVEAL_SECONDS = env.integer("MY_NUMBER_REVEAL_SECONDS", 30, minimum=5)
+# R-MYN-2: days a departed (moved out, died) resident's My Number is kept before the daily job
+# erases it (the record stays). The city sets it from the longest legal retention it is bound
+# by; the default is 7 years, as for tax documents.
+MY_NUMBER_RETENTION_DAYS = env.integer("MY_NUMBER_RETENTION_DAYS", 7 * 365, minimum=0)
 
 # --- The city ---------------------------------------------------------------------------
 CITY_NAME = env.string("CITY_NAME", "みどり市")

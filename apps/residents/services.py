@@ -5,6 +5,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import structlog
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
@@ -18,6 +19,8 @@ from apps.residents.crypto import decrypt_my_number, encrypt_my_number, my_numbe
 from apps.residents.kana import normalize_kana
 from apps.residents.models import Resident
 from apps.residents.rules import Residence, normalize_my_number
+
+logger = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,8 @@ def resident_reveal_my_number(
     )
     if purpose not in Purpose.values:
         raise ValidationError({"purpose": "利用目的を選んでください。"})
+    if resident.my_number_ciphertext is None:
+        raise ValidationError("この住民の個人番号は保存期間の経過により消去されています。")
     # One user's reveals one at a time: the count below cannot be raced past the limit.
     User.objects.select_for_update().filter(pk=acting_user.pk).first()
     refusal = None
@@ -185,3 +190,49 @@ def resident_flag_address(
         resident.address_flagged_on = on
         resident.save(update_fields=["address_flagged_on", "updated_at"])
     return resident
+
+
+RETENTION_JOB = SystemActor("residents.erase_my_numbers")
+
+
+@service
+def resident_record_departure(
+    *, acting_user: User | SystemActor, resident: Resident, on: date, reason: str
+) -> Resident:
+    """The resident moved out of the city or died on `on` (from the resident register).
+
+    From then the retention period of their My Number runs (residents_erase_my_numbers).
+    """
+    if reason not in Resident.Departure.values:
+        raise ValidationError({"reason": "転出または死亡を選んでください。"})
+    resident = Resident.objects.select_for_update().get(pk=resident.pk)
+    resident.left_on = on
+    resident.left_reason = reason
+    resident.save(update_fields=["left_on", "left_reason", "updated_at"])
+    return resident
+
+
+@service
+def residents_erase_my_numbers(
+    *, acting_user: SystemActor = RETENTION_JOB, today: date, retention_days: int | None = None
+) -> int:
+    """Delete the My Number (ciphertext, blind index, last four digits) of every resident who
+    left the city (moved out or died) more than MY_NUMBER_RETENTION_DAYS ago; the record of
+    the person stays (R-MYN-2, PPC guideline: specific personal information is deleted once
+    the period it must be kept for has passed). Set-based and idempotent; returns the count.
+    """
+    from django.conf import settings
+
+    days = settings.MY_NUMBER_RETENTION_DAYS if retention_days is None else retention_days
+    cutoff = today - timedelta(days=days)
+    erased = Resident.objects.filter(
+        left_on__isnull=False, left_on__lt=cutoff, my_number_erased_on__isnull=True
+    ).update(
+        my_number_ciphertext=None,
+        my_number_index=None,
+        my_number_last4="",
+        my_number_erased_on=today,
+        updated_at=timezone.now(),
+    )
+    logger.info("my numbers erased", count=erased, left_before=cutoff.isoformat())
+    return erased
