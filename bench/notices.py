@@ -144,9 +144,10 @@ SELECT resident_id, office_id, lpad(i::text, 11, '0'), '山田', '太郎', 'ヤ�
 FROM gen;
 
 INSERT INTO cards_card (
-    id, resident_id, state, applied_on, issued_on, expires_on, arrived_on, handed_over_on,
-    ended_on, end_reason, former_surname_listed, expiry_extended, created_at, updated_at)
-SELECT card_id, resident_id, state, issued_on - 30, issued_on, expires_on,
+    id, resident_id, office_id, state, applied_on, issued_on, expires_on, arrived_on,
+    handed_over_on, ended_on, end_reason, former_surname_listed, expiry_extended, created_at,
+    updated_at)
+SELECT card_id, resident_id, office_id, state, issued_on - 30, issued_on, expires_on,
        CASE WHEN state = 'arrived' THEN %(on)s::date - (i %% 30)::int ELSE issued_on + 7 END,
        CASE WHEN state = 'arrived' THEN NULL ELSE issued_on + 14 END,
        CASE WHEN state IN ('returned', 'void') THEN %(on)s::date - 10 END,
@@ -156,11 +157,12 @@ FROM gen;
 
 -- Renewals under way: a new card ordered for an active holder (part of the N cards).
 INSERT INTO cards_card (
-    id, resident_id, state, applied_on, issued_on, expires_on, arrived_on, handed_over_on,
-    ended_on, end_reason, former_surname_listed, expiry_extended, created_at, updated_at)
-SELECT gen_random_uuid(), resident_id, 'ordered', %(on)s::date - 20, NULL, NULL, NULL, NULL,
-       NULL, '', false, false, now(), now()
-FROM (SELECT resident_id FROM gen WHERE state = 'active' AND i %% 50 = 7 ORDER BY i
+    id, resident_id, office_id, state, applied_on, issued_on, expires_on, arrived_on,
+    handed_over_on, ended_on, end_reason, former_surname_listed, expiry_extended, created_at,
+    updated_at)
+SELECT gen_random_uuid(), resident_id, office_id, 'ordered', %(on)s::date - 20, NULL, NULL, NULL,
+       NULL, NULL, '', false, false, now(), now()
+FROM (SELECT resident_id, office_id FROM gen WHERE state = 'active' AND i %% 50 = 7 ORDER BY i
       LIMIT %(renewals)s) renewing;
 
 -- R-CRT-1: valid to the 5th birthday after issue, never past the card. Cards with more than

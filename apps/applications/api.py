@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
@@ -173,6 +173,13 @@ class WaitingCardOut(serializers.Serializer):
     arrived_on = serializers.DateField(source="card.arrived_on")
     expires_on = serializers.DateField(source="card.expires_on")
     days = serializers.IntegerField()
+
+
+class WaitingCardsOut(serializers.Serializer):
+    results = WaitingCardOut(many=True)
+    next = serializers.CharField(
+        allow_null=True, help_text="pass as ?after= for the next page; null on the last page"
+    )
 
 
 # --- views --------------------------------------------------------------------------------------
@@ -368,9 +375,18 @@ class UncollectedView(APIView):
     permission_classes = [IsResidentStaff]
 
     @extend_schema(
-        responses=WaitingCardOut(many=True),
-        summary="Cards arrived but not collected, oldest first (R-ISS-1)",
+        parameters=[
+            OpenApiParameter(
+                "after", str, description="the `next` of the previous page (keyset cursor)"
+            )
+        ],
+        responses=WaitingCardsOut,
+        summary="Cards arrived but not collected, oldest first, 100 a page (R-ISS-1)",
     )
     def get(self, request: Request) -> Response:
-        rows = uncollected_cards(user=_user(request), today=timezone.localdate())
-        return Response(WaitingCardOut(rows, many=True).data)
+        # Forward only: a client walks the stock with `next` until it is null.
+        params = {"after": request.query_params["after"]} if "after" in request.query_params else {}
+        waiting = uncollected_cards(user=_user(request), today=timezone.localdate(), params=params)
+        return Response(
+            WaitingCardsOut({"results": waiting.rows, "next": waiting.page.next_cursor}).data
+        )

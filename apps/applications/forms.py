@@ -6,9 +6,13 @@ from typing import Any
 
 from django import forms
 
-from apps.applications.models import DOCUMENT_CHOICES, NOTIFICATION_CARD_CHOICES
+from apps.applications.models import (
+    APPLICANT_CHOICES,
+    DOCUMENT_CHOICES,
+    NOTIFICATION_CARD_CHOICES,
+    REASON_CHOICES,
+)
 from apps.applications.rules import (
-    APPLICANT_TYPE_LABELS,
     ApplicantType,
     ApplicationKind,
     NotificationCardStatus,
@@ -16,9 +20,6 @@ from apps.applications.rules import (
 from apps.applications.services import ApplicationInput, HandoverInput, documents_from
 from apps.fees.models import PaymentMethod
 from apps.fees.rules import ReissueReason
-
-APPLICANT_CHOICES = [(kind.value, label) for kind, label in APPLICANT_TYPE_LABELS.items()]
-REASON_CHOICES = [(reason.value, reason.label) for reason in ReissueReason]
 
 # Which fields each kind shows, in screen order (the first one gets the focus).
 _KIND_FIELDS: dict[ApplicationKind, tuple[str, ...]] = {

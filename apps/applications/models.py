@@ -22,15 +22,17 @@ from apps.applications.rules import (
     IdentityDocument,
     NotificationCardStatus,
 )
-from apps.fees.models import FEE_ROW_CHOICES
+from apps.core.choices import choices_of
+from apps.fees.models import FEE_ROW_CHOICES, REISSUE_REASON_CHOICES
 from apps.fees.rules import FeeRow, ReissueReason
 
-KIND_CHOICES = [(kind.value, kind.label) for kind in ApplicationKind]
-STATE_CHOICES = [(state.value, state.label) for state in ApplicationState]
-APPLICANT_CHOICES = [(kind.value, kind.label) for kind in ApplicantType]
-DOCUMENT_CHOICES = [(doc.value, doc.label) for doc in IdentityDocument]
-REASON_CHOICES = [(reason.value, reason.label) for reason in ReissueReason]
-NOTIFICATION_CARD_CHOICES = [(status.value, status.label) for status in NotificationCardStatus]
+# The one definition of each list of choices; forms and serializers import these.
+KIND_CHOICES = choices_of(ApplicationKind)
+STATE_CHOICES = choices_of(ApplicationState)
+APPLICANT_CHOICES = choices_of(ApplicantType)
+DOCUMENT_CHOICES = choices_of(IdentityDocument)
+REASON_CHOICES = REISSUE_REASON_CHOICES
+NOTIFICATION_CARD_CHOICES = choices_of(NotificationCardStatus)
 
 _R = ReissueReason
 

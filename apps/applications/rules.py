@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Final
 
-from apps.certificates.rules import under_certificate_age
 from apps.fees.rules import Procedure, ReissueReason
+from apps.residents.rules import needs_legal_representative
 
 # --- kinds ----------------------------------------------------------------------------------------
 
@@ -220,7 +220,7 @@ def identity_problems(
 
 def applicant_problem(*, applicant_type: ApplicantType, birth_date: date, on: date) -> str | None:
     """R-ISS-2: for a holder under 15 the legal representative applies."""
-    if under_certificate_age(birth_date=birth_date, on=on) and (
+    if needs_legal_representative(birth_date=birth_date, on=on) and (
         applicant_type is not ApplicantType.LEGAL_REP
     ):
         return "15歳未満の方の申請は法定代理人が行います (R-ISS-2)。"
@@ -330,7 +330,7 @@ def handover_problems(
     problems = identity_problems(
         documents=checklist.documents, applicant_type=checklist.applicant_type
     )
-    if under_certificate_age(birth_date=birth_date, on=on) and not checklist.legal_rep_present:
+    if needs_legal_representative(birth_date=birth_date, on=on) and not checklist.legal_rep_present:
         problems.append("15歳未満の方への交付には法定代理人の同行が必要です (R-ISS-2)。")
     if not checklist.pins_set:
         problems.append("暗証番号の設定が済んでいません。")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from django.apps import apps
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import Http404
 
 from apps.accounts import policy
@@ -16,6 +18,7 @@ from apps.applications.models import Application, ArrivalImport
 from apps.applications.rules import ApplicationState, age_band, days_waiting
 from apps.cards.models import Card
 from apps.cards.rules import CardState
+from apps.core.paging import Keyset, KeysetPage
 from apps.residents.selectors import residents_for
 
 
@@ -47,12 +50,15 @@ def application_get(*, user: User, application_id: uuid.UUID) -> Application:
         raise Http404 from None
 
 
-def open_applications_of(*, user: User, resident_id: uuid.UUID) -> list[Application]:
+def recent_applications_of(
+    *, user: User, resident_id: uuid.UUID, limit: int = 10
+) -> list[Application]:
+    """The resident's latest applications, open or finished, newest first (the 手続 area)."""
     return list(
         applications_for(user)
         .filter(resident_id=resident_id)
         .order_by("-received_at")
-        .select_related("new_card")[:10]
+        .select_related("new_card")[:limit]
     )
 
 
@@ -106,19 +112,49 @@ class WaitingCard:
     band: str
 
 
-def uncollected_cards(*, user: User, today: date) -> list[WaitingCard]:
-    """Cards that arrived but were not collected, oldest first (R-ISS-1)."""
-    cards = (
-        Card.objects.filter(resident__in=residents_for(user), state=CardState.ARRIVED)
-        .select_related("resident", "application")
-        .order_by("arrived_on", "resident__search_kana")
+@dataclass(frozen=True)
+class WaitingCards:
+    """One page of an office's stock of uncollected cards, and its neighbours."""
+
+    rows: list[WaitingCard]
+    page: KeysetPage[Card]
+
+
+UNCOLLECTED_PAGE_SIZE = 100
+# Oldest first, then the card's id: the card_waiting index (Card.Meta), one range per page.
+_WAITING = Keyset(Card, ("arrived_on", "id"))
+
+
+def cards_waiting_for(user: User) -> QuerySet[Card]:
+    """The office's stock: cards that arrived and wait for their holder (R-ISS-1).
+
+    Keyed by the card's office (Card.office), and still only residents the user may see,
+    so a card can never show a name from outside ``residents_for``.
+    """
+    waiting = policy.restrict(Card.objects.filter(state=CardState.ARRIVED), user)
+    return waiting.filter(resident__office_id=F("office_id"))
+
+
+def uncollected_cards(
+    *, user: User, today: date, params: Mapping[str, Any], size: int = UNCOLLECTED_PAGE_SIZE
+) -> WaitingCards:
+    """A page of the cards that arrived but were not collected, oldest first (R-ISS-1).
+
+    ``params`` is the query string (``after``/``before`` cursors, ``page=last``; see
+    apps.core.paging): the page is one range of the office's stock index, and nothing counts
+    the stock.
+    """
+    page = _WAITING.page(
+        cards_waiting_for(user).select_related("resident", "application"),
+        params=params,
+        size=size,
     )
     rows = []
-    for card in cards:
+    for card in page:
         days = days_waiting(arrived_on=card.arrived_on or today, today=today)
         application = getattr(card, "application", None)
         rows.append(WaitingCard(card=card, application=application, days=days, band=age_band(days)))
-    return rows
+    return WaitingCards(rows=rows, page=page)
 
 
 def arrival_imports_for(user: User) -> QuerySet[ArrivalImport]:

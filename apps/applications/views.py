@@ -6,8 +6,6 @@ import uuid
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
-from django.forms import Form
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -42,21 +40,10 @@ from apps.applications.services import (
 from apps.audit.models import Action
 from apps.audit.services import access_log_view
 from apps.cards.rules import CardState
+from apps.core.http import apply_errors
 from apps.core.wareki import format_both
 from apps.fees.services import payment_is_settled
 from apps.residents.selectors import resident_get
-
-
-def _apply_errors(form: Form, exc: ValidationError) -> None:
-    """Put a service's ValidationError on the form: on its field when the form has that field."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            target = field if field in form.fields else None
-            for error in errors:
-                form.add_error(target, error)
-    else:
-        for error in exc.messages:
-            form.add_error(None, error)
 
 
 @require_http_methods(["GET", "POST"])
@@ -73,7 +60,7 @@ def new(request: StaffRequest, resident_id: uuid.UUID, kind_slug: str) -> HttpRe
                 acting_user=request.user, resident=resident, data=form.to_input()
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, f"{kind.label}を受け付けました。")
             return redirect("applications:detail", application_id=application.pk)
@@ -148,7 +135,7 @@ def pay(request: StaffRequest, application_id: uuid.UUID) -> HttpResponse:
                 method=form.cleaned_data["method"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -186,7 +173,7 @@ def cancel(request: StaffRequest, application_id: uuid.UUID) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, "申請を取り下げました。")
             return redirect("applications:detail", application_id=application.pk)
@@ -217,7 +204,7 @@ def handover(request: StaffRequest, application_id: uuid.UUID) -> HttpResponse:
                 acting_user=request.user, application=application, data=form.to_input(), on=today
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, "カードを交付しました。")
             return redirect("applications:detail", application_id=application.pk)
@@ -246,13 +233,14 @@ def handover(request: StaffRequest, application_id: uuid.UUID) -> HttpResponse:
 @resident_staff_required
 def uncollected(request: StaffRequest) -> HttpResponse:
     today = timezone.localdate()
-    rows = uncollected_cards(user=request.user, today=today)
-    page = Paginator(rows, 100).get_page(request.GET.get("page"))
+    waiting = uncollected_cards(user=request.user, today=today, params=request.GET)
     access_log_view(
-        request, action=Action.VIEW_LIST, detail={"list": "uncollected", "rows": len(page)}
+        request, action=Action.VIEW_LIST, detail={"list": "uncollected", "rows": len(waiting.rows)}
     )
     return render(
-        request, "applications/uncollected.html", {"page": page, "today": today, "total": len(rows)}
+        request,
+        "applications/uncollected.html",
+        {"rows": waiting.rows, "page": waiting.page, "today": today},
     )
 
 
@@ -273,7 +261,7 @@ def arrivals(request: StaffRequest) -> HttpResponse:
                 for error in exc.messages:
                     form.add_error("file", error)
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                apply_errors(form, exc)
             else:
                 record = result.record
                 if result.created:

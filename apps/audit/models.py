@@ -69,7 +69,8 @@ class AccessLog(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     seq = models.BigIntegerField("連番", unique=True, db_default=0, editable=False)
-    at = models.DateTimeField("日時", db_default=Now(), db_index=True, editable=False)
+    # Indexed with the id (Meta.indexes): the screen pages by (at, id), newest first.
+    at = models.DateTimeField("日時", db_default=Now(), editable=False)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -83,6 +84,7 @@ class AccessLog(models.Model):
         null=True,
         related_name="+",
         verbose_name="庁舎",
+        db_index=False,  # accesslog_office_at starts with office_id
     )
     counter = models.ForeignKey(
         "accounts.Counter",
@@ -90,6 +92,7 @@ class AccessLog(models.Model):
         null=True,
         related_name="+",
         verbose_name="窓口",
+        db_index=False,  # nothing filters by it; the row names where the look happened
     )
     device = models.ForeignKey(
         "counters.Device",
@@ -97,6 +100,7 @@ class AccessLog(models.Model):
         null=True,
         related_name="+",
         verbose_name="読取端末",
+        db_index=False,
     )
     resident = models.ForeignKey(
         "residents.Resident",
@@ -104,6 +108,7 @@ class AccessLog(models.Model):
         null=True,
         related_name="access_logs",
         verbose_name="住民",
+        db_index=False,  # accesslog_resident_at starts with resident_id
     )
     action = models.CharField("操作", max_length=32, choices=Action.choices)
     purpose = models.CharField("利用目的", max_length=32, choices=Purpose.choices, blank=True)
@@ -117,7 +122,14 @@ class AccessLog(models.Model):
         verbose_name = "アクセス記録"
         verbose_name_plural = "アクセス記録"
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["resident", "-at"], name="accesslog_resident_at")]
+        indexes = [
+            # The auditor's screen, the whole city newest first, and its date filter: one range.
+            models.Index(fields=["at", "id"], name="accesslog_at"),
+            # A supervisor's screen: their office's rows, newest first.
+            models.Index(fields=["office", "at", "id"], name="accesslog_office_at"),
+            # Who looked at this resident (R-MYN-2).
+            models.Index(fields=["resident", "-at"], name="accesslog_resident_at"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(action="reveal_my_number") | ~models.Q(purpose=""),

@@ -5,7 +5,6 @@ import io
 from typing import Any
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,9 +16,15 @@ from apps.accounts import policy
 from apps.accounts.policy import StaffRequest, audit_staff_required, supervisor_required
 from apps.audit.forms import LogFilterForm, ResidentCodeForm
 from apps.audit.models import AccessLog, Action
-from apps.audit.selectors import access_logs_for, open_alerts_for, staff_for_audit
+from apps.audit.selectors import (
+    access_log_page,
+    access_logs_for,
+    open_alerts_for,
+    staff_for_audit,
+)
 from apps.audit.services import access_log_record, alert_acknowledge
 from apps.core.csvsafe import csv_safe
+from apps.core.http import client_ip
 
 EXPORT_MAX_ROWS = 100_000
 
@@ -34,7 +39,7 @@ def log(request: StaffRequest) -> HttpResponse:
     """Who looked at whose data, when and why. Filters are not personal data, so GET is fine."""
     form = _filter_form(request)
     logs = access_logs_for(request.user, **form.filters())
-    page = Paginator(logs, 100).get_page(request.GET.get("page"))
+    page = access_log_page(logs, params=request.GET)
     return render(
         request,
         "audit/log.html",
@@ -83,7 +88,7 @@ def export(request: StaffRequest) -> HttpResponse:
                 "rows": len(rows),
                 "filters": {k: str(v) for k, v in filters.items() if v},
             },
-            ip_address=request.META.get("REMOTE_ADDR"),
+            ip_address=client_ip(request),
         )
     out = io.StringIO()
     out.write("\ufeff")

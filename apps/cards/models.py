@@ -6,13 +6,15 @@ import pghistory
 from django.db import models
 
 from apps.cards.rules import CardState
+from apps.core.choices import choices_of
 
-CARD_STATE_CHOICES = [(state.value, state.label) for state in CardState]
+CARD_STATE_CHOICES = choices_of(CardState)
 # The card a resident holds now: at most one of these per resident (a database constraint).
 CURRENT_STATES = (CardState.ACTIVE, CardState.SUSPENDED)
 
 
-@pghistory.track()
+# The office is set once, at order, and never changes: the history has nothing to add.
+@pghistory.track(exclude=["office"])
 class Card(models.Model):
     """One physical My Number card, from order to its end.
 
@@ -22,7 +24,22 @@ class Card(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     resident = models.ForeignKey(
-        "residents.Resident", on_delete=models.PROTECT, related_name="cards", verbose_name="住民"
+        "residents.Resident",
+        on_delete=models.PROTECT,
+        related_name="cards",
+        verbose_name="住民",
+        db_index=False,  # card_resident_applied starts with resident_id and serves it
+    )
+    # Where the card is delivered to and waits for its holder: the office of the holder's
+    # register when it was ordered (apps.cards.services.card_order). Kept on the card so that
+    # an office's stock is one range of card_waiting below, not a walk of every waiting
+    # card of the city through its resident.
+    office = models.ForeignKey(
+        "accounts.Office",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="交付庁舎",
+        db_index=False,  # card_waiting serves the cards that need it; offices are not deleted
     )
     state = models.CharField("状態", max_length=16, choices=CARD_STATE_CHOICES)
     applied_on = models.DateField("申請受付日")
@@ -46,6 +63,13 @@ class Card(models.Model):
         verbose_name_plural = "マイナンバーカード"
         indexes = [
             models.Index(fields=["resident", "-applied_on"], name="card_resident_applied"),
+            # An office's stock of cards waiting to be collected (R-ISS-1), oldest first:
+            # the uncollected list pages along it (apps.applications.selectors).
+            models.Index(
+                fields=["office", "arrived_on", "id"],
+                name="card_waiting",
+                condition=models.Q(state="arrived"),
+            ),
             # The notice job's range scan (R-NOT-1) reads current cards by expiry.
             models.Index(
                 fields=["expires_on"],

@@ -42,6 +42,8 @@ def card_order(
         raise ValidationError("旧氏が登録されていないため、旧氏併記はできません。")
     return Card.objects.create(
         resident=resident,
+        # The card is delivered to the office that keeps the holder's register.
+        office_id=resident.office_id,
         state=CardState.ORDERED,
         applied_on=applied_on,
         former_surname_listed=former_surname_listed,

@@ -6,9 +6,10 @@ import pghistory
 from django.db import models
 
 from apps.certificates.rules import PIN_MAX_TRIES, CertificateKind, PinKind
+from apps.core.choices import choices_of
 
-CERTIFICATE_KIND_CHOICES = [(kind.value, kind.label) for kind in CertificateKind]
-PIN_KIND_CHOICES = [(kind.value, kind.label) for kind in PinKind]
+CERTIFICATE_KIND_CHOICES = choices_of(CertificateKind)
+PIN_KIND_CHOICES = choices_of(PinKind)
 
 
 class CertificateState(models.TextChoices):
@@ -27,7 +28,9 @@ class Certificate(models.Model):
     )
     kind = models.CharField("種類", max_length=16, choices=CERTIFICATE_KIND_CHOICES)
     # Lowercase hex without separators: the form the reader agent sends (matching a read).
-    serial = models.CharField("シリアル番号", max_length=64, unique=True)
+    # Unique through Meta.constraints, which, unlike unique=True, adds no pattern-ops copy of
+    # the index (a read matches a serial by equality; nothing searches it by prefix).
+    serial = models.CharField("シリアル番号", max_length=64)
     issued_on = models.DateField("発行日")
     expires_on = models.DateField("有効期限")
     state = models.CharField(
@@ -49,6 +52,7 @@ class Certificate(models.Model):
             ),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["serial"], name="certificate_serial_unique"),
             models.UniqueConstraint(
                 fields=["card", "kind"],
                 condition=models.Q(state="active"),

@@ -80,6 +80,16 @@ class PersonalDataReporterFilter(SafeExceptionReporterFilter):
     )
     _hidden_post = re.compile("my_number|pin|password", flags=re.IGNORECASE)
 
+    def get_traceback_frame_variables(self, request: Any, tb_frame: Any) -> Any:
+        """Besides @sensitive_variables: any variable named like a My Number or PIN, and any
+        whose value shows a 12-digit number (a service wrapper's kwargs, a form's data)."""
+        cleansed = []
+        for name, value in super().get_traceback_frame_variables(request, tb_frame):
+            if self._hidden_post.search(str(name)) or MY_NUMBER_PATTERN.search(_safe_repr(value)):
+                value = self.cleansed_substitute
+            cleansed.append((name, value))
+        return cleansed
+
     def get_post_parameters(self, request: Any) -> Any:
         params = super().get_post_parameters(request)
         if request is None or not params:
@@ -89,3 +99,10 @@ class PersonalDataReporterFilter(SafeExceptionReporterFilter):
             if self._hidden_post.search(key):
                 cleansed[key] = self.cleansed_substitute
         return cleansed
+
+
+def _safe_repr(value: Any) -> str:
+    try:
+        return repr(value)[:10_000]
+    except Exception:  # a broken __repr__ must not break the error report
+        return ""

@@ -27,6 +27,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.certificates.rules import PinKind
+from apps.core.http import client_ip
 from apps.counters import httpsig
 from apps.counters.models import Device, ReaderStatus, ReadKind
 from apps.counters.rules import MAX_SKEW_SECONDS, PinReading, ReadRejected, pin_readings
@@ -163,7 +164,7 @@ class EnrollView(APIView):
                 method=raw.method or "POST",
                 path=raw.path,
                 body=body,
-                ip_address=raw.META.get("REMOTE_ADDR"),
+                ip_address=client_ip(raw),
             )
         except httpsig.SignatureRejected as exc:
             return Response({"detail": exc.message, "code": exc.code}, status=401)

@@ -14,8 +14,10 @@ from typing import Final
 
 from apps.certificates.rules import PIN_MAX_TRIES, PinKind
 
-# The agent's names of the four PINs, which are PinKind's values (R-PIN table).
-PIN_KEYS: Final = ("auth", "signing", "text", "resident")
+# The four PINs in the order the agent reads them and the panel shows them (R-PIN table); the
+# keys of a read's pin_tries / pin_blocked are their PinKind values.
+PIN_ORDER: Final = (PinKind.AUTH, PinKind.SIGNING, PinKind.TEXT, PinKind.RESIDENT)
+PIN_KEYS: Final = tuple(kind.value for kind in PIN_ORDER)
 
 # Issue 4: a signature whose `created` is further than this from the server clock is refused.
 MAX_SKEW_SECONDS: Final = 90
@@ -56,8 +58,8 @@ def pin_readings(tries: dict[str, object], blocked: dict[str, object]) -> dict[P
             "pin_tries と pin_blocked には auth, signing, text, resident が必要です。"
         )
     readings: dict[PinKind, PinReading] = {}
-    for key in PIN_KEYS:
-        kind = PinKind(key)
+    for kind in PIN_ORDER:
+        key = kind.value
         count, is_blocked = tries[key], blocked[key]
         if not isinstance(is_blocked, bool):
             raise ReadRejected(f"pin_blocked.{key} は真偽値で指定してください。")

@@ -21,7 +21,7 @@ from apps.cards.models import Card
 from apps.certificates.models import Certificate
 from apps.certificates.rules import PIN_MAX_TRIES, CertificateKind, PinKind
 from apps.counters.models import CardRead, Device, DeviceState, MatchMethod
-from apps.counters.rules import PIN_KEYS
+from apps.counters.rules import PIN_ORDER
 from apps.residents.models import Resident
 from apps.residents.selectors import residents_for
 
@@ -135,9 +135,8 @@ def panel_read(*, user: User, read: CardRead, now: datetime | None = None) -> Pa
             .first()
         )
     pins = []
-    for key in PIN_KEYS:
-        kind = PinKind(key)
-        value = read.pin(key)
+    for kind in PIN_ORDER:
+        value = read.pin(kind.value)
         tries = value.get("tries")
         pins.append(
             PinRow(

@@ -20,6 +20,7 @@ from psycopg import sql
 
 from apps.accounts.models import Counter
 from apps.accounts.policy import StaffRequest, admin_required, resident_staff_required
+from apps.core.http import client_ip
 from apps.counters.forms import ApproveForm
 from apps.counters.models import CardRead
 from apps.counters.rules import shown_on_panel
@@ -42,10 +43,6 @@ from apps.counters.services import (
 # Between events the stream sends a comment this often: proxies keep the connection open, and
 # a closed browser tab is noticed (the write fails) within this many seconds.
 KEEPALIVE_SECONDS = 5.0
-
-
-def _client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR")
 
 
 # --- the clerk's live panel ---------------------------------------------------------------------
@@ -100,7 +97,7 @@ def _sse(*, event_id: int, event: str | None = None, html: str = "") -> bytes:
 def _read_event(request: StaffRequest, read: CardRead) -> bytes:
     shown = panel_read(user=request.user, read=read)
     card_read_log_shown(
-        acting_user=request.user, read=read, resident=shown.resident, ip_address=_client_ip(request)
+        acting_user=request.user, read=read, resident=shown.resident, ip_address=client_ip(request)
     )
     html = render_to_string("counters/_read.html", {"shown": shown}, request=request)
     return _sse(event_id=read.pk, event="read", html=html)

@@ -33,7 +33,7 @@ from apps.cards.services import (
     card_order,
     cards_expire_due,
 )
-from apps.certificates.rules import CertificateKind, PinKind, may_issue
+from apps.certificates.rules import CertificateKind, PinKind, may_issue, under_certificate_age
 from apps.certificates.services import (
     card_end,
     certificate_issue,
@@ -44,7 +44,12 @@ from apps.certificates.services import (
 from apps.core.service import SystemActor
 from apps.fees.rules import ReissueReason
 from apps.residents.models import Resident
-from apps.residents.rules import Residence, ResidenceCategory, age_on, my_number_check_digit
+from apps.residents.rules import (
+    Residence,
+    ResidenceCategory,
+    my_number_check_digit,
+    needs_legal_representative,
+)
 from apps.residents.services import ResidentData, resident_register
 
 # Who the demo loader acts as when no clerk would have done it (the register, J-LIS, time).
@@ -342,7 +347,7 @@ def _give_cards(rng: random.Random, *, resident: Resident, desk: _Desk, today: d
     if (
         scenario < 0.14
         and (stay_ends is None or stay_ends > today + timedelta(days=90))
-        and age_on(birth_date=resident.birth_date, on=applied) >= 15
+        and not needs_legal_representative(birth_date=resident.birth_date, on=applied)
     ):
         # Applied recently at the counter: ordered, or arrived and waiting for pickup.
         application = application_receive(
@@ -446,7 +451,8 @@ def _issue_certificates(rng: random.Random, *, card: Card, resident: Resident) -
     _maybe_renew_certificates(rng, card=card, resident=resident)
     if rng.random() < 0.06:
         pin_state_observe(acting_user=DEMO, card=card, kind=PinKind.AUTH, tries_left=0)
-    if age_on(birth_date=resident.birth_date, on=card.issued_on) >= 15 and rng.random() < 0.04:
+    holder_signs = not under_certificate_age(birth_date=resident.birth_date, on=card.issued_on)
+    if holder_signs and rng.random() < 0.04:
         pin_state_observe(acting_user=DEMO, card=card, kind=PinKind.SIGNING, tries_left=0)
 
 

@@ -5,7 +5,8 @@ from typing import Any
 from django import forms
 
 from apps.accounts.models import Counter
-from apps.fees.rules import FeeRow, Procedure, ReissueReason
+from apps.fees.models import PROCEDURE_CHOICES, REISSUE_REASON_CHOICES
+from apps.fees.rules import FeeRow
 
 
 class ScheduleForm(forms.Form):
@@ -33,10 +34,8 @@ class ScheduleForm(forms.Form):
 class QuoteForm(forms.Form):
     """The fee preview on the application form (no personal data: safe in a GET)."""
 
-    procedure = forms.ChoiceField(choices=[(p.value, p.label) for p in Procedure])
-    reissue_reason = forms.ChoiceField(
-        choices=[("", "—"), *[(r.value, r.label) for r in ReissueReason]], required=False
-    )
+    procedure = forms.ChoiceField(choices=PROCEDURE_CHOICES)
+    reissue_reason = forms.ChoiceField(choices=[("", "—"), *REISSUE_REASON_CHOICES], required=False)
     with_certificates = forms.BooleanField(required=False)
     old_card_lost = forms.BooleanField(required=False)
 

@@ -19,9 +19,12 @@ import pgtrigger
 from django.conf import settings
 from django.db import models
 
-from apps.fees.rules import FeeRow, fiscal_year_label
+from apps.core.choices import choices_of
+from apps.fees.rules import FeeRow, Procedure, ReissueReason, fiscal_year_label
 
-FEE_ROW_CHOICES = [(row.value, row.label) for row in FeeRow]
+FEE_ROW_CHOICES = choices_of(FeeRow)
+PROCEDURE_CHOICES = choices_of(Procedure)
+REISSUE_REASON_CHOICES = choices_of(ReissueReason)
 
 _append_only = pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
 

@@ -6,7 +6,6 @@ import uuid
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.forms import Form
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -16,6 +15,7 @@ from apps.accounts import policy
 from apps.accounts.policy import StaffRequest, require, resident_staff_required
 from apps.audit.models import Action
 from apps.audit.services import access_log_view
+from apps.core.http import apply_errors
 from apps.core.wareki import format_both
 from apps.fees.forms import CloseForm, PaymentsFilterForm, QuoteForm, ScheduleForm, VoidForm
 from apps.fees.receipts import receipt_filename, receipt_pdf
@@ -34,16 +34,6 @@ from apps.fees.services import (
     fee_schedule_add,
     payment_void,
 )
-
-
-def _apply_errors(form: Form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            for error in errors:
-                form.add_error(field if field in form.fields else None, error)
-    else:
-        for error in exc.messages:
-            form.add_error(None, error)
 
 
 @require_GET
@@ -78,7 +68,7 @@ def schedule_new(request: StaffRequest) -> HttpResponse:
                 today=today,
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(
                 request, f"{format_both(schedule.starts_on)}から適用する手数料表を登録しました。"
@@ -176,7 +166,7 @@ def void(request: StaffRequest, payment_id: uuid.UUID) -> HttpResponse:
                 acting_user=request.user, payment=payment, reason=form.cleaned_data["reason"]
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, f"{payment.receipt_label}を取り消しました。")
             return redirect("fees:payments")
@@ -206,7 +196,7 @@ def close(request: StaffRequest) -> HttpResponse:
                 today=today,
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             if closed.has_difference:
                 messages.warning(

@@ -34,15 +34,13 @@ from apps.notices.rules import (
     reference_code_for,
     renewal_opens_on,
 )
-from apps.residents.rules import age_on
+from apps.residents.rules import needs_legal_representative
 
 # WeasyPrint logs every rendering step at INFO: thousands of lines per batch in the worker log.
 logging.getLogger("weasyprint").setLevel(logging.WARNING)
 
 # Letters per WeasyPrint document: progress is reported after each, and the pages are joined.
 CHUNK = 50
-# R-ISS-2: under 15 the legal representative comes to the handover.
-REPRESENTATIVE_AGE = 15
 
 
 @dataclass(frozen=True)
@@ -102,8 +100,10 @@ def build_letter(notice: Notice, *, letter_date: date) -> Letter:
         expires_on=format_both(notice.expires_on),
         renewal_opens_on=format_both(renewal_opens_on(notice.expires_on)),
         certificates=_certificate_labels(notice),
-        needs_representative=age_on(birth_date=resident.birth_date, on=letter_date)
-        < REPRESENTATIVE_AGE,
+        # R-ISS-2: under 15 the legal representative comes to the handover.
+        needs_representative=needs_legal_representative(
+            birth_date=resident.birth_date, on=letter_date
+        ),
         letter_date=format_both(letter_date),
     )
 

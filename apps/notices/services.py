@@ -23,10 +23,13 @@ from django.utils import timezone
 
 from apps.accounts import policy
 from apps.accounts.models import User
+from apps.audit.models import Action
+from apps.audit.services import access_log_record
 from apps.core.service import SystemActor, service
 from apps.notices import job
 from apps.notices.models import Notice, NoticeBatch, NoticeRun
 from apps.notices.rules import expiry_window
+from apps.notices.selectors import notice_find_by_reference
 from apps.residents.services import resident_flag_address
 
 logger = logging.getLogger(__name__)
@@ -306,3 +309,41 @@ def notice_mark_returned(*, acting_user: User, notice: Notice, on: date) -> Noti
     notice.save(update_fields=["returned_on", "returned_by"])
     resident_flag_address(acting_user=acting_user, resident=notice.resident, on=on)
     return notice
+
+
+# --- looks at residents through the notices, each with its access-log row (R-AUD-1) ----------
+
+
+@service
+def notice_lookup_logged(
+    *, acting_user: User, code: str, ip_address: str | None = None
+) -> Notice | None:
+    """The notice a reference code names, if the user may see its resident. Which resident the
+    code led to is a look at that resident: logged like a search, in the same transaction."""
+    notice = notice_find_by_reference(user=acting_user, code=code)
+    access_log_record(
+        actor=acting_user,
+        action=Action.SEARCH,
+        resident=notice.resident if notice else None,
+        detail={"fields": ["reference_code"], "matched": 1 if notice else 0},
+        ip_address=ip_address,
+    )
+    return notice
+
+
+@service
+def batch_download_logged(
+    *, acting_user: User, batch: NoticeBatch, fmt: str, ip_address: str | None = None
+) -> bytes:
+    """A rendered batch's PDF or CSV (``fmt``). Names and addresses leave the system here:
+    logged as an export. A batch is at most NOTICE_BATCH_SIZE letters (a few MB): read whole."""
+    _check_batch_manager(acting_user, batch)
+    name = batch.pdf if fmt == "pdf" else batch.csv
+    access_log_record(
+        actor=acting_user,
+        action=Action.EXPORT,
+        detail={"batch": str(batch.pk), "format": fmt, "letters": batch.notice_count},
+        ip_address=ip_address,
+    )
+    with default_storage.open(name, "rb") as handle:
+        return bytes(handle.read())

@@ -7,42 +7,28 @@ import uuid
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.accounts.policy import StaffRequest, resident_staff_required, supervisor_required
 from apps.audit.models import Action
-from apps.audit.services import access_log_record, access_log_view
+from apps.audit.services import access_log_view
+from apps.core.http import client_ip
 from apps.notices import services
 from apps.notices.forms import ReferenceCodeForm, ReturnedForm
 from apps.notices.models import Notice
 from apps.notices.selectors import (
     batch_get,
-    batches_for,
-    notice_find_by_reference,
+    batch_page,
     runs_recent,
 )
 
 
-def _client_ip(request: StaffRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR")
-
-
 def _lookup(request: StaffRequest, code: str) -> Notice | None:
-    with transaction.atomic():
-        notice = notice_find_by_reference(user=request.user, code=code)
-        # Which resident the code led to is a look at that resident: logged like a search.
-        access_log_record(
-            actor=request.user,
-            action=Action.SEARCH,
-            resident=notice.resident if notice else None,
-            detail={"fields": ["reference_code"], "matched": 1 if notice else 0},
-            ip_address=_client_ip(request),
-        )
-    return notice
+    return services.notice_lookup_logged(
+        acting_user=request.user, code=code, ip_address=client_ip(request)
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -107,7 +93,7 @@ def returned(request: StaffRequest) -> HttpResponse:
 @require_GET
 @supervisor_required
 def batch_list(request: StaffRequest) -> HttpResponse:
-    page = Paginator(batches_for(request.user), 50).get_page(request.GET.get("page"))
+    page = batch_page(user=request.user, params=request.GET)
     return render(request, "notices/batch_list.html", {"page": page, "runs": runs_recent()})
 
 
@@ -190,17 +176,10 @@ def batch_download(request: StaffRequest, batch_id: uuid.UUID, fmt: str) -> Http
     name = batch.pdf if fmt == "pdf" else batch.csv
     if batch.render_state != batch.RenderState.DONE or not name or not default_storage.exists(name):
         raise Http404
-    with transaction.atomic():
-        access_log_record(
-            actor=request.user,
-            action=Action.EXPORT,
-            detail={"batch": str(batch.pk), "format": fmt, "letters": batch.notice_count},
-            ip_address=_client_ip(request),
-        )
+    content = services.batch_download_logged(
+        acting_user=request.user, batch=batch, fmt=fmt, ip_address=client_ip(request)
+    )
     filename = f"notices-{batch.run_on.isoformat()}-{batch.kind}-{batch.sequence + 1}.{fmt}"
-    # A batch is at most NOTICE_BATCH_SIZE letters (a few MB): read whole, sent with a length.
-    with default_storage.open(name, "rb") as handle:
-        content = handle.read()
     response = HttpResponse(content, content_type=_DOWNLOADS[fmt])
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"

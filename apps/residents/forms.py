@@ -30,6 +30,11 @@ class KanaSearchForm(forms.Form):
             raise forms.ValidationError("氏名(カナ)か生年月日を入力してください。")
         return data
 
+    def ask_for_birth_date(self) -> None:
+        """Too many matches: the cursor goes to the date of birth, the kana stays as typed."""
+        self.fields["kana"].widget.attrs.pop("autofocus", None)
+        self.fields["birth_date"].widget.attrs["autofocus"] = True
+
 
 class MyNumberSearchForm(forms.Form):
     """Posted only, never a GET parameter: the number must not reach a URL (R-MYN-2)."""

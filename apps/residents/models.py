@@ -38,9 +38,15 @@ class Resident(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     office = models.ForeignKey(
-        Office, on_delete=models.PROTECT, related_name="residents", verbose_name="担当庁舎"
+        Office,
+        on_delete=models.PROTECT,
+        related_name="residents",
+        verbose_name="担当庁舎",
+        db_index=False,  # the two search indexes below start with office_id and serve it
     )
-    resident_code = models.CharField("住民票コード", max_length=11, unique=True)
+    # Unique through Meta.constraints: a unique=True field also gets a pattern-ops copy of
+    # its index (for LIKE), and nothing searches these by prefix.
+    resident_code = models.CharField("住民票コード", max_length=11)
 
     family_name = models.CharField("氏", max_length=60)
     given_name = models.CharField("名", max_length=60)
@@ -49,7 +55,14 @@ class Resident(models.Model):
     former_surname = models.CharField("旧氏", max_length=60, blank=True)
     former_surname_kana = models.CharField("旧氏(カナ)", max_length=120, blank=True)
     # Normalised kana of family + given name (katakana, no spaces): what the search matches.
-    search_kana = models.CharField(max_length=240, editable=False)
+    # Collation "C" (code-point order), for the column, its indexes and every comparison, so
+    # that one index serves both the prefix match and the order (see Meta.indexes): PostgreSQL
+    # turns LIKE 'ヤマダ%' into an index range only under "C", and an index serves ORDER BY
+    # only in its own collation. For kana, code-point order is the order the database's
+    # default collation (C.UTF-8) gave before: the syllabary, a small kana just before its
+    # full-size one (ャ < ヤ), a voiced one just after its plain one (タ < ダ < チ), and the
+    # long-vowel mark ー after ン (tests/residents/test_kana_order.py holds the list).
+    search_kana = models.CharField(max_length=240, editable=False, db_collation="C")
 
     birth_date = models.DateField("生年月日")
     sex = models.CharField("性別", max_length=1, choices=Sex.choices)
@@ -84,10 +97,10 @@ class Resident(models.Model):
 
     # All three are emptied together when the retention period after departure has passed
     # (residents_erase_my_numbers); the record of the person stays. The index is NULL, not "",
-    # once erased: the unique constraint must not treat erased numbers as equal.
+    # once erased: the unique constraint (Meta) must not treat erased numbers as equal.
     my_number_ciphertext = models.BinaryField(null=True, editable=False)
     my_number_index = models.CharField(  # noqa: DJ001 - NULL on purpose, see above
-        max_length=64, unique=True, null=True, editable=False
+        max_length=64, null=True, editable=False
     )
     my_number_last4 = models.CharField(max_length=4, blank=True, editable=False)
     my_number_erased_on = models.DateField(
@@ -110,15 +123,23 @@ class Resident(models.Model):
         verbose_name = "住民"
         verbose_name_plural = "住民"
         indexes = [
-            models.Index(fields=["search_kana", "birth_date"], name="resident_kana_dob"),
-            # Prefix search (LIKE 'ヤマダ%') needs the pattern operator class.
+            # The clerk's search (apps.residents.selectors.resident_search): in the office,
+            # kana prefix, ordered by kana then date of birth. The scan starts at the prefix
+            # and stops after a screenful, however common the name.
             models.Index(
-                fields=["search_kana"],
-                name="resident_kana_prefix",
-                opclasses=["varchar_pattern_ops"],
+                fields=["office", "search_kana", "birth_date"], name="resident_office_kana"
+            ),
+            # The same search with a date of birth: equality on the date first, then the
+            # kana range, so that even one kana and a date read only that day's births.
+            models.Index(
+                fields=["office", "birth_date", "search_kana"], name="resident_office_dob"
             ),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["resident_code"], name="resident_code_unique"),
+            models.UniqueConstraint(
+                fields=["my_number_index"], name="resident_my_number_index_unique"
+            ),
             models.CheckConstraint(
                 condition=models.Q(resident_code__regex=r"^[0-9]{11}$"),
                 name="resident_code_11_digits",

@@ -266,3 +266,14 @@ def age_on(*, birth_date: date, on: date) -> int:
     if on < birthday_in_year(birth_date, on.year):
         years -= 1
     return years
+
+
+# R-ISS-2: under this age the legal representative applies for the card and comes to the
+# handover (letters say so too). R-CRT-2's certificate age is the same number by coincidence of
+# law, and stays its own rule (apps.certificates.rules.CERTIFICATE_MIN_AGE).
+LEGAL_REPRESENTATIVE_AGE: Final = 15
+
+
+def needs_legal_representative(*, birth_date: date, on: date) -> bool:
+    """R-ISS-2: the holder is under 15 on ``on``, so the legal representative acts."""
+    return age_on(birth_date=birth_date, on=on) < LEGAL_REPRESENTATIVE_AGE

@@ -7,6 +7,7 @@ clerk cannot even learn that a resident of another office exists.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import QuerySet
@@ -19,7 +20,9 @@ from apps.residents.crypto import my_number_index
 from apps.residents.kana import normalize_kana
 from apps.residents.models import Resident
 
-SEARCH_LIMIT = 50
+# A screenful of results. A search that matches more says so and asks for the date of birth
+# instead of paging through every 佐藤 of the office (clerks narrow by it anyway).
+SEARCH_LIMIT = 20
 
 
 def residents_for(user: User) -> QuerySet[Resident]:
@@ -33,17 +36,31 @@ def resident_get(*, user: User, resident_id: uuid.UUID) -> Resident:
         raise Http404 from None
 
 
-def resident_search(*, user: User, kana: str, birth_date: date | None = None) -> QuerySet[Resident]:
-    """Kana prefix (family name, or family + given name) and optional date of birth."""
+@dataclass(frozen=True)
+class ResidentSearch:
+    """The first screenful of matches, and whether there are more than that."""
+
+    residents: list[Resident]
+    more: bool
+
+
+def resident_search(*, user: User, kana: str, birth_date: date | None = None) -> ResidentSearch:
+    """Kana prefix (family name, or family + given name) and optional date of birth.
+
+    One index range, whatever the name: ``search_kana`` is in collation "C", so the prefix is
+    a range of the office's kana index and the order is that index's order (Resident.Meta).
+    Reads one row past the screenful to tell whether there are more; never counts them.
+    """
     key = normalize_kana(kana)
+    if not key and not birth_date:
+        return ResidentSearch(residents=[], more=False)
     residents = residents_for(user)
     if key:
         residents = residents.filter(search_kana__startswith=key)
     if birth_date:
         residents = residents.filter(birth_date=birth_date)
-    if not key and not birth_date:
-        return Resident.objects.none()
-    return residents.order_by("search_kana", "birth_date")[:SEARCH_LIMIT]
+    found = list(residents.order_by("search_kana", "birth_date")[: SEARCH_LIMIT + 1])
+    return ResidentSearch(residents=found[:SEARCH_LIMIT], more=len(found) > SEARCH_LIMIT)
 
 
 @sensitive_variables("my_number")

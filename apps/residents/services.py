@@ -19,6 +19,12 @@ from apps.residents.crypto import decrypt_my_number, encrypt_my_number, my_numbe
 from apps.residents.kana import normalize_kana
 from apps.residents.models import Resident
 from apps.residents.rules import Residence, normalize_my_number
+from apps.residents.selectors import (
+    ResidentSearch,
+    resident_detail,
+    resident_find_by_my_number,
+    resident_search,
+)
 
 logger = structlog.get_logger(__name__)
 
@@ -189,6 +195,66 @@ def resident_flag_address(
     if resident.address_flagged_on is None or resident.address_flagged_on < on:
         resident.address_flagged_on = on
         resident.save(update_fields=["address_flagged_on", "updated_at"])
+    return resident
+
+
+# --- looks at residents, each with its access-log row (R-AUD-1) ------------------------------
+# The look and its record are one transaction: if the row cannot be written, nothing is shown.
+
+
+@service
+def resident_search_logged(
+    *,
+    acting_user: User,
+    kana: str,
+    birth_date: date | None = None,
+    ip_address: str | None = None,
+) -> ResidentSearch:
+    """A kana (and date of birth) search. The row records which fields were used and how many
+    residents were listed (and ``more`` when there were more than a screenful: how many more
+    is never counted), never the terms typed."""
+    found = resident_search(user=acting_user, kana=kana, birth_date=birth_date)
+    used = [name for name, value in (("kana", kana), ("birth_date", birth_date)) if value]
+    access_log_record(
+        actor=acting_user,
+        action=Action.SEARCH,
+        detail={
+            "fields": used,
+            "matched": len(found.residents),
+            **({"more": True} if found.more else {}),
+        },
+        ip_address=ip_address,
+    )
+    return found
+
+
+@service
+@sensitive_variables("my_number")
+def resident_find_by_my_number_logged(
+    *, acting_user: User, my_number: str, purpose: str, ip_address: str | None = None
+) -> Resident | None:
+    """An exact My Number search (normalised number) with its purpose (R-MYN-2)."""
+    found = resident_find_by_my_number(user=acting_user, my_number=my_number)
+    access_log_record(
+        actor=acting_user,
+        action=Action.SEARCH_MY_NUMBER,
+        resident=found,
+        purpose=purpose,
+        detail={"matched": 1 if found else 0},
+        ip_address=ip_address,
+    )
+    return found
+
+
+@service
+def resident_view_logged(
+    *, acting_user: User, resident_id: uuid.UUID, ip_address: str | None = None
+) -> Resident:
+    """The resident page's resident (404 out of scope), its view logged."""
+    resident = resident_detail(user=acting_user, resident_id=resident_id)
+    access_log_record(
+        actor=acting_user, action=Action.VIEW_RESIDENT, resident=resident, ip_address=ip_address
+    )
     return resident
 
 

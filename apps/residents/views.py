@@ -3,8 +3,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
-from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -14,20 +13,16 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.accounts import mfa
 from apps.accounts.policy import StaffRequest, resident_staff_required
-from apps.audit.models import Action
-from apps.audit.services import access_log_record
+from apps.core.http import client_ip
 from apps.residents.forms import KanaSearchForm, MyNumberSearchForm, RevealForm
-from apps.residents.selectors import (
-    resident_detail,
-    resident_find_by_my_number,
-    resident_get,
-    resident_search,
+from apps.residents.models import Resident
+from apps.residents.selectors import resident_get
+from apps.residents.services import (
+    resident_find_by_my_number_logged,
+    resident_reveal_my_number,
+    resident_search_logged,
+    resident_view_logged,
 )
-from apps.residents.services import resident_reveal_my_number
-
-
-def _client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR")
 
 
 @sensitive_post_parameters("n-my_number")
@@ -39,63 +34,52 @@ def search(request: StaffRequest) -> HttpResponse:
     are personal data and stay out of URLs, browser history and server logs."""
     kana_form = KanaSearchForm(prefix="k")
     number_form = MyNumberSearchForm(prefix="n")
-    results = None
+    results: list[Resident] | None = None
+    more = False
     if request.method == "POST" and "n-my_number" in request.POST:
         number_form = MyNumberSearchForm(request.POST, prefix="n")
         if number_form.is_valid():
-            with transaction.atomic():
-                found = resident_find_by_my_number(
-                    user=request.user, my_number=number_form.cleaned_data["my_number"]
-                )
-                access_log_record(
-                    actor=request.user,
-                    action=Action.SEARCH_MY_NUMBER,
-                    resident=found,
-                    purpose=number_form.cleaned_data["purpose"],
-                    detail={"matched": 1 if found else 0},
-                    ip_address=_client_ip(request),
-                )
+            found = resident_find_by_my_number_logged(
+                acting_user=request.user,
+                my_number=number_form.cleaned_data["my_number"],
+                purpose=number_form.cleaned_data["purpose"],
+                ip_address=client_ip(request),
+            )
             if found:
                 return redirect("residents:detail", resident_id=found.pk)
             results = []
     elif request.method == "POST":
         kana_form = KanaSearchForm(request.POST, prefix="k")
         if kana_form.is_valid():
-            with transaction.atomic():
-                results = list(
-                    resident_search(
-                        user=request.user,
-                        kana=kana_form.cleaned_data["kana"],
-                        birth_date=kana_form.cleaned_data["birth_date"],
-                    )
-                )
-                access_log_record(
-                    actor=request.user,
-                    action=Action.SEARCH,
-                    detail={
-                        "fields": [k for k in ("kana", "birth_date") if kana_form.cleaned_data[k]],
-                        "matched": len(results),
-                    },
-                    ip_address=_client_ip(request),
-                )
+            search_result = resident_search_logged(
+                acting_user=request.user,
+                kana=kana_form.cleaned_data["kana"],
+                birth_date=kana_form.cleaned_data["birth_date"],
+                ip_address=client_ip(request),
+            )
+            results, more = search_result.residents, search_result.more
+    narrow_by_birth_date = more and not kana_form.cleaned_data.get("birth_date")
+    if narrow_by_birth_date:
+        kana_form.ask_for_birth_date()
     return render(
         request,
         "residents/search.html",
-        {"kana_form": kana_form, "number_form": number_form, "results": results},
+        {
+            "kana_form": kana_form,
+            "number_form": number_form,
+            "results": results,
+            "more": more,
+            "narrow_by_birth_date": narrow_by_birth_date,
+        },
     )
 
 
 @require_http_methods(["GET"])
 @resident_staff_required
 def detail(request: StaffRequest, resident_id: uuid.UUID) -> HttpResponse:
-    with transaction.atomic():
-        resident = resident_detail(user=request.user, resident_id=resident_id)
-        access_log_record(
-            actor=request.user,
-            action=Action.VIEW_RESIDENT,
-            resident=resident,
-            ip_address=_client_ip(request),
-        )
+    resident = resident_view_logged(
+        acting_user=request.user, resident_id=resident_id, ip_address=client_ip(request)
+    )
     today = timezone.localdate()
     return render(
         request,
@@ -122,7 +106,7 @@ def reveal(request: StaffRequest, resident_id: uuid.UUID) -> HttpResponse:
             resident=resident,
             purpose=form.cleaned_data["purpose"],
             authenticated_seconds_ago=mfa.seconds_since_authentication(request),
-            ip_address=_client_ip(request),
+            ip_address=client_ip(request),
         )
     back = urlencode({"next": reverse("residents:detail", args=[resident.pk])})
     response = render(

@@ -1,38 +1,10 @@
-"""Agent-side request signing (RFC 9421 profile in httpsig.py, which the server shares)."""
+"""The device key signing each request at send time (the profile is in httpsig.py)."""
 
 from __future__ import annotations
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from .httpsig import (
-    BadDigest,
-    BadSignature,
-    ClockSkew,
-    MalformedSignature,
-    ReplayedNonce,
-    SignatureError,
-    UnknownKey,
-    content_digest,
-    fingerprint,
-    public_key_raw,
-    sign_request,
-    verify_request,
-)
-
-__all__ = [
-    "BadDigest",
-    "BadSignature",
-    "ClockSkew",
-    "MalformedSignature",
-    "ReplayedNonce",
-    "RequestSigner",
-    "SignatureError",
-    "UnknownKey",
-    "content_digest",
-    "fingerprint",
-    "sign_request",
-    "verify_request",
-]
+from .httpsig import fingerprint, public_key_raw, sign_request
 
 
 class RequestSigner:

@@ -10,14 +10,15 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from server_httpsig import SignatureRejected, verify_request
+
 from madoguchi_agent import apdu
 from madoguchi_agent.errors import NoCard, NoReader, PcscUnavailable
-from madoguchi_agent.httpsig import SignatureError, verify_request
 from madoguchi_agent.simulator import CardModel
 
 
 class FakeServer:
-    """The server side of the push protocol, verifying every signature with verify_request.
+    """The server side of the push protocol, verifying every signature with the server's code.
 
     `stop()` closes the port (connection refused, as when the server is down); `start()` binds
     the same port again. `fail_with = 503` answers every request with that status instead.
@@ -74,7 +75,7 @@ class FakeServer:
                 now=time.time(),
                 seen_nonce=self._seen_nonce,
             )
-        except SignatureError as exc:
+        except SignatureRejected as exc:
             self.rejections.append(exc.code)
             return 401, json.dumps({"error": exc.code}).encode()
         data = json.loads(body)

@@ -163,7 +163,8 @@ def test_pay_arrive_hand_over_through_the_api(
     assert again.status_code == 200
     assert again.json()["created"] is False
     waiting_cards = client.get(reverse("applications-api:uncollected")).json()
-    assert [row["card_id"] for row in waiting_cards] == [detail["new_card_id"]]
+    assert [row["card_id"] for row in waiting_cards["results"]] == [detail["new_card_id"]]
+    assert waiting_cards["next"] is None
     refused = client.post(
         reverse("applications-api:hand-over", args=[waiting.pk]),
         {"documents": ["passport"], "pins_set": False},

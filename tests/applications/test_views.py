@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -22,6 +22,7 @@ from apps.cards.models import Card
 from apps.cards.rules import CardState
 from apps.fees.models import Payment
 from apps.fees.rules import ReissueReason
+from apps.residents.models import Resident
 from tests.applications.helpers import arrivals_csv, receive
 
 
@@ -355,3 +356,60 @@ def test_legal_representative_applies_for_a_child_on_the_form(
     )
     assert response.status_code == 302
     assert Application.objects.get().applicant_name == "山田 太郎"
+
+
+@pytest.mark.django_db
+def test_uncollected_list_pages_through_the_offices_stock_by_cursor(
+    clerk_a: User, clerk_b: User, office_a: Office, office_b: Office, client_for: Any
+) -> None:
+    """R-ISS-1: 100 a page, oldest first, keyed by the card's office; no count, no OFFSET."""
+    today = timezone.localdate()
+
+    def waiting(office: Office, n: int) -> list[Card]:
+        residents = Resident.objects.bulk_create(
+            Resident(
+                office=office,
+                resident_code=f"6{office.code}{k:09d}".replace("a", "0").replace("b", "1"),
+                family_name="山田",
+                given_name="太郎",
+                family_name_kana="ヤマダ",
+                given_name_kana="タロウ",
+                search_kana="ヤマダタロウ",
+                birth_date=date(1970, 1, 1),
+                sex="1",
+                address="みどり市",
+                my_number_ciphertext=b"x",
+                my_number_index=f"{office.code}{k:063d}",
+                my_number_last4="0000",
+            )
+            for k in range(n)
+        )
+        return Card.objects.bulk_create(
+            Card(
+                resident=resident,
+                office=office,
+                state=CardState.ARRIVED,
+                applied_on=today - timedelta(days=200),
+                issued_on=today - timedelta(days=150),
+                expires_on=today + timedelta(days=3000),
+                arrived_on=today - timedelta(days=120 - k // 10),  # ten a day
+            )
+            for k, resident in enumerate(residents)
+        )
+
+    mine = waiting(office_a, 105)
+    waiting(office_b, 3)
+    oldest_first = sorted(mine, key=lambda card: (card.arrived_on, str(card.pk)))
+    client = client_for(clerk_a)
+    url = reverse("applications:uncollected")
+    first = client.get(url)
+    assert [row.card.pk for row in first.context["rows"]] == [c.pk for c in oldest_first[:100]]
+    html = first.content.decode()
+    assert "次の100件 →" in html
+    assert "件（" not in html  # the stock is not counted
+    following = client.get(url, {"after": first.context["page"].next_cursor})
+    assert [row.card.pk for row in following.context["rows"]] == [c.pk for c in oldest_first[100:]]
+    assert following.context["page"].is_last
+    last = client.get(url, {"page": "last"})
+    assert [row.card.pk for row in last.context["rows"]] == [c.pk for c in oldest_first[5:]]
+    assert last.context["page"].has_previous

@@ -79,6 +79,7 @@ def test_database_allows_one_current_card_per_resident(make_resident, make_card,
     with pytest.raises(IntegrityError), transaction.atomic():
         Card.objects.create(
             resident=resident,
+            office=office_a,
             state=CardState.ACTIVE,
             applied_on=card.applied_on,
             issued_on=card.issued_on,

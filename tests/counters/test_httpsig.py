@@ -58,19 +58,12 @@ def test_header_names_are_case_insensitive() -> None:
     _verify({name.lower(): value for name, value in headers.items()})
 
 
-def test_the_agents_own_verifier_accepts_what_it_signs_and_so_do_we() -> None:
-    # Both verifiers on one request: the two implementations read the profile the same way.
+def test_the_keyid_the_agent_signs_with_is_the_fingerprint_we_store() -> None:
+    # The server's verifier is the only one: what it reads as the keyid is the fingerprint the
+    # agent computes for its key (and the enrollment records).
     headers = signed_headers(KEY, path=PATH, body=BODY, created=NOW)
-    keyid = agent_httpsig.verify_request(
-        method="POST",
-        path=PATH,
-        headers=headers,
-        body=BODY,
-        public_key_lookup=lambda _keyid: raw_public_key(KEY),
-        now=NOW,
-        seen_nonce=lambda _k, _n: False,
-    )
-    assert keyid == _verify(headers).keyid
+    assert _verify(headers).keyid == agent_httpsig.fingerprint(raw_public_key(KEY))
+    assert _verify(headers).keyid == httpsig.fingerprint(raw_public_key(KEY))
 
 
 def test_bad_digest() -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from apps.applications.models import Application
@@ -43,8 +44,9 @@ def test_reissue_after_loss_fee_payment_and_receipt_pdf(
     # The reason's radio group has the focus; the police number appears for a loss.
     page.get_by_label("紛失", exact=True).check()
     police = page.get_by_label("遺失届・盗難届の受理番号")
-    assert police.is_visible()
-    assert not page.get_by_label("罹災証明書の番号").is_visible()
+    # expect() waits for the form's script: a bare is_visible() races it on a loaded machine.
+    expect(police).to_be_visible()
+    expect(page.get_by_label("罹災証明書の番号")).to_be_hidden()
     page.get_by_label("運転免許証").check()
     # The fee is shown before anything is submitted (htmx preview from the schedule).
     page.wait_for_selector("#fee-preview [data-fee-amount='1000']")

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date
+
 import pytest
 from django.urls import reverse
 
 from apps.audit.models import AccessLog, Action
+from apps.residents.selectors import SEARCH_LIMIT
 
 pytestmark = pytest.mark.django_db
 
@@ -67,6 +71,61 @@ def test_kana_search_finds_by_hiragana_and_logs_no_terms(client_for, resident, c
 def test_kana_search_is_scoped_to_the_office(client_for, resident, clerk_b) -> None:
     response = client_for(clerk_b).post(reverse("residents:search"), {"k-kana": "ヤマダ"})
     assert "検索結果 0件" in response.content.decode()
+
+
+def _many_yamada(make_resident, office, count, birth_date=date(1980, 1, 1)) -> None:
+    for n in range(count):
+        make_resident(office, given_name_kana=f"タ{chr(0x30A2 + n)}", birth_date=birth_date)
+
+
+def _kana_field(html: str) -> str:
+    return re.search(r'<input[^>]*name="k-kana"[^>]*>', html).group(0)
+
+
+def _birth_date_field(html: str) -> str:
+    return re.search(r'<input[^>]*name="k-birth_date"[^>]*>', html).group(0)
+
+
+def test_a_search_matching_more_than_a_screenful_says_so_and_asks_for_the_birth_date(
+    client_for, make_resident, office_a, clerk_a
+) -> None:
+    """Rather than paging through every 山田: the first screenful, a note that there are more
+    (never how many: nothing counts them), and the cursor on the date of birth."""
+    _many_yamada(make_resident, office_a, SEARCH_LIMIT + 1)
+    response = client_for(clerk_a).post(reverse("residents:search"), {"k-kana": "やまだ"})
+    html = response.content.decode()
+    assert len(re.findall(r'href="/residents/[0-9a-f-]{36}/"', html)) == SEARCH_LIMIT
+    assert f"検索結果 {SEARCH_LIMIT}件を超えています" in html
+    assert "data-more-results" in html
+    assert "<strong>生年月日</strong>を入力して絞り込んでください" in html
+    assert "autofocus" in _birth_date_field(html)
+    assert "autofocus" not in _kana_field(html)
+    assert 'value="やまだ"' in _kana_field(html)  # the kana stays as typed
+    log = AccessLog.objects.get()
+    assert log.detail == {"fields": ["kana"], "matched": SEARCH_LIMIT, "more": True}
+
+
+def test_more_than_a_screenful_with_the_birth_date_asks_for_more_kana(
+    client_for, make_resident, office_a, clerk_a
+) -> None:
+    _many_yamada(make_resident, office_a, SEARCH_LIMIT + 1)
+    response = client_for(clerk_a).post(
+        reverse("residents:search"), {"k-kana": "ヤ", "k-birth_date": "1980-01-01"}
+    )
+    html = response.content.decode()
+    assert "氏名(カナ)を続けて入力して絞り込んでください" in html
+    assert "autofocus" in _kana_field(html)
+
+
+def test_a_screenful_exactly_is_listed_without_a_note(
+    client_for, make_resident, office_a, clerk_a
+) -> None:
+    _many_yamada(make_resident, office_a, SEARCH_LIMIT)
+    response = client_for(clerk_a).post(reverse("residents:search"), {"k-kana": "ヤマダ"})
+    html = response.content.decode()
+    assert f"検索結果 {SEARCH_LIMIT}件</h2>" in html
+    assert "data-more-results" not in html
+    assert AccessLog.objects.get().detail == {"fields": ["kana"], "matched": SEARCH_LIMIT}
 
 
 def test_empty_search_explains_itself(client_for, clerk_a) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 from django import template
 
 from apps.applications.rules import KIND_SLUGS
-from apps.applications.selectors import open_applications_of
+from apps.applications.selectors import recent_applications_of
 
 register = template.Library()
 
@@ -18,5 +18,5 @@ def counter_procedures(context: template.Context, resident: Any) -> dict[str, An
     return {
         "resident": resident,
         "kinds": [(slug, kind.label) for slug, kind in KIND_SLUGS.items()],
-        "applications": open_applications_of(user=request.user, resident_id=resident.pk),
+        "applications": recent_applications_of(user=request.user, resident_id=resident.pk),
     }

@@ -1,0 +1,364 @@
+"""Every list view runs the same number of queries for 10 rows as for 1,000.
+
+Each case fills its list with ``n`` rows (bulk inserts, no history), asks for the page once
+and counts the queries; the counts for 10 and for 1,000 rows must be equal. A query per row
+(a relation read lazily in a template, an N+1) shows as 10 against 100 or 1,000; a count or
+an OFFSET does not change the number of queries, so the plans of the long lists are checked
+by bench/pages.py, and their paging by tests/core/test_paging.py. Each case also checks that
+its page lists the rows, so that what is counted is a page that shows them.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pytest
+from django.db import connection, transaction
+from django.template import engines
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.accounts.models import Counter, Office, User
+from apps.applications.models import ArrivalImport
+from apps.audit.models import AccessLog, Action
+from apps.cards.models import Card
+from apps.cards.rules import CardState
+from apps.counters.models import Device
+from apps.fees.models import DailyClose, FeeAmount, FeeSchedule, Payment
+from apps.fees.rules import FeeRow
+from apps.notices.models import Notice, NoticeBatch
+from apps.residents.models import Resident
+from tests.auth import mfa_login
+
+pytestmark = pytest.mark.django_db
+
+_codes = itertools.count(50_000_000_000)
+
+
+@dataclass
+class World:
+    office: Office
+    counter: Counter
+    clerk: User
+    supervisor: User
+    auditor: User
+    admin: User
+
+
+@dataclass(frozen=True)
+class Request:
+    user: User
+    method: str
+    url: str
+    data: dict[str, str] | None
+    shows: str  # on the page when it lists the rows
+
+
+def _residents(office: Office, n: int, *, kana: str = "ヤマダ") -> list[Resident]:
+    residents = []
+    for _ in range(n):
+        code = next(_codes)
+        residents.append(
+            Resident(
+                office=office,
+                resident_code=f"{code:011d}",
+                family_name="山田",
+                given_name="太郎",
+                family_name_kana=kana,
+                given_name_kana="タロウ",
+                search_kana=kana + "タロウ",
+                birth_date=date(1970, 1, 1) + timedelta(days=code % 9000),
+                sex="1",
+                address="みどり市旭町1丁目1番1号",
+                my_number_ciphertext=b"x",
+                my_number_index=f"{code:064d}",
+                my_number_last4="0000",
+            )
+        )
+    return Resident.objects.bulk_create(residents)
+
+
+def _waiting_cards(world: World, n: int) -> None:
+    today = timezone.localdate()
+    Card.objects.bulk_create(
+        Card(
+            resident=resident,
+            office=world.office,
+            state=CardState.ARRIVED,
+            applied_on=today - timedelta(days=60),
+            issued_on=today - timedelta(days=40),
+            expires_on=today + timedelta(days=3000),
+            arrived_on=today - timedelta(days=k % 100),
+        )
+        for k, resident in enumerate(_residents(world.office, n))
+    )
+
+
+def search(world: World, n: int) -> Request:
+    _residents(world.office, n)
+    return Request(world.clerk, "post", reverse("residents:search"), {"k-kana": "やまだ"}, "山田")
+
+
+def uncollected(world: World, n: int) -> Request:
+    _waiting_cards(world, n)
+    return Request(world.clerk, "get", reverse("applications:uncollected"), None, "data-days=")
+
+
+def uncollected_last_page(world: World, n: int) -> Request:
+    _waiting_cards(world, n)
+    url = reverse("applications:uncollected") + "?page=last"
+    return Request(world.clerk, "get", url, None, "data-days=")
+
+
+def uncollected_api(world: World, n: int) -> Request:
+    _waiting_cards(world, n)
+    return Request(world.clerk, "get", reverse("applications-api:uncollected"), None, "card_id")
+
+
+def _log(world: World, n: int) -> None:
+    residents = _residents(world.office, n)
+    AccessLog.objects.bulk_create(
+        AccessLog(
+            actor=world.clerk,
+            office=world.office,
+            resident=resident,
+            action=Action.VIEW_RESIDENT,
+            detail={},
+        )
+        for resident in residents
+    )
+
+
+def access_log(world: World, n: int) -> Request:
+    _log(world, n)
+    return Request(world.auditor, "get", reverse("audit:log"), None, "住民情報の閲覧")
+
+
+def access_log_of_the_office(world: World, n: int) -> Request:
+    _log(world, n)
+    today = timezone.localdate().isoformat()
+    url = reverse("audit:log") + f"?date_from={today}&date_to={today}&page=last"
+    return Request(world.supervisor, "get", url, None, "住民情報の閲覧")
+
+
+def _notices(world: World, batch: NoticeBatch, n: int) -> None:
+    resident = _residents(world.office, 1)[0]
+    card = Card.objects.create(
+        resident=resident,
+        office=world.office,
+        state=CardState.ACTIVE,
+        applied_on=date(2020, 1, 1),
+        issued_on=date(2020, 2, 1),
+        expires_on=date(2030, 2, 1),
+    )
+    Notice.objects.bulk_create(
+        Notice(
+            kind="card_expiry",
+            resident=resident,
+            card=card,
+            expires_on=date(2030, 2, 1) + timedelta(days=k),
+            created_on=batch.run_on,
+            batch=batch,
+            returned_on=batch.run_on + timedelta(days=10),
+            returned_by=world.clerk,
+        )
+        for k in range(n)
+    )
+
+
+def notice_batches(world: World, n: int) -> Request:
+    batches = NoticeBatch.objects.bulk_create(
+        NoticeBatch(
+            office=world.office,
+            kind="card_expiry",
+            run_on=date(2026, 1, 1) - timedelta(days=k),
+            notice_count=1000,
+            printed_by=world.supervisor,
+            posted_by=world.supervisor,
+        )
+        for k in range(n)
+    )
+    _notices(world, batches[0], 3)
+    link = reverse("notices:batch", args=[batches[0].pk])
+    return Request(world.supervisor, "get", reverse("notices:batches"), None, link)
+
+
+def returned_letters_of_a_batch(world: World, n: int) -> Request:
+    batch = NoticeBatch.objects.create(
+        office=world.office, kind="card_expiry", run_on=date(2026, 1, 1), notice_count=n
+    )
+    _notices(world, batch, n)
+    url = reverse("notices:batch", args=[batch.pk])
+    return Request(world.supervisor, "get", url, None, "山田\u3000太郎")
+
+
+def payments_of_the_day(world: World, n: int) -> Request:
+    resident = _residents(world.office, 1)[0]
+    schedule = FeeSchedule.objects.order_by("starts_on").first()
+    assert schedule is not None
+    today = timezone.localdate()
+    row = FeeRow.REISSUE_LOSS_WITH_CERTS
+    Payment.objects.bulk_create(
+        Payment(
+            office=world.office,
+            counter=world.counter,
+            fiscal_year=2099,
+            receipt_number=k + 1,
+            resident=resident,
+            fee_row=row,
+            schedule=schedule,
+            amount_yen=1000,
+            business_date=today,
+            received_by=world.clerk,
+            received_at=timezone.now(),
+        )
+        for k in range(n)
+    )
+    return Request(world.clerk, "get", reverse("fees:payments"), None, "第000001号")
+
+
+def daily_closes(world: World, n: int) -> Request:
+    # The form lists the office's counters: grow them too (one per ten closes).
+    counters = Counter.objects.bulk_create(
+        Counter(office=world.office, code=f"x{k}", name=f"臨時{k}窓口") for k in range(n // 10)
+    )
+    today = timezone.localdate()
+    DailyClose.objects.bulk_create(
+        DailyClose(
+            office=world.office,
+            counter=world.counter,
+            business_date=today - timedelta(days=k + 1),
+            expected_cash_yen=1000,
+            counted_cash_yen=1000,
+            payments_count=1,
+            voided_count=0,
+            closed_by=world.clerk,
+            closed_at=timezone.now(),
+        )
+        for k in range(n)
+    )
+    assert len(counters) == n // 10
+    return Request(world.clerk, "get", reverse("fees:close"), None, "data-expected-cash")
+
+
+def arrival_imports(world: World, n: int) -> Request:
+    ArrivalImport.objects.bulk_create(
+        ArrivalImport(
+            sha256=f"{k:064x}",
+            filename=f"arrivals-{k}.csv",
+            office=world.office,
+            imported_by=world.clerk,
+            imported_at=timezone.now(),
+            imported_on=timezone.localdate(),
+        )
+        for k in range(n)
+    )
+    return Request(world.clerk, "get", reverse("applications:arrivals"), None, ".csv</td>")
+
+
+def reader_devices(world: World, n: int) -> Request:
+    Device.objects.bulk_create(
+        Device(
+            name=f"窓口PC{k}",
+            fingerprint=f"SHA256:{k:040d}",
+            public_key=b"k" * 32,
+            state="approved",
+            counter=world.counter,
+            approved_by=world.admin,
+            approved_at=timezone.now(),
+        )
+        for k in range(n)
+    )
+    return Request(world.admin, "get", reverse("counters:devices"), None, "窓口PC0")
+
+
+def fee_schedules(world: World, n: int) -> Request:
+    schedules = FeeSchedule.objects.bulk_create(
+        FeeSchedule(starts_on=date(2030, 1, 1) + timedelta(days=k), created_by=world.supervisor)
+        for k in range(n)
+    )
+    FeeAmount.objects.bulk_create(
+        FeeAmount(schedule=schedule, row=row, amount_yen=1000)
+        for schedule in schedules
+        for row in FeeRow
+    )
+    return Request(world.clerk, "get", reverse("fees:schedules"), None, "2030")
+
+
+CASES: list[Callable[[World, int], Request]] = [
+    search,
+    uncollected,
+    uncollected_last_page,
+    uncollected_api,
+    access_log,
+    access_log_of_the_office,
+    notice_batches,
+    returned_letters_of_a_batch,
+    payments_of_the_day,
+    daily_closes,
+    arrival_imports,
+    reader_devices,
+    fee_schedules,
+]
+
+
+@pytest.fixture
+def world(
+    office_a: Office,
+    counter_a: Counter,
+    clerk_a: User,
+    supervisor_a: User,
+    auditor: User,
+    admin_user: User,
+) -> World:
+    return World(office_a, counter_a, clerk_a, supervisor_a, auditor, admin_user)
+
+
+def _queries(world: World, case: Callable[[World, int], Request], n: int) -> int:
+    """The queries of one request to the case's page with ``n`` rows; the rows are rolled
+    back afterwards, so that each count sees exactly its own ``n``."""
+    savepoint = transaction.savepoint()
+    try:
+        request = case(world, n)
+        client = mfa_login(Client(), request.user)
+        with CaptureQueriesContext(connection) as queries:
+            response = getattr(client, request.method)(request.url, request.data)
+        assert response.status_code == 200, response.status_code
+        assert request.shows in response.content.decode()
+        return len(queries)
+    finally:
+        transaction.savepoint_rollback(savepoint)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.__name__)
+def test_list_view_queries_do_not_grow_with_rows(
+    case: Callable[[World, int], Request], world: World
+) -> None:
+    few = _queries(world, case, 10)
+    many = _queries(world, case, 1000)
+    assert few == many, f"{case.__name__}: {few} queries for 10 rows, {many} for 1,000"
+
+
+def test_a_page_that_reads_per_row_is_caught(world: World) -> None:
+    """The check itself: a template that reads a relation per row makes the counts differ."""
+    template = engines["django"].from_string(
+        "{% for row in rows %}{{ row.resident.family_name }}{% endfor %}"
+    )
+
+    def lazy(world: World, n: int) -> int:
+        savepoint = transaction.savepoint()
+        try:
+            _log(world, n)
+            rows = list(AccessLog.objects.order_by("-id")[:100])
+            with CaptureQueriesContext(connection) as queries:
+                template.render({"rows": rows})
+            return len(queries)
+        finally:
+            transaction.savepoint_rollback(savepoint)
+
+    assert lazy(world, 10) < lazy(world, 1000)
