@@ -42,7 +42,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 
 typecheck: install
-	$(VENV)/bin/mypy config apps
+	$(VENV)/bin/mypy config apps tests
 	cd reader_agent && ../$(VENV)/bin/mypy madoguchi_agent
 
 # Every log record of the whole run goes to var/log/pytest.log too, and the run fails if that

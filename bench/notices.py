@@ -43,8 +43,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+
+from cardgen import cards_sql  # noqa: E402  (bench/cardgen.py, next to this file)
 
 BENCH_DB = "madoguchi_bench"
 OFFICES = 5
@@ -143,48 +146,7 @@ SELECT resident_id, office_id, lpad(i::text, 11, '0'), '山田', '太郎', 'ヤ�
        lpad((i %% 10000)::text, 4, '0'), now(), now()
 FROM gen;
 
-INSERT INTO cards_card (
-    id, resident_id, office_id, state, applied_on, issued_on, expires_on, arrived_on,
-    handed_over_on, ended_on, end_reason, former_surname_listed, expiry_extended, created_at,
-    updated_at)
-SELECT card_id, resident_id, office_id, state, issued_on - 30, issued_on, expires_on,
-       CASE WHEN state = 'arrived' THEN %(on)s::date - (i %% 30)::int ELSE issued_on + 7 END,
-       CASE WHEN state = 'arrived' THEN NULL ELSE issued_on + 14 END,
-       CASE WHEN state IN ('returned', 'void') THEN %(on)s::date - 10 END,
-       CASE WHEN state IN ('returned', 'void') THEN 'bench' ELSE '' END,
-       false, false, now(), now()
-FROM gen;
-
--- Renewals under way: a new card ordered for an active holder (part of the N cards).
-INSERT INTO cards_card (
-    id, resident_id, office_id, state, applied_on, issued_on, expires_on, arrived_on,
-    handed_over_on, ended_on, end_reason, former_surname_listed, expiry_extended, created_at,
-    updated_at)
-SELECT gen_random_uuid(), resident_id, office_id, 'ordered', %(on)s::date - 20, NULL, NULL, NULL,
-       NULL, NULL, '', false, false, now(), now()
-FROM (SELECT resident_id, office_id FROM gen WHERE state = 'active' AND i %% 50 = 7 ORDER BY i
-      LIMIT %(renewals)s) renewing;
-
--- R-CRT-1: valid to the 5th birthday after issue, never past the card. Cards with more than
--- five years left carry their first certificates; the others were renewed at the 5-year mark
--- and end with the card.
-INSERT INTO certificates_certificate (
-    id, card_id, kind, serial, issued_on, expires_on, state, revoked_on, revoke_reason,
-    created_at)
-SELECT gen_random_uuid(), card_id, kind, md5(card_id::text || kind),
-       CASE WHEN category = 'mid_long_term' THEN issued_on
-            WHEN expires_on - %(on)s::date <= 1826
-            THEN (expires_on - interval '5 years')::date + (i %% 200)::int ELSE issued_on END,
-       CASE WHEN category = 'mid_long_term' OR expires_on - %(on)s::date <= 1826
-            THEN expires_on ELSE (expires_on - interval '5 years')::date END,
-       CASE WHEN state IN ('returned', 'void') THEN 'revoked' ELSE 'active' END,
-       CASE WHEN state IN ('returned', 'void') THEN %(on)s::date - 10 END,
-       CASE WHEN state IN ('returned', 'void') THEN 'bench' ELSE '' END,
-       now()
-FROM gen CROSS JOIN (VALUES ('auth'), ('signing')) AS k(kind)
-WHERE state IN ('active', 'suspended', 'returned', 'void')
-  AND (kind = 'auth' OR i %% 10 <> 0);
-
+{cards}
 SET session_replication_role = origin;
 DROP TABLE gen;
 """
@@ -261,7 +223,9 @@ def _bench(cards: int, on: date, *, render: bool) -> int:
     started = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute(
-            GENERATE.format(offices=OFFICES),
+            GENERATE.format(
+                offices=OFFICES, cards=cards_sql(arrived="%(on)s::date - (i %% 30)::int")
+            ),
             {"on": on, "residents": cards - renewals, "renewals": renewals},
         )
         cursor.execute("ANALYZE")

@@ -71,6 +71,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
 
 import names  # noqa: E402  (bench/names.py, next to this file)
+from cardgen import cards_sql  # noqa: E402
 
 BENCH_DB = "madoguchi_bench_pages"
 OFFICES = ("本庁", "北支所", "南支所", "東支所", "西支所")
@@ -162,9 +163,9 @@ CREATE TEMP TABLE bench_name (
 CREATE TEMP TABLE bench_slot (list text, slot int, n int, PRIMARY KEY (list, slot));
 """
 
-# Residents, cards, certificates: the shape of bench/notices.py's generator (state mix,
-# expiries over ten years, certificates by R-CRT-1), with realistic names, birth dates and
-# addresses, and each card's office.
+# Residents, cards, certificates: bench/notices.py's state mix and expiries over ten years,
+# with realistic names, birth dates and addresses; the cards and certificates come from
+# bench/cardgen.py, shared with it.
 GENERATE = """
 SET session_replication_role = replica;  -- no history triggers, no FK checks: data is consistent
 SET work_mem = '256MB';
@@ -247,44 +248,7 @@ SELECT resident_id, office_id, lpad(i::text, 11, '0'), family_name, given_name, 
        lpad((i %% 10000)::text, 4, '0'), now(), now()
 FROM gen;
 
-INSERT INTO cards_card (
-    id, resident_id, office_id, state, applied_on, issued_on, expires_on, arrived_on,
-    handed_over_on, ended_on, end_reason, former_surname_listed, expiry_extended, created_at,
-    updated_at)
-SELECT card_id, resident_id, office_id, state, issued_on - 30, issued_on, expires_on,
-       CASE WHEN state = 'arrived' THEN %(on)s::date - (h_other %% 240)::int
-            ELSE issued_on + 7 END,
-       CASE WHEN state = 'arrived' THEN NULL ELSE issued_on + 14 END,
-       CASE WHEN state IN ('returned', 'void') THEN %(on)s::date - 10 END,
-       CASE WHEN state IN ('returned', 'void') THEN 'bench' ELSE '' END,
-       false, false, now(), now()
-FROM gen;
-
-INSERT INTO cards_card (
-    id, resident_id, office_id, state, applied_on, issued_on, expires_on, arrived_on,
-    handed_over_on, ended_on, end_reason, former_surname_listed, expiry_extended, created_at,
-    updated_at)
-SELECT gen_random_uuid(), resident_id, office_id, 'ordered', %(on)s::date - 20, NULL,
-       NULL, NULL, NULL, NULL, '', false, false, now(), now()
-FROM (SELECT resident_id, office_id FROM gen WHERE state = 'active' AND i %% 50 = 7 ORDER BY i
-      LIMIT %(renewals)s) renewing;
-
-INSERT INTO certificates_certificate (
-    id, card_id, kind, serial, issued_on, expires_on, state, revoked_on, revoke_reason,
-    created_at)
-SELECT gen_random_uuid(), card_id, kind, md5(card_id::text || kind),
-       CASE WHEN category = 'mid_long_term' THEN issued_on
-            WHEN expires_on - %(on)s::date <= 1826
-            THEN (expires_on - interval '5 years')::date + (i %% 200)::int ELSE issued_on END,
-       CASE WHEN category = 'mid_long_term' OR expires_on - %(on)s::date <= 1826
-            THEN expires_on ELSE (expires_on - interval '5 years')::date END,
-       CASE WHEN state IN ('returned', 'void') THEN 'revoked' ELSE 'active' END,
-       CASE WHEN state IN ('returned', 'void') THEN %(on)s::date - 10 END,
-       CASE WHEN state IN ('returned', 'void') THEN 'bench' ELSE '' END,
-       now()
-FROM gen CROSS JOIN (VALUES ('auth'), ('signing')) AS k(kind)
-WHERE state IN ('active', 'suspended', 'returned', 'void')
-  AND (kind = 'auth' OR i %% 10 <> 0);
+{cards}
 """
 
 # A year of notices in daily batches per office (the job's shape: at most BATCH_SIZE a batch),
@@ -611,6 +575,7 @@ def generate(cards: int, on: date) -> None:
             GENERATE.format(
                 offices=len(OFFICES),
                 towns=len(TOWNS),
+                cards=cards_sql(arrived="%(on)s::date - (h_other %% 240)::int"),
             ),
             {"on": on, "residents": residents, "renewals": renewals, "towns": list(TOWNS), **slots},
         )

@@ -1,4 +1,5 @@
-"""Card read → clerk's screen, 100 times, through the whole real chain (issue 4 acceptance).
+"""Card read → clerk's screen, 100 times, through the whole real chain (the goal of
+README's "Card reader": the resident on screen within about half a second).
 
     .venv/bin/python bench/reads.py [--reads 100] [--port 8765]
 

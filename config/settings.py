@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import django_stubs_ext
 from csp.constants import NONCE, NONE, SELF
 
 from config import devkeys
@@ -21,6 +22,10 @@ from config.env import (
     parse_database_url,
     parse_key_ring,
 )
+
+# Generic Django classes (ModelAdmin[Office], QuerySet[Card] …) may be subscripted at run time,
+# as the strict type check wants them written.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 

@@ -1,6 +1,6 @@
 """Personas and factories shared by every test folder.
 
-Personas (ARCHITECTURE.md): a clerk at office A, a clerk at office B, a supervisor at A,
+Personas (docs/architecture.md): a clerk at office A, a clerk at office B, a supervisor at A,
 an auditor, an admin. Residents live in an office; out-of-office residents must be 404.
 """
 

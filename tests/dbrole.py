@@ -13,7 +13,7 @@ which only the owner, a superuser here, may set.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote
@@ -71,7 +71,7 @@ def owner_connection(*, triggers: bool = True) -> Iterator[psycopg.Connection[An
         yield conn
 
 
-def _flush_as_owner(self: BaseDatabaseOperations, sql_list: list[str]) -> None:
+def _flush_as_owner(self: BaseDatabaseOperations, sql_list: Iterable[str]) -> None:
     with owner_connection(triggers=False) as conn:
         for statement in sql_list:
             conn.execute(statement)

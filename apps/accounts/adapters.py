@@ -34,7 +34,7 @@ class StaffAccountAdapter(DefaultAccountAdapter):
             raise forms.ValidationError(wait.message)
 
     def authenticate(self, request: HttpRequest, **credentials: Any) -> AbstractBaseUser | None:
-        user = super().authenticate(request, **credentials)
+        user: AbstractBaseUser | None = super().authenticate(request, **credentials)
         if user is not None:
             signin.record_success(
                 username=str(credentials.get("username", "")), ip=self.get_client_ip(request)

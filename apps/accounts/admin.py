@@ -10,18 +10,18 @@ from apps.accounts.services import staff_deactivate
 
 
 @admin.register(Office)
-class OfficeAdmin(admin.ModelAdmin):
+class OfficeAdmin(admin.ModelAdmin[Office]):
     list_display = ["code", "name", "kind"]
 
 
 @admin.register(Counter)
-class CounterAdmin(admin.ModelAdmin):
+class CounterAdmin(admin.ModelAdmin[Counter]):
     list_display = ["office", "code", "name"]
     list_filter = ["office"]
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(BaseUserAdmin[User]):
     list_display = ["username", "last_name", "first_name", "role", "office", "is_active"]
     list_filter = ["role", "office", "is_active"]
     fieldsets = (

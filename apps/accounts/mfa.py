@@ -51,11 +51,9 @@ def mark_second_factor(request: HttpRequest, user: User, *, kind: str) -> None:
 
 
 def has_authenticator(user: User) -> bool:
-    return (
-        Authenticator.objects.filter(user=user)
-        .exclude(type=Authenticator.Type.RECOVERY_CODES)
-        .exists()
-    )
+    """Any factor but recovery codes (they come with one and never stand alone)."""
+    factors = Authenticator.objects.filter(user=user)
+    return bool(factors.exclude(type=Authenticator.Type.RECOVERY_CODES).exists())
 
 
 def totp_enrol(user: User, *, secret: str) -> None:
@@ -67,4 +65,4 @@ def totp_enrol(user: User, *, secret: str) -> None:
 def totp_code(secret: str, *, at: float | None = None) -> str:
     """The 6-digit code an authenticator app would show for `secret` now (or at `at`)."""
     counter = int(time.time() if at is None else at) // settings.MFA_TOTP_PERIOD
-    return format_hotp_value(hotp_value(secret, counter))
+    return str(format_hotp_value(hotp_value(secret, counter)))

@@ -101,12 +101,6 @@ def uses_django_admin(role: Role) -> bool:
 
 
 @rule
-def is_staff_member(user: object) -> bool:
-    """A signed-in, active member of staff, whatever the role."""
-    return isinstance(user, User) and user.is_active
-
-
-@rule
 def works_with_residents(user: object) -> bool:
     """Clerks and supervisors: the resident pages, counter procedures, fees, notices lookup."""
     return _has_role(user, RESIDENT_ROLES)
@@ -121,11 +115,6 @@ def has_office(user: object) -> bool:
 def has_counter(user: object) -> bool:
     """The user's screens show one counter's card reads (User.counter)."""
     return isinstance(user, User) and user.counter_id is not None
-
-
-@rule
-def is_clerk(user: object) -> bool:
-    return _has_role(user, frozenset({Role.CLERK}))
 
 
 @rule

@@ -9,14 +9,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from apps.accounts import policy
 from apps.accounts.models import User
@@ -43,7 +41,8 @@ from apps.applications.services import (
     documents_from,
     fee_settled,
 )
-from apps.fees.api import PaymentOut, raise_api_error
+from apps.core.api import ServiceErrorsMixin
+from apps.fees.api import PaymentOut
 from apps.fees.models import PaymentMethod
 from apps.fees.rules import ReissueReason
 from apps.residents.selectors import resident_get
@@ -58,7 +57,7 @@ def _user(request: Request) -> User:
 # --- serializers --------------------------------------------------------------------------------
 
 
-class ApplicationIn(serializers.Serializer):
+class ApplicationIn(serializers.Serializer[Any]):
     resident_id = serializers.UUIDField()
     kind = serializers.ChoiceField(choices=KIND_CHOICES)
     applicant_type = serializers.ChoiceField(
@@ -87,7 +86,7 @@ class ApplicationIn(serializers.Serializer):
     former_surname_listed = serializers.BooleanField(default=False)
 
 
-class ApplicationOut(serializers.Serializer):
+class ApplicationOut(serializers.Serializer[Any]):
     id = serializers.UUIDField()
     kind = serializers.CharField()
     state = serializers.CharField()
@@ -116,14 +115,14 @@ class ApplicationOut(serializers.Serializer):
         return fee_settled(application)
 
     def get_waiver_pending(self, application: Application) -> bool:
-        return application.waiver is not None and not application.waiver.approved
+        return application.waiver_pending
 
 
-class PayIn(serializers.Serializer):
+class PayIn(serializers.Serializer[Any]):
     method = serializers.ChoiceField(choices=PaymentMethod.choices, default=PaymentMethod.CASH)
 
 
-class HandoverIn(serializers.Serializer):
+class HandoverIn(serializers.Serializer[Any]):
     """The handover checklist. There is no PIN field, by design (R-PIN-3)."""
 
     applicant_type = serializers.ChoiceField(
@@ -138,15 +137,15 @@ class HandoverIn(serializers.Serializer):
     old_card_returned = serializers.BooleanField(default=False)
 
 
-class CancelIn(serializers.Serializer):
+class CancelIn(serializers.Serializer[Any]):
     reason = serializers.CharField(max_length=200)
 
 
-class ArrivalsIn(serializers.Serializer):
+class ArrivalsIn(serializers.Serializer[Any]):
     file = serializers.FileField()
 
 
-class ArrivalsOut(serializers.Serializer):
+class ArrivalsOut(serializers.Serializer[Any]):
     id = serializers.UUIDField(source="record.id")
     created = serializers.BooleanField()
     filename = serializers.CharField(source="record.filename")
@@ -156,17 +155,17 @@ class ArrivalsOut(serializers.Serializer):
     already_count = serializers.IntegerField(source="record.already_count")
 
 
-class ArrivalProblemOut(serializers.Serializer):
+class ArrivalProblemOut(serializers.Serializer[Any]):
     line = serializers.IntegerField(allow_null=True, help_text="1 = the header line")
     message = serializers.CharField()
 
 
-class ArrivalErrorOut(serializers.Serializer):
+class ArrivalErrorOut(serializers.Serializer[Any]):
     detail = serializers.CharField()
     problems = ArrivalProblemOut(many=True)
 
 
-class WaitingCardOut(serializers.Serializer):
+class WaitingCardOut(serializers.Serializer[Any]):
     card_id = serializers.UUIDField(source="card.id")
     resident_id = serializers.UUIDField(source="card.resident_id")
     application_id = serializers.UUIDField(source="application.id", allow_null=True, default=None)
@@ -175,7 +174,7 @@ class WaitingCardOut(serializers.Serializer):
     days = serializers.IntegerField()
 
 
-class WaitingCardsOut(serializers.Serializer):
+class WaitingCardsOut(serializers.Serializer[Any]):
     results = WaitingCardOut(many=True)
     next = serializers.CharField(
         allow_null=True, help_text="pass as ?after= for the next page; null on the last page"
@@ -191,7 +190,7 @@ def _out(request: Request, application_id: uuid.UUID) -> dict[str, Any]:
     )
 
 
-class ApplicationCreateView(APIView):
+class ApplicationCreateView(ServiceErrorsMixin):
     permission_classes = [IsResidentStaff]
 
     @extend_schema(
@@ -205,34 +204,31 @@ class ApplicationCreateView(APIView):
         data = body.validated_data
         user = _user(request)
         resident = resident_get(user=user, resident_id=data["resident_id"])
-        try:
-            application = application_receive(
-                acting_user=user,
-                resident=resident,
-                data=ApplicationInput(
-                    kind=ApplicationKind(data["kind"]),
-                    applicant_type=ApplicantType(data["applicant_type"]),
-                    applicant_name=data["applicant_name"],
-                    documents=documents_from(data["documents"]),
-                    old_card_returned=data["old_card_returned"],
-                    reissue_reason=(
-                        ReissueReason(data["reissue_reason"]) if data["reissue_reason"] else None
-                    ),
-                    lost_at_home=data["lost_at_home"],
-                    police_report_no=data["police_report_no"],
-                    disaster_certificate_no=data["disaster_certificate_no"],
-                    damaged_card_surrendered=data["damaged_card_surrendered"],
-                    with_certificates=data["with_certificates"],
-                    waiver_reason=data["waiver_reason"],
-                    former_surname_listed=data["former_surname_listed"],
+        application = application_receive(
+            acting_user=user,
+            resident=resident,
+            data=ApplicationInput(
+                kind=ApplicationKind(data["kind"]),
+                applicant_type=ApplicantType(data["applicant_type"]),
+                applicant_name=data["applicant_name"],
+                documents=documents_from(data["documents"]),
+                old_card_returned=data["old_card_returned"],
+                reissue_reason=(
+                    ReissueReason(data["reissue_reason"]) if data["reissue_reason"] else None
                 ),
-            )
-        except DjangoValidationError as exc:
-            raise_api_error(exc)
+                lost_at_home=data["lost_at_home"],
+                police_report_no=data["police_report_no"],
+                disaster_certificate_no=data["disaster_certificate_no"],
+                damaged_card_surrendered=data["damaged_card_surrendered"],
+                with_certificates=data["with_certificates"],
+                waiver_reason=data["waiver_reason"],
+                former_surname_listed=data["former_surname_listed"],
+            ),
+        )
         return Response(_out(request, application.pk), status=status.HTTP_201_CREATED)
 
 
-class ApplicationDetailView(APIView):
+class ApplicationDetailView(ServiceErrorsMixin):
     permission_classes = [IsResidentStaff]
 
     @extend_schema(responses=ApplicationOut, summary="One application of the user's office")
@@ -240,7 +236,7 @@ class ApplicationDetailView(APIView):
         return Response(_out(request, application_id))
 
 
-class ApplicationPayView(APIView):
+class ApplicationPayView(ServiceErrorsMixin):
     permission_classes = [IsResidentStaff]
 
     @extend_schema(
@@ -253,16 +249,13 @@ class ApplicationPayView(APIView):
         application = application_get(user=user, application_id=application_id)
         body = PayIn(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            payment = application_pay(
-                acting_user=user, application=application, method=body.validated_data["method"]
-            )
-        except DjangoValidationError as exc:
-            raise_api_error(exc)
+        payment = application_pay(
+            acting_user=user, application=application, method=body.validated_data["method"]
+        )
         return Response(PaymentOut(payment).data, status=status.HTTP_201_CREATED)
 
 
-class ApplicationWaiverApproveView(APIView):
+class ApplicationWaiverApproveView(ServiceErrorsMixin):
     permission_classes = [policy.allow(policy.may_approve_waivers, policy.SUPERVISORS_ONLY)]
 
     @extend_schema(
@@ -273,14 +266,11 @@ class ApplicationWaiverApproveView(APIView):
     def post(self, request: Request, application_id: uuid.UUID) -> Response:
         user = _user(request)
         application = application_get(user=user, application_id=application_id)
-        try:
-            application_waiver_approve(acting_user=user, application=application)
-        except DjangoValidationError as exc:
-            raise_api_error(exc)
+        application_waiver_approve(acting_user=user, application=application)
         return Response(_out(request, application_id))
 
 
-class ApplicationHandOverView(APIView):
+class ApplicationHandOverView(ServiceErrorsMixin):
     permission_classes = [IsResidentStaff]
 
     @extend_schema(
@@ -294,29 +284,26 @@ class ApplicationHandOverView(APIView):
         body = HandoverIn(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        try:
-            application_hand_over(
-                acting_user=user,
-                application=application,
-                data=HandoverInput(
-                    documents=documents_from(data["documents"]),
-                    applicant_type=ApplicantType(data["applicant_type"]),
-                    pins_set=data["pins_set"],
-                    legal_rep_present=data["legal_rep_present"],
-                    notification_card=(
-                        NotificationCardStatus(data["notification_card"])
-                        if data["notification_card"]
-                        else None
-                    ),
-                    old_card_returned=data["old_card_returned"],
+        application_hand_over(
+            acting_user=user,
+            application=application,
+            data=HandoverInput(
+                documents=documents_from(data["documents"]),
+                applicant_type=ApplicantType(data["applicant_type"]),
+                pins_set=data["pins_set"],
+                legal_rep_present=data["legal_rep_present"],
+                notification_card=(
+                    NotificationCardStatus(data["notification_card"])
+                    if data["notification_card"]
+                    else None
                 ),
-            )
-        except DjangoValidationError as exc:
-            raise_api_error(exc)
+                old_card_returned=data["old_card_returned"],
+            ),
+        )
         return Response(_out(request, application_id))
 
 
-class ApplicationCancelView(APIView):
+class ApplicationCancelView(ServiceErrorsMixin):
     permission_classes = [IsResidentStaff]
 
     @extend_schema(request=CancelIn, responses=ApplicationOut, summary="Withdraw an application")
@@ -325,16 +312,13 @@ class ApplicationCancelView(APIView):
         application = application_get(user=user, application_id=application_id)
         body = CancelIn(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            application_cancel(
-                acting_user=user, application=application, reason=body.validated_data["reason"]
-            )
-        except DjangoValidationError as exc:
-            raise_api_error(exc)
+        application_cancel(
+            acting_user=user, application=application, reason=body.validated_data["reason"]
+        )
         return Response(_out(request, application_id))
 
 
-class ArrivalsImportView(APIView):
+class ArrivalsImportView(ServiceErrorsMixin):
     permission_classes = [IsResidentStaff]
     parser_classes = [MultiPartParser, FormParser]
 
@@ -363,15 +347,13 @@ class ArrivalsImportView(APIView):
                 },
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        except DjangoValidationError as exc:
-            raise_api_error(exc)
         return Response(
             ArrivalsOut(result).data,
             status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
         )
 
 
-class UncollectedView(APIView):
+class UncollectedView(ServiceErrorsMixin):
     permission_classes = [IsResidentStaff]
 
     @extend_schema(

@@ -298,6 +298,11 @@ class Application(models.Model):
         return ReissueReason(self.reissue_reason) if self.reissue_reason else None
 
     @property
+    def waiver_pending(self) -> bool:
+        """A fee waiver of the clerk's judgement still waits for a supervisor (R-REI-3)."""
+        return self.waiver is not None and not self.waiver.approved
+
+    @property
     def fee_row_enum(self) -> FeeRow:
         return FeeRow(self.fee_row)
 

@@ -2,7 +2,7 @@
 handover checklist needs, and what happens to the old card.
 
 No Django, no database, no clock: every date is a parameter. Rule ids refer to
-``../shared/DOMAIN.md``.
+``docs/rules.md``.
 """
 
 from __future__ import annotations
@@ -14,13 +14,14 @@ from datetime import date
 from typing import Final
 
 from apps.fees.rules import Procedure, ReissueReason
+from apps.fees.rules import old_card_returned_for_fee as fee_old_card_returned
 from apps.residents.rules import needs_legal_representative
 
 # --- kinds ----------------------------------------------------------------------------------------
 
 
 class ApplicationKind(enum.StrEnum):
-    """One counter procedure (ARCHITECTURE.md: one Application per procedure).
+    """One counter procedure (docs/architecture.md: one Application per procedure).
 
     To add a kind (endorsement, certificate issue, lock release, suspension lift): add the
     member, its label in ``APPLICATION_KIND_LABELS``, its fee procedure in
@@ -174,7 +175,7 @@ IDENTITY_DOCUMENT_LABELS: Final[dict[IdentityDocument, str]] = {
     IdentityDocument.PROXY_LETTER: "委任状",
 }
 
-# Policy (the guidebook's counter practice, not a DOMAIN.md rule): one photo ID, or two
+# Policy (the guidebook's counter practice, not a docs/rules.md rule): one photo ID, or two
 # documents without a photo.
 PHOTO_IDS: Final = frozenset(
     {
@@ -266,13 +267,14 @@ def old_card_action_at_receipt(
 def old_card_returned_for_fee(
     *, kind: ApplicationKind, reason: ReissueReason | None, old_card_returned: bool
 ) -> bool:
-    """The ``old_card_returned`` flag as the fee table means it (R-REI table, R-REI-2).
-
-    Lost or stolen cards are gone whatever the form says.
-    """
-    if kind is ApplicationKind.REISSUE and reason in (ReissueReason.LOST, ReissueReason.STOLEN):
-        return False
-    return old_card_returned
+    """The ``old_card_returned`` flag as the fee table means it, for an application's kind
+    (apps.fees.rules.old_card_returned_for_fee decides; R-REI table, R-REI-2)."""
+    procedure = kind.procedure
+    if procedure is None:
+        return old_card_returned
+    return fee_old_card_returned(
+        procedure=procedure, reason=reason, old_card_returned=old_card_returned
+    )
 
 
 # --- the handover checklist -------------------------------------------------------------------

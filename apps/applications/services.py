@@ -1,4 +1,4 @@
-"""Every step of a counter application. Rule ids refer to ``../shared/DOMAIN.md``.
+"""Every step of a counter application. Rule ids refer to ``docs/rules.md``.
 
 Each step is one service (apps.core.service: one transaction whose history rows name the
 member of staff and the step): it locks the application (and the resident on receipt), checks
@@ -35,7 +35,7 @@ from apps.applications.rules import (
     old_card_returned_for_fee,
 )
 from apps.cards.models import Card
-from apps.cards.rules import CardState
+from apps.cards.rules import IN_HOLDERS_HANDS, CardState
 from apps.cards.services import card_hand_over, card_order
 from apps.certificates.services import card_end, pin_states_initialize
 from apps.core.service import service
@@ -214,16 +214,35 @@ def application_receive(
 ) -> Application:
     """Receive a first issue, renewal or reissue at the counter (R-ISS-1, R-REI).
 
-    Checks who applies (R-ISS-2) and their documents, what the reason requires (R-REI-1), the
-    old card (R-REI-2), quotes the fee from the schedule in force (R-REI-3), records a waiver
-    to be approved, deals with the old card (lost → LOST, damaged → surrendered; R-REI-4, its
-    certificates end with it, R-CRT-5) and, when nothing is owed, orders the new card at once.
+    In this order: who applies and with what (R-ISS-2, documents, R-REI-1 evidence), the old
+    card the procedure replaces (R-REI-2), the fee from the schedule in force (R-REI-3) and the
+    waiver to approve, the application itself (one open card application per resident), what
+    happens to the old card (lost → LOST, damaged → surrendered; R-REI-4, its certificates end
+    with it, R-CRT-5) and, when nothing is owed, the order of the new card.
     """
     _require_staff_for(acting_user, resident)
     on = on or timezone.localdate()
     resident = Resident.objects.select_for_update().get(pk=resident.pk)
-    kind = data.kind
+    _check_applicant(resident=resident, data=data, on=on)
+    old_card = _card_replaced(resident=resident, data=data, on=on)
+    fee = _receipt_fee(
+        acting_user=acting_user, resident=resident, data=data, old_card=old_card, on=on
+    )
+    application = _application_insert(
+        _application_from(
+            acting_user=acting_user, resident=resident, data=data, old_card=old_card, fee=fee, on=on
+        )
+    )
+    if old_card is not None:
+        _old_card_at_receipt(application=application, old_card=old_card, acting_user=acting_user)
+    if fee_settled(application):
+        application = application_order(acting_user=acting_user, application=application)
+    return application
 
+
+def _check_applicant(*, resident: Resident, data: ApplicationInput, on: date) -> None:
+    """Who applies (R-ISS-2), their documents, the former surname and what the reason needs
+    (R-REI-1): every problem at once, each on its field."""
     errors: dict[str, str] = {}
     problem = applicant_problem(
         applicant_type=data.applicant_type, birth_date=resident.birth_date, on=on
@@ -241,26 +260,49 @@ def application_receive(
     if errors:
         raise ValidationError(errors)
 
-    old_card: Card | None = None
-    if kind is ApplicationKind.FIRST_ISSUE:
-        existing = Card.objects.select_for_update().filter(resident=resident)
-        if existing.filter(state__in=_PENDING_CARD_STATES).exists():
-            raise ValidationError("作成中または交付待ちのカードがあるため、新たに申請できません。")
-        if existing.filter(state__in=[CardState.ACTIVE, CardState.SUSPENDED]).exists():
-            raise ValidationError(
-                "有効なカードをお持ちです。更新または再交付として受け付けてください。"
-            )
-        if existing.filter(state=CardState.LOST).exists():
-            raise ValidationError(
-                "紛失したカードの記録があります。再交付として受け付けてください。"
-            )
-        if existing.filter(state=CardState.EXPIRED).exists():
-            raise ValidationError("有効期限切れのカードがあります。更新として受け付けてください。")
-    else:
-        old_card = _old_card_for(
-            resident=resident, kind=kind, on=on, old_card_returned=data.old_card_returned
-        )
 
+def _card_replaced(*, resident: Resident, data: ApplicationInput, on: date) -> Card | None:
+    """The old card a renewal or reissue replaces (locked), or None for a first issue, which
+    is refused while the resident has a card that makes it the wrong procedure."""
+    if data.kind is not ApplicationKind.FIRST_ISSUE:
+        return _old_card_for(
+            resident=resident, kind=data.kind, on=on, old_card_returned=data.old_card_returned
+        )
+    existing = Card.objects.select_for_update().filter(resident=resident)
+    if existing.filter(state__in=_PENDING_CARD_STATES).exists():
+        raise ValidationError("作成中または交付待ちのカードがあるため、新たに申請できません。")
+    if existing.filter(state__in=[CardState.ACTIVE, CardState.SUSPENDED]).exists():
+        raise ValidationError(
+            "有効なカードをお持ちです。更新または再交付として受け付けてください。"
+        )
+    if existing.filter(state=CardState.LOST).exists():
+        raise ValidationError("紛失したカードの記録があります。再交付として受け付けてください。")
+    if existing.filter(state=CardState.EXPIRED).exists():
+        raise ValidationError("有効期限切れのカードがあります。更新として受け付けてください。")
+    return None
+
+
+@dataclass(frozen=True)
+class _ReceiptFee:
+    """The fee a procedure is received with, and the facts about the old card it rests on."""
+
+    quote: FeeQuote
+    waiver: FeeWaiver | None
+    old_card_returned: bool  # for the fee: False means the old card is lost (R-REI-2)
+    loss: bool  # a loss is recorded: the police report (or "at home") is kept (R-REI-1)
+
+
+def _receipt_fee(
+    *,
+    acting_user: User,
+    resident: Resident,
+    data: ApplicationInput,
+    old_card: Card | None,
+    on: date,
+) -> _ReceiptFee:
+    """The quote from the schedule in force on ``on`` (R-REI table, R-REI-2, R-REI-3) and,
+    for a "not due to the holder" reissue, the waiver a supervisor must approve."""
+    kind = data.kind
     reason = data.reissue_reason
     old_card_returned = (
         old_card_returned_for_fee(
@@ -282,17 +324,32 @@ def application_receive(
         old_card_returned=old_card_returned,
         on=on,
     )
-    waiver: FeeWaiver | None = None
-    if quote.needs_approval:
-        waiver = fee_waiver_request(
+    waiver = (
+        fee_waiver_request(
             acting_user=acting_user,
             resident=resident,
             fee_row=quote.row,
             reason=data.waiver_reason,
         )
+        if quote.needs_approval
+        else None
+    )
+    return _ReceiptFee(quote=quote, waiver=waiver, old_card_returned=old_card_returned, loss=loss)
 
-    application = Application(
-        kind=kind,
+
+def _application_from(
+    *,
+    acting_user: User,
+    resident: Resident,
+    data: ApplicationInput,
+    old_card: Card | None,
+    fee: _ReceiptFee,
+    on: date,
+) -> Application:
+    """The new application as received; only the evidence its reason asks for is kept."""
+    reason = data.reissue_reason
+    return Application(
+        kind=data.kind,
         state=ApplicationState.RECEIVED,
         resident=resident,
         office_id=resident.office_id,
@@ -306,11 +363,11 @@ def application_receive(
         received_at=timezone.now(),
         received_by=acting_user,
         old_card=old_card,
-        old_card_returned=old_card_returned,
+        old_card_returned=fee.old_card_returned,
         reissue_reason=reason.value if reason else "",
         # Only the evidence the reason asks for is kept (R-REI-1).
-        lost_at_home=data.lost_at_home if loss else False,
-        police_report_no=data.police_report_no.strip() if loss else "",
+        lost_at_home=data.lost_at_home if fee.loss else False,
+        police_report_no=data.police_report_no.strip() if fee.loss else "",
         disaster_certificate_no=(
             data.disaster_certificate_no.strip() if reason is ReissueReason.DISASTER else ""
         ),
@@ -319,11 +376,15 @@ def application_receive(
         ),
         with_certificates=data.with_certificates,
         former_surname_listed=data.former_surname_listed,
-        fee_row=quote.row,
-        fee_amount_yen=quote.amount_yen,
-        fee_schedule_id=quote.schedule_id,
-        waiver=waiver,
+        fee_row=fee.quote.row,
+        fee_amount_yen=fee.quote.amount_yen,
+        fee_schedule_id=fee.quote.schedule_id,
+        waiver=fee.waiver,
     )
+
+
+def _application_insert(application: Application) -> Application:
+    """Insert; a second open card application of the resident is refused by the database."""
     try:
         with transaction.atomic():
             application.save(force_insert=True)
@@ -332,11 +393,6 @@ def application_receive(
         if constraint != "application_one_open_card_per_resident":
             raise
         raise ValidationError("この住民には手続中のカードの申請があります。") from None
-
-    if old_card is not None:
-        _old_card_at_receipt(application=application, old_card=old_card, acting_user=acting_user)
-    if fee_settled(application):
-        application = application_order(acting_user=acting_user, application=application)
     return application
 
 
@@ -481,11 +537,7 @@ def application_hand_over(
         if application.old_card_id
         else None
     )
-    old_in_hand = old_card is not None and old_card.state in (
-        CardState.ACTIVE,
-        CardState.SUSPENDED,
-        CardState.EXPIRED,
-    )
+    old_in_hand = old_card is not None and old_card.state in IN_HOLDERS_HANDS
     kind = application.kind_enum
     problems = handover_problems(
         kind=kind,

@@ -39,7 +39,7 @@ from apps.applications.services import (
 )
 from apps.audit.models import Action
 from apps.audit.services import access_log_view
-from apps.cards.rules import CardState
+from apps.cards.rules import IN_HOLDERS_HANDS
 from apps.core.http import apply_errors
 from apps.core.wareki import format_both
 from apps.fees.services import payment_is_settled
@@ -90,7 +90,6 @@ def _render_detail(
     status: int = 200,
 ) -> HttpResponse:
     settled = fee_settled(application)
-    waiver = application.waiver
     access_log_view(
         request,
         action=Action.VIEW_APPLICATION,
@@ -106,12 +105,12 @@ def _render_detail(
             "settled": settled,
             "payment_settled": payment_is_settled(application.payment),
             "can_pay": application.is_open and application.fee_amount_yen > 0 and not settled,
-            "waiver_pending": waiver is not None and not waiver.approved,
+            "waiver_pending": application.waiver_pending,
+            # The same rule the service applies (policy.may_approve_waiver, R-REI-3).
             "can_approve": (
-                waiver is not None
-                and not waiver.approved
-                and application.is_open
-                and policy.may_approve_waiver(request.user, waiver)
+                application.is_open
+                and application.waiver_pending
+                and policy.may_approve_waiver(request.user, application.waiver)
             ),
             "can_hand_over": application.state_enum is ApplicationState.ARRIVED,
             "payment_form": payment_form or PaymentForm(),
@@ -189,11 +188,7 @@ def handover(request: StaffRequest, application_id: uuid.UUID) -> HttpResponse:
         messages.error(request, "この申請のカードは交付できる状態ではありません。")
         return redirect("applications:detail", application_id=application.pk)
     old_card = application.old_card
-    old_in_hand = old_card is not None and old_card.state in (
-        CardState.ACTIVE,
-        CardState.SUSPENDED,
-        CardState.EXPIRED,
-    )
+    old_in_hand = old_card is not None and old_card.state in IN_HOLDERS_HANDS
     today = timezone.localdate()
     form = HandoverForm(
         request.POST or None, kind=application.kind_enum, old_card_in_hand=old_in_hand

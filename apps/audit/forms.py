@@ -8,7 +8,7 @@ from apps.accounts.models import User
 from apps.audit.models import Action, Outcome
 
 
-class StaffChoice(forms.ModelChoiceField):
+class StaffChoice(forms.ModelChoiceField[User]):
     def label_from_instance(self, obj: Any) -> str:
         name = f"{obj.last_name} {obj.first_name}".strip()
         return f"{name}({obj.username})" if name else obj.username

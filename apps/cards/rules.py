@@ -1,7 +1,7 @@
 """Pure rules about the card: how long it is valid, expiry changes, its states.
 
 No Django, no database, no clock: every date is a parameter. Rule ids refer to
-``../shared/DOMAIN.md``.
+``docs/rules.md``.
 """
 
 from __future__ import annotations
@@ -338,6 +338,11 @@ CARD_TRANSITIONS: Final[dict[CardState, frozenset[CardState]]] = {
 END_STATES: Final = frozenset(
     {CardState.VOID, CardState.RETURNED, CardState.LOST, CardState.EXPIRED}
 )
+
+
+# The holder still has the card in hand: at a renewal or reissue it must come back before the
+# new one is handed over (R-REI-2), and the handover checklist asks for it.
+IN_HOLDERS_HANDS: Final = frozenset({CardState.ACTIVE, CardState.SUSPENDED, CardState.EXPIRED})
 
 
 def can_transition(from_state: CardState, to_state: CardState) -> bool:

@@ -1,7 +1,7 @@
 """Pure rules about the two electronic certificates and the four PINs.
 
 No Django, no database, no clock: every date is a parameter. Rule ids refer to
-``../shared/DOMAIN.md``.
+``docs/rules.md``.
 
 R-PIN-3: a PIN is never stored or logged by this system. The functions here look at a PIN only
 to check its format, and no message they raise contains it.

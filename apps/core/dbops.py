@@ -16,6 +16,8 @@ copy, so the migration takes a moment whatever the table's size.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import migrations, models
 
 _FORWARD = """
@@ -55,7 +57,7 @@ CREATE INDEX {table}_{column}_like ON {table} ({column} varchar_pattern_ops);
 
 
 def unique_field_to_constraint(
-    *, model_name: str, field_name: str, field: models.Field, table: str, constraint: str
+    *, model_name: str, field_name: str, field: models.Field[Any, Any], table: str, constraint: str
 ) -> migrations.SeparateDatabaseAndState:
     """The state moves ``field_name`` (now declared as ``field``, without ``unique``) to a
     ``UniqueConstraint`` named ``constraint``; the database keeps its unique index."""
@@ -76,7 +78,7 @@ def unique_field_to_constraint(
 
 
 def field_index_dropped(
-    *, model_name: str, field_name: str, field: models.Field, table: str, index: str
+    *, model_name: str, field_name: str, field: models.Field[Any, Any], table: str, index: str
 ) -> migrations.SeparateDatabaseAndState:
     """The state gets ``field`` (declared with ``db_index=False``); the database loses the
     index named ``index`` (the one Django made for the field), and only that one."""

@@ -1,6 +1,6 @@
 """Japanese era (和暦) dates for the clerk's screens and letters.
 
-Every date a clerk sees is shown in both forms (ARCHITECTURE.md conventions):
+Every date a clerk sees is shown in both forms (docs/architecture.md, conventions):
 2026年11月27日 / 令和8年11月27日. The first year of an era is written 元年.
 """
 

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from apps.counters.models import CardRead, Device
 
 
-class _ReadOnly(admin.ModelAdmin):
+class _ReadOnly(admin.ModelAdmin[Any]):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 

@@ -85,7 +85,8 @@ def device_authenticate_request(raw: HttpRequest) -> Device:
     )
 
 
-class DeviceSignatureScheme(OpenApiAuthenticationExtension):
+# drf-spectacular registers extensions in an untyped __init_subclass__.
+class DeviceSignatureScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
     """How the schema describes device signatures (OpenAPI has no RFC 9421 scheme)."""
 
     target_class = "apps.counters.api.DeviceSignatureAuthentication"
@@ -118,7 +119,7 @@ class DeviceAPIView(APIView):
 # --- enrollment ---------------------------------------------------------------------------------
 
 
-class EnrollIn(serializers.Serializer):
+class EnrollIn(serializers.Serializer[Any]):
     name = serializers.CharField(max_length=100, trim_whitespace=True)
     public_key = serializers.CharField(max_length=64)
     fingerprint = serializers.RegexField(r"^SHA256:[A-Za-z0-9+/]{43}$", max_length=64)
@@ -179,7 +180,7 @@ class EnrollView(APIView):
 # --- reads --------------------------------------------------------------------------------------
 
 
-class AuthCertificateIn(serializers.Serializer):
+class AuthCertificateIn(serializers.Serializer[Any]):
     serial = serializers.RegexField(
         r"^-?[0-9a-f]{1,64}$",
         error_messages={"invalid": "serial は小文字の16進数 (区切りなし) で指定してください。"},
@@ -189,7 +190,7 @@ class AuthCertificateIn(serializers.Serializer):
     issuer = serializers.CharField(max_length=255, allow_blank=True)
 
 
-class TextIn(serializers.Serializer):
+class TextIn(serializers.Serializer[Any]):
     my_number = serializers.CharField(min_length=12, max_length=12, trim_whitespace=False)
     name = serializers.CharField(max_length=120)
     address = serializers.CharField(max_length=255)
@@ -215,7 +216,7 @@ class TextIn(serializers.Serializer):
         return value
 
 
-class ReadIn(serializers.Serializer):
+class ReadIn(serializers.Serializer[Any]):
     read_id = serializers.UUIDField()
     kind = serializers.ChoiceField(
         choices=[k.value for k in ReadKind],
@@ -286,7 +287,7 @@ class ReadsView(DeviceAPIView):
         return Response({"read_id": str(read.read_id)}, status=status.HTTP_201_CREATED)
 
 
-class HeartbeatIn(serializers.Serializer):
+class HeartbeatIn(serializers.Serializer[Any]):
     sent_at = serializers.DateTimeField()
     agent_version = serializers.CharField(max_length=32, allow_blank=True)
     reader_name = serializers.CharField(max_length=200, allow_null=True, allow_blank=True)

@@ -8,6 +8,7 @@ put on a clerk's screen, and which printed items differ from the register.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
@@ -19,7 +20,8 @@ from apps.certificates.rules import PIN_MAX_TRIES, PinKind
 PIN_ORDER: Final = (PinKind.AUTH, PinKind.SIGNING, PinKind.TEXT, PinKind.RESIDENT)
 PIN_KEYS: Final = tuple(kind.value for kind in PIN_ORDER)
 
-# Issue 4: a signature whose `created` is further than this from the server clock is refused.
+# The device-signature profile (reader_agent/README.md): a signature whose `created` is further
+# than this from the server clock is refused.
 MAX_SKEW_SECONDS: Final = 90
 
 
@@ -50,7 +52,9 @@ class PinReading:
         return self.tries
 
 
-def pin_readings(tries: dict[str, object], blocked: dict[str, object]) -> dict[PinKind, PinReading]:
+def pin_readings(
+    tries: Mapping[str, object], blocked: Mapping[str, object]
+) -> dict[PinKind, PinReading]:
     """Validate the four counters of a read (R-PIN table). The PIN itself is never part of a
     read (R-PIN-3); a counter above the PIN's limit or below zero is refused."""
     if set(tries) != set(PIN_KEYS) or set(blocked) != set(PIN_KEYS):

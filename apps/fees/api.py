@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, NoReturn
+from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -13,10 +12,10 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from apps.accounts import policy
 from apps.accounts.policy import IsResidentStaff
+from apps.core.api import ServiceErrorsMixin
 from apps.fees.models import DailyClose, Payment
 from apps.fees.rules import FeeRow, Procedure, ReissueReason
 from apps.fees.selectors import counters_for, daily_closes_for, fee_schedules, payment_get
@@ -28,20 +27,10 @@ from apps.fees.services import (
     payment_void,
 )
 
-# --- permissions and errors, shared with apps.applications.api ---------------------------------
-
-
-def raise_api_error(exc: DjangoValidationError) -> NoReturn:
-    """A service's ValidationError as a 400 with the same Japanese messages."""
-    if hasattr(exc, "error_dict"):
-        raise ValidationError(exc.message_dict) from None
-    raise ValidationError({"non_field_errors": exc.messages}) from None
-
-
 # --- serializers --------------------------------------------------------------------------------
 
 
-class FeeQuoteOut(serializers.Serializer):
+class FeeQuoteOut(serializers.Serializer[Any]):
     amount_yen = serializers.IntegerField()
     rule = serializers.CharField()
     row = serializers.CharField()
@@ -50,7 +39,7 @@ class FeeQuoteOut(serializers.Serializer):
     needs_approval = serializers.BooleanField()
 
 
-class FeeQuoteQuery(serializers.Serializer):
+class FeeQuoteQuery(serializers.Serializer[Any]):
     procedure = serializers.ChoiceField(choices=[p.value for p in Procedure])
     reason = serializers.ChoiceField(
         choices=[r.value for r in ReissueReason], required=False, allow_null=True, default=None
@@ -60,7 +49,7 @@ class FeeQuoteQuery(serializers.Serializer):
     on = serializers.DateField(required=False)
 
 
-class PaymentOut(serializers.Serializer):
+class PaymentOut(serializers.Serializer[Any]):
     id = serializers.UUIDField()
     receipt_number = serializers.IntegerField()
     receipt_label = serializers.CharField()
@@ -78,11 +67,11 @@ class PaymentOut(serializers.Serializer):
         return not payment_is_settled(payment)
 
 
-class VoidIn(serializers.Serializer):
+class VoidIn(serializers.Serializer[Any]):
     reason = serializers.CharField(max_length=2000)
 
 
-class ScheduleOut(serializers.Serializer):
+class ScheduleOut(serializers.Serializer[Any]):
     id = serializers.UUIDField(source="schedule.id")
     starts_on = serializers.DateField(source="schedule.starts_on")
     ends_on = serializers.DateField(allow_null=True)
@@ -94,7 +83,7 @@ class ScheduleOut(serializers.Serializer):
         return {row.value: amount for row, amount in view.amounts}
 
 
-class ScheduleIn(serializers.Serializer):
+class ScheduleIn(serializers.Serializer[Any]):
     starts_on = serializers.DateField()
     note = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
     amounts = serializers.DictField(child=serializers.IntegerField(min_value=0))
@@ -106,14 +95,14 @@ class ScheduleIn(serializers.Serializer):
             raise ValidationError("区分の指定が正しくありません。") from None
 
 
-class DailyCloseIn(serializers.Serializer):
+class DailyCloseIn(serializers.Serializer[Any]):
     counter_id = serializers.UUIDField()
     business_date = serializers.DateField()
     counted_cash_yen = serializers.IntegerField(min_value=0)
     note = serializers.CharField(required=False, default="", allow_blank=True)
 
 
-class DailyCloseOut(serializers.Serializer):
+class DailyCloseOut(serializers.Serializer[Any]):
     id = serializers.UUIDField()
     counter_code = serializers.CharField(source="counter.code")
     business_date = serializers.DateField()
@@ -136,7 +125,7 @@ class DailyCloseOut(serializers.Serializer):
 # --- views --------------------------------------------------------------------------------------
 
 
-class FeeQuoteView(APIView):
+class FeeQuoteView(ServiceErrorsMixin):
     permission_classes = [IsResidentStaff]
 
     @extend_schema(
@@ -148,16 +137,13 @@ class FeeQuoteView(APIView):
         query = FeeQuoteQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         data = query.validated_data
-        try:
-            quote = fee_quote(
-                procedure=Procedure(data["procedure"]),
-                reason=ReissueReason(data["reason"]) if data.get("reason") else None,
-                with_certificates=data["with_certificates"],
-                old_card_returned=data["old_card_returned"],
-                on=data.get("on") or timezone.localdate(),
-            )
-        except DjangoValidationError as exc:
-            raise_api_error(exc)
+        quote = fee_quote(
+            procedure=Procedure(data["procedure"]),
+            reason=ReissueReason(data["reason"]) if data.get("reason") else None,
+            with_certificates=data["with_certificates"],
+            old_card_returned=data["old_card_returned"],
+            on=data.get("on") or timezone.localdate(),
+        )
         return Response(
             FeeQuoteOut(
                 {
@@ -172,7 +158,7 @@ class FeeQuoteView(APIView):
         )
 
 
-class FeeScheduleView(APIView):
+class FeeScheduleView(ServiceErrorsMixin):
     def get_permissions(self) -> list[BasePermission]:
         if self.request.method == "POST":
             return [policy.allow(policy.may_manage_fee_schedules, policy.SUPERVISORS_ONLY)()]
@@ -192,22 +178,19 @@ class FeeScheduleView(APIView):
         body = ScheduleIn(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        try:
-            schedule = fee_schedule_add(
-                acting_user=request.user,  # type: ignore[arg-type]
-                starts_on=data["starts_on"],
-                amounts=data["amounts"],
-                note=data["note"],
-            )
-        except DjangoValidationError as exc:
-            raise_api_error(exc)
+        schedule = fee_schedule_add(
+            acting_user=request.user,  # type: ignore[arg-type]
+            starts_on=data["starts_on"],
+            amounts=data["amounts"],
+            note=data["note"],
+        )
         view = next(
             v for v in fee_schedules(today=timezone.localdate()) if v.schedule.pk == schedule.pk
         )
         return Response(ScheduleOut(view).data, status=status.HTTP_201_CREATED)
 
 
-class PaymentDetailView(APIView):
+class PaymentDetailView(ServiceErrorsMixin):
     permission_classes = [IsResidentStaff]
 
     @extend_schema(responses=PaymentOut, summary="One payment of the user's office")
@@ -216,7 +199,7 @@ class PaymentDetailView(APIView):
         return Response(PaymentOut(payment).data)
 
 
-class PaymentVoidView(APIView):
+class PaymentVoidView(ServiceErrorsMixin):
     permission_classes = [policy.allow(policy.may_void_payments, policy.SUPERVISORS_ONLY)]
 
     @extend_schema(request=VoidIn, responses=PaymentOut, summary="Void a payment (supervisor)")
@@ -224,19 +207,16 @@ class PaymentVoidView(APIView):
         payment = payment_get(user=request.user, payment_id=payment_id)  # type: ignore[arg-type]
         body = VoidIn(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            payment_void(
-                acting_user=request.user,  # type: ignore[arg-type]
-                payment=payment,
-                reason=body.validated_data["reason"],
-            )
-        except DjangoValidationError as exc:
-            raise_api_error(exc)
+        payment_void(
+            acting_user=request.user,  # type: ignore[arg-type]
+            payment=payment,
+            reason=body.validated_data["reason"],
+        )
         payment = payment_get(user=request.user, payment_id=payment_id)  # type: ignore[arg-type]
         return Response(PaymentOut(payment).data)
 
 
-class DailyCloseView(APIView):
+class DailyCloseView(ServiceErrorsMixin):
     permission_classes = [IsResidentStaff]
 
     @extend_schema(responses=DailyCloseOut(many=True), summary="Recent daily closes of the office")
@@ -254,16 +234,13 @@ class DailyCloseView(APIView):
         counter = counters_for(request.user).filter(pk=data["counter_id"]).first()  # type: ignore[arg-type]
         if counter is None:
             raise ValidationError({"counter_id": "窓口が見つかりません。"})
-        try:
-            closed = daily_close_record(
-                acting_user=request.user,  # type: ignore[arg-type]
-                counter=counter,
-                business_date=data["business_date"],
-                counted_cash_yen=data["counted_cash_yen"],
-                note=data["note"],
-            )
-        except DjangoValidationError as exc:
-            raise_api_error(exc)
+        closed = daily_close_record(
+            acting_user=request.user,  # type: ignore[arg-type]
+            counter=counter,
+            business_date=data["business_date"],
+            counted_cash_yen=data["counted_cash_yen"],
+            note=data["note"],
+        )
         return Response(DailyCloseOut(closed).data, status=status.HTTP_201_CREATED)
 
 
@@ -273,5 +250,4 @@ __all__ = [
     "FeeScheduleView",
     "PaymentDetailView",
     "PaymentVoidView",
-    "raise_api_error",
 ]

@@ -1,7 +1,7 @@
 """The printable receipt (領収書): Japanese, the city's name from settings, one A5 page.
 
 WeasyPrint with the IPAex Gothic font (Debian fonts-ipaexfont): about 0.2 s a receipt, where
-Noto CJK would cost seconds to subset (ARCHITECTURE.md).
+Noto CJK would cost seconds to subset (docs/architecture.md).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Pure rules about fees: which row of the R-REI table a procedure falls in, and what evidence
 a reissue needs.
 
-No Django, no database, no clock. Rule ids refer to ``../shared/DOMAIN.md``. Amounts are
+No Django, no database, no clock. Rule ids refer to ``docs/rules.md``. Amounts are
 effective-dated data held in the fee schedule (R-REI-3); this module classifies, and
 ``DEFAULT_FEE_AMOUNTS`` only seeds that schedule.
 """
@@ -252,6 +252,19 @@ def fee_row_for(
             else FeeRow.REISSUE_DAMAGE_NO_CERTS
         )
     return _FREE_REISSUE_ROWS[reason]
+
+
+def old_card_returned_for_fee(
+    *, procedure: Procedure, reason: ReissueReason | None, old_card_returned: bool
+) -> bool:
+    """The ``old_card_returned`` flag as the fee table means it (R-REI table, R-REI-2).
+
+    Lost or stolen cards are gone whatever the form says. The counter's application and the
+    fee preview on its form both ask this, so they always quote the same row.
+    """
+    if procedure is Procedure.REISSUE and reason in (ReissueReason.LOST, ReissueReason.STOLEN):
+        return False
+    return old_card_returned
 
 
 class Evidence(enum.StrEnum):

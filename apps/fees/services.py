@@ -1,4 +1,4 @@
-"""Every write about fees, and the fee quote. Rule ids refer to ``../shared/DOMAIN.md``.
+"""Every write about fees, and the fee quote. Rule ids refer to ``docs/rules.md``.
 
 Each write is one service (apps.core.service: one transaction, its history names the actor)
 that checks its preconditions and locks what it changes.
@@ -54,7 +54,7 @@ MAX_FEE_YEN = 100_000
 class FeeQuote:
     """What a procedure costs on a day, and why.
 
-    ``rule`` is the DOMAIN.md rule or R-REI table row that decided the amount; ``row`` and the
+    ``rule`` is the docs/rules.md rule or R-REI table row that decided the amount; ``row`` and the
     schedule say where the amount was read, so a payment can record both.
     """
 
@@ -231,7 +231,8 @@ def fee_waiver_approve(*, acting_user: User, waiver: FeeWaiver) -> FeeWaiver:
     policy.check(policy.same_office(acting_user, waiver), "他の庁舎の免除は承認できません。")
     if waiver.approved:
         raise ValidationError("この免除は既に承認されています。")
-    if waiver.requested_by_id == acting_user.pk:
+    if not policy.may_approve_waiver(acting_user, waiver):
+        # Role and office passed above, so what is left is the four-eyes rule.
         raise ValidationError(
             "免除を申し出た職員本人は承認できません。別の監督者が承認してください。"
         )

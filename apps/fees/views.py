@@ -19,7 +19,13 @@ from apps.core.http import apply_errors
 from apps.core.wareki import format_both
 from apps.fees.forms import CloseForm, PaymentsFilterForm, QuoteForm, ScheduleForm, VoidForm
 from apps.fees.receipts import receipt_filename, receipt_pdf
-from apps.fees.rules import DEFAULT_FEE_AMOUNTS, FeeRow, Procedure, ReissueReason
+from apps.fees.rules import (
+    DEFAULT_FEE_AMOUNTS,
+    FeeRow,
+    Procedure,
+    ReissueReason,
+    old_card_returned_for_fee,
+)
 from apps.fees.selectors import (
     counters_for,
     daily_closes_for,
@@ -99,8 +105,11 @@ def quote(request: StaffRequest) -> HttpResponse:
                     procedure=procedure,
                     reason=ReissueReason(reason) if reason else None,
                     with_certificates=form.cleaned_data["with_certificates"],
-                    old_card_returned=not form.cleaned_data["old_card_lost"]
-                    and reason not in (ReissueReason.LOST, ReissueReason.STOLEN),
+                    old_card_returned=old_card_returned_for_fee(
+                        procedure=procedure,
+                        reason=ReissueReason(reason) if reason else None,
+                        old_card_returned=not form.cleaned_data["old_card_lost"],
+                    ),
                     on=timezone.localdate(),
                 )
             except ValidationError as exc:

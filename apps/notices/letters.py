@@ -3,7 +3,7 @@
 Layout: A4 portrait, folded in three for a 長形3号 window envelope; the address block sits
 where the window is (23 mm from the left, 13 mm from the top, 90 × 45 mm). Fonts are IPAex
 (Debian ``fonts-ipaexfont``): Noto CJK costs seconds per document to subset, IPAex
-milliseconds a page (ARCHITECTURE.md).
+milliseconds a page (docs/architecture.md).
 
 R-MYN-2: a letter never carries the My Number, not even its last digits. The QR code holds
 the notice's reference code only.

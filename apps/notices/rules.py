@@ -1,7 +1,7 @@
 """Pure rules about expiry notices and the renewal window.
 
 No Django, no database, no clock: every date is a parameter. Rule ids refer to
-``../shared/DOMAIN.md``.
+``docs/rules.md``.
 """
 
 from __future__ import annotations

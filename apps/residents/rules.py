@@ -1,7 +1,7 @@
 """Pure rules about the resident: the My Number, status of residence, age.
 
 No Django, no database, no clock: every date is a parameter. Rule ids refer to
-``../shared/DOMAIN.md``.
+``docs/rules.md``.
 
 R-MYN-2: a My Number is specific personal information. Nothing in this module puts the
 number, or any part of it, into an exception message; messages only describe what is wrong.
@@ -258,7 +258,7 @@ def age_on(*, birth_date: date, on: date) -> int:
 
     A birthday counts as reached on the birthday itself, and a 29 February birth reaches it on
     28 February in a non-leap year (R-VAL-5). (The civil-law rule that one ages on the day
-    before the birthday is deliberately not used: DOMAIN.md fixes this policy.)
+    before the birthday is deliberately not used: docs/rules.md fixes this policy.)
     """
     if on < birth_date:
         raise ValueError("基準日が生年月日より前です。")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -16,7 +18,7 @@ from tests.auth import enrol_totp
 pytestmark = pytest.mark.django_db
 
 
-def _page_queries(client, url: str) -> tuple[str, list[str]]:
+def _page_queries(client: Client, url: str) -> tuple[str, list[str]]:
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
     assert response.status_code == 200
@@ -24,7 +26,9 @@ def _page_queries(client, url: str) -> tuple[str, list[str]]:
 
 
 @pytest.mark.parametrize("password_sign_in", [False, True], ids=["session", "login form"])
-def test_the_headers_office_costs_no_query(client_for, clerk_a: User, password_sign_in) -> None:
+def test_the_headers_office_costs_no_query(
+    client_for: Callable[[User | None], Client], clerk_a: User, password_sign_in: bool
+) -> None:
     """Whichever backend signed the user in (the session remembers it)."""
     if password_sign_in:
         # The real sign-in: password, then the TOTP code (tests/auth.py).
@@ -46,7 +50,9 @@ def test_the_headers_office_costs_no_query(client_for, clerk_a: User, password_s
     assert not [sql for sql in queries if re.search(r'FROM "accounts_office"', sql)]
 
 
-def test_an_inactive_user_is_signed_out(client_for, clerk_a: User) -> None:
+def test_an_inactive_user_is_signed_out(
+    client_for: Callable[[User | None], Client], clerk_a: User
+) -> None:
     client = client_for(clerk_a)
     User.objects.filter(pk=clerk_a.pk).update(is_active=False)
     response = client.get(reverse("residents:search"))

@@ -6,6 +6,7 @@ page is covered without being listed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 import pytest
@@ -16,6 +17,7 @@ from django.urls import reverse
 
 from apps.accounts.mfa import totp_code
 from apps.accounts.middleware import MFA_EXEMPT_URL_NAMES
+from apps.accounts.models import User
 from apps.audit.models import AccessLog, Action, Outcome
 from apps.demo.seed import DEMO_PASSWORD, DEMO_TOTP_SECRET, seed_demo
 from tests.auth import enrol_totp, password_only_login
@@ -53,7 +55,7 @@ def _assert_nothing_reachable(client: Client, *, expected_step: str) -> None:
 
 
 def test_signing_in_as_a_demo_clerk_with_the_password_alone_reaches_no_personal_data(
-    client,
+    client: Client,
 ) -> None:
     """The acceptance line: the demo's clerk_a, password typed, second factor not given."""
     seed_demo(today=date(2026, 11, 27), residents=3)
@@ -68,7 +70,7 @@ def test_signing_in_as_a_demo_clerk_with_the_password_alone_reaches_no_personal_
     assert client.get(reverse("residents:search")).status_code == 200
 
 
-def test_a_session_without_the_second_factor_reaches_nothing(client, clerk_a) -> None:
+def test_a_session_without_the_second_factor_reaches_nothing(client: Client, clerk_a: User) -> None:
     """However the session came about (an old session, a bug in a sign-in path)."""
     enrol_totp(clerk_a)
     password_only_login(client, clerk_a)
@@ -76,7 +78,7 @@ def test_a_session_without_the_second_factor_reaches_nothing(client, clerk_a) ->
 
 
 @pytest.mark.django_db(transaction=True)  # allauth signals the new factor after commit
-def test_a_new_account_must_enrol_a_second_factor_first(client, clerk_a) -> None:
+def test_a_new_account_must_enrol_a_second_factor_first(client: Client, clerk_a: User) -> None:
     response = client.post(
         reverse("account_login"), {"login": "clerk_a", "password": "test-pass-123456"}
     )
@@ -97,7 +99,9 @@ def test_a_new_account_must_enrol_a_second_factor_first(client, clerk_a) -> None
     assert client.get(reverse("residents:search")).status_code == 200
 
 
-def test_totp_sign_in_is_logged_and_a_wrong_code_is_refused_and_logged(client, clerk_a) -> None:
+def test_totp_sign_in_is_logged_and_a_wrong_code_is_refused_and_logged(
+    client: Client, clerk_a: User
+) -> None:
     """R-AUD-1: every sign-in and failed sign-in writes a row."""
     secret = enrol_totp(clerk_a)
     client.post(reverse("account_login"), {"login": "clerk_a", "password": "test-pass-123456"})
@@ -115,7 +119,7 @@ def test_totp_sign_in_is_logged_and_a_wrong_code_is_refused_and_logged(client, c
     ]
 
 
-def test_a_recovery_code_is_a_second_factor(client, clerk_a) -> None:
+def test_a_recovery_code_is_a_second_factor(client: Client, clerk_a: User) -> None:
     from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 
     enrol_totp(clerk_a)
@@ -125,7 +129,9 @@ def test_a_recovery_code_is_a_second_factor(client, clerk_a) -> None:
     assert client.get(reverse("residents:search")).status_code == 200
 
 
-def test_webauthn_keys_can_be_added_once_signed_in(client_for, clerk_a) -> None:
+def test_webauthn_keys_can_be_added_once_signed_in(
+    client_for: Callable[[User | None], Client], clerk_a: User
+) -> None:
     """A security key (WebAuthn) is the other second factor; its page is the staff's own."""
     enrol_totp(clerk_a)
     client = client_for(clerk_a)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from allauth.usersessions.models import UserSession
@@ -12,6 +14,7 @@ from django.urls import reverse
 
 from apps.accounts.mfa import totp_code
 from apps.accounts.middleware import LAST_SEEN_AT, SIGNED_IN_AT
+from apps.accounts.models import User
 from tests.auth import enrol_totp
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +26,9 @@ def _age(client: Client, key: str, seconds: float) -> None:
     session.save()
 
 
-def test_an_idle_session_ends(client_for, clerk_a, settings) -> None:
+def test_an_idle_session_ends(
+    client_for: Callable[[User | None], Client], clerk_a: User, settings: Any
+) -> None:
     client = client_for(clerk_a)
     url = reverse("residents:search")
     assert client.get(url).status_code == 200
@@ -37,7 +42,7 @@ def test_an_idle_session_ends(client_for, clerk_a, settings) -> None:
 
 
 def test_watching_the_live_panel_or_the_clock_does_not_keep_a_session_alive(
-    client_for, clerk_a, settings
+    client_for: Callable[[User | None], Client], clerk_a: User, settings: Any
 ) -> None:
     client = client_for(clerk_a)
     client.get(reverse("residents:search"))
@@ -51,7 +56,9 @@ def test_watching_the_live_panel_or_the_clock_does_not_keep_a_session_alive(
     assert client.session[LAST_SEEN_AT] > before
 
 
-def test_a_session_ends_after_a_shift_however_busy(client_for, clerk_a, settings) -> None:
+def test_a_session_ends_after_a_shift_however_busy(
+    client_for: Callable[[User | None], Client], clerk_a: User, settings: Any
+) -> None:
     client = client_for(clerk_a)
     url = reverse("residents:search")
     client.get(url)
@@ -60,14 +67,18 @@ def test_a_session_ends_after_a_shift_however_busy(client_for, clerk_a, settings
     assert response["Location"] == reverse("account_login")
 
 
-def test_every_page_carries_the_idle_warning(client_for, clerk_a, settings) -> None:
+def test_every_page_carries_the_idle_warning(
+    client_for: Callable[[User | None], Client], clerk_a: User, settings: Any
+) -> None:
     body = client_for(clerk_a).get(reverse("residents:search")).content.decode()
     assert f'data-idle-timeout="{settings.SESSION_IDLE_TIMEOUT}"' in body
     assert 'id="idle-warning"' in body
     assert "まもなく自動的にログアウトします" in body
 
 
-def test_deactivating_a_user_ends_their_sessions_at_once(client_for, admin_user, clerk_a) -> None:
+def test_deactivating_a_user_ends_their_sessions_at_once(
+    client_for: Callable[[User | None], Client], admin_user: User, clerk_a: User
+) -> None:
     """The admin unticks 有効; the clerk's open session is gone from the session store."""
     secret = enrol_totp(clerk_a)
     clerk = Client()

@@ -8,6 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from apps.accounts import signin
+from apps.accounts.models import User
 from apps.audit.models import AccessLog, Action, Outcome
 from tests.services import redis_url
 
@@ -24,7 +25,7 @@ def _try(client: Client, username: str, password: str) -> str:
     return "waiting" if "ログインできません" in body else "wrong"
 
 
-def test_five_failures_make_that_source_wait_not_the_clerk(clerk_a) -> None:
+def test_five_failures_make_that_source_wait_not_the_clerk(clerk_a: User) -> None:
     """A stranger typing clerk_a's name at another machine cannot lock clerk_a out."""
     stranger = Client(REMOTE_ADDR="10.0.0.66")
     clerk_pc = Client(REMOTE_ADDR="10.0.0.11")
@@ -34,9 +35,9 @@ def test_five_failures_make_that_source_wait_not_the_clerk(clerk_a) -> None:
     assert _try(clerk_pc, "clerk_a", RIGHT) == "accepted"
 
 
-def test_the_wait_doubles_and_ends(clerk_a, monkeypatch) -> None:
+def test_the_wait_doubles_and_ends(clerk_a: User, monkeypatch: pytest.MonkeyPatch) -> None:
     now = [1_000_000.0]
-    monkeypatch.setattr(signin.time, "time", lambda: now[0])
+    monkeypatch.setattr("apps.accounts.signin.time.time", lambda: now[0])
     source = Client(REMOTE_ADDR="10.0.0.66")
     for _ in range(5):
         assert _try(source, "clerk_a", "guess-guess-guess") == "wrong"
@@ -53,7 +54,7 @@ def test_the_wait_doubles_and_ends(clerk_a, monkeypatch) -> None:
     assert signin.wait_before_attempt(username="clerk_a", ip="10.0.0.66") is None
 
 
-def test_one_source_spraying_many_names_is_stopped(clerk_a) -> None:
+def test_one_source_spraying_many_names_is_stopped(clerk_a: User) -> None:
     source = Client(REMOTE_ADDR="10.0.0.77")
     for n in range(settings.SIGNIN_IP_FAILURES):
         assert _try(source, f"user{n}", "guess-guess-guess") == "wrong"
@@ -61,7 +62,7 @@ def test_one_source_spraying_many_names_is_stopped(clerk_a) -> None:
     assert _try(Client(REMOTE_ADDR="10.0.0.11"), "clerk_a", RIGHT) == "accepted"
 
 
-def test_the_counters_live_in_redis_shared_by_every_worker(clerk_a) -> None:
+def test_the_counters_live_in_redis_shared_by_every_worker(clerk_a: User) -> None:
     """With the in-process cache, 2 gunicorn workers gave an attacker twice the tries."""
     import redis
 
@@ -74,7 +75,7 @@ def test_the_counters_live_in_redis_shared_by_every_worker(clerk_a) -> None:
     assert not any("clerk_a" in key for key in keys)  # the name is hashed
 
 
-def test_every_failure_is_logged_without_the_typed_name(clerk_a) -> None:
+def test_every_failure_is_logged_without_the_typed_name(clerk_a: User) -> None:
     source = Client(REMOTE_ADDR="10.0.0.66")
     _try(source, "clerk_a", "guess-guess-guess")
     _try(source, "123456789018", "guess-guess-guess")  # a My Number typed as the name

@@ -1,4 +1,5 @@
-"""End to end (issue 4 acceptance): pcscd + the simulated card + the reader agent + the server +
+"""End to end (the card-read flow of docs/architecture.md and README's "Card reader"): pcscd
++ the simulated card + the reader agent + the server +
 a browser signed in as the clerk at that counter. Inserting the simulated card makes the
 resident appear on the clerk's page; the read-to-screen time is recorded (printed and in the
 JUnit report as `read_to_screen_s`), and the test fails only if the panel never shows it.
@@ -8,18 +9,24 @@ Skips locally when pcscd/vpcd, Chromium or the agent's venv is missing; fails un
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
 from django.test import Client
 from django.urls import reverse
+from pytest_django.fixtures import Settings
+from pytest_django.live_server_helper import LiveServer
 
-from apps.accounts.models import User
+from apps.accounts.models import Office, User
+from apps.cards.models import Card
 from apps.certificates.rules import CertificateKind
 from apps.certificates.services import certificate_issue, pin_states_initialize
 from apps.counters.models import CardRead, Device, DeviceState
 from apps.counters.services import device_approve
+from apps.residents.models import Resident
 from tests.actors import FIXTURES
 from tests.agent.harness import (
     CHROMIUM_ARGS,
@@ -44,16 +51,16 @@ PANEL_TIMEOUT_MS = 30_000
 
 @pytest.mark.django_db(transaction=True)
 def test_inserting_a_card_shows_the_resident_on_the_clerks_screen(
-    live_server,
-    settings,
-    tmp_path,
+    live_server: LiveServer,
+    settings: Settings,
+    tmp_path: Path,
     clerk_a: User,
-    admin_user,
-    make_resident,
-    make_card,
-    office_a,
-    record_property,
-    monkeypatch,
+    admin_user: User,
+    make_resident: Callable[..., Resident],
+    make_card: Callable[..., Card],
+    office_a: Office,
+    record_property: Callable[[str, object], None],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     require(pcscd_with_vpcd(), f"pcscd with vsmartcard-vpcd (port {VPCD_PORT})")
     require(agent_installed(), "the reader agent's venv (make agent-install) with pyscard")
@@ -76,6 +83,7 @@ def test_inserting_a_card_shows_the_resident_on_the_clerks_screen(
     fingerprint = agent_enroll(server=live_server.url, name="e2e 1番窓口PC", home=home)
     device = Device.objects.get(fingerprint=fingerprint)
     assert device.state == DeviceState.PENDING
+    assert clerk_a.counter is not None
     device_approve(acting_user=admin_user, device=device, counter=clerk_a.counter)
 
     reader = vpcd_reader_name()

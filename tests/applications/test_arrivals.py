@@ -43,10 +43,9 @@ def _snapshot() -> list[tuple[Any, ...]]:
 def _events() -> int:
     from django.apps import apps
 
-    return (
-        apps.get_model("cards", "CardEvent").objects.count()
-        + apps.get_model("applications", "ApplicationEvent").objects.count()
-    )
+    cards: int = apps.get_model("cards", "CardEvent").objects.count()
+    applications: int = apps.get_model("applications", "ApplicationEvent").objects.count()
+    return cards + applications
 
 
 @pytest.mark.django_db
@@ -63,6 +62,7 @@ def test_r_iss_1_import_moves_cards_and_applications_to_arrived(
     assert set(result.applied_card_ids) == {a.new_card_id for a in ordered}
     for application, (_, issued, arrived) in zip(ordered, rows, strict=True):
         application.refresh_from_db()
+        assert application.new_card_id is not None
         card = Card.objects.select_related("resident").get(pk=application.new_card_id)
         assert application.state == ApplicationState.ARRIVED
         assert application.arrived_at
@@ -223,6 +223,7 @@ def test_r_val_6_foreign_resident_expiry_in_the_import(
         filename="f.csv",
         on=ON,
     )
+    assert application.new_card_id is not None
     assert Card.objects.get(pk=application.new_card_id).expires_on == stay_end
 
 

@@ -17,7 +17,7 @@ from django.apps import apps
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.accounts.models import User
+from apps.accounts.models import Office, User
 from apps.applications.models import Application
 from apps.applications.rules import ApplicationKind
 from apps.applications.services import (
@@ -67,7 +67,12 @@ def _assert_named(rows: list[Any], user: User, step: str) -> None:
 
 
 def test_every_history_row_of_a_counter_procedure_names_its_member_of_staff(
-    clerk_a: User, supervisor_a: User, client_for: Any, make_resident: Any, make_card: Any, office_a
+    clerk_a: User,
+    supervisor_a: User,
+    client_for: Any,
+    make_resident: Any,
+    make_card: Any,
+    office_a: Office,
 ) -> None:
     today = timezone.localdate()
     holder = make_resident(office_a)
@@ -134,7 +139,7 @@ def test_every_history_row_of_a_counter_procedure_names_its_member_of_staff(
     _assert_named(_rows_since(marks), supervisor_a, "application_waiver_approve")
 
 
-def test_fixtures_and_jobs_are_named_as_such(make_resident: Any, office_a) -> None:
+def test_fixtures_and_jobs_are_named_as_such(make_resident: Any, office_a: Office) -> None:
     marks = _marks()
     make_resident(office_a)
     rows = _rows_since(marks)

@@ -58,7 +58,8 @@ def holder(make_resident: Any, office_a: Any) -> Any:
 
 @pytest.fixture
 def holder_card(make_card: Any, holder: Any) -> Card:
-    card = make_card(holder)
+    card: Card = make_card(holder)
+    assert card.issued_on is not None
     certificate_issue(
         acting_user=FIXTURES,
         card=card,
@@ -494,6 +495,7 @@ def test_r_rei_2_renewal_handover_only_after_the_old_card_is_returned(
     assert done.old_card_returned_at_handover
     old_card.refresh_from_db()
     assert old_card.state == CardState.RETURNED
+    assert done.new_card_id is not None
     assert Card.objects.get(pk=done.new_card_id).state == CardState.ACTIVE
 
 
@@ -577,6 +579,7 @@ def test_r_rei_3_waiver_needs_approval_before_the_order(
         application_waiver_approve(acting_user=clerk_a, application=application)
     approved = application_waiver_approve(acting_user=supervisor_a, application=application)
     assert approved.state == S.ORDERED
+    assert application.waiver_id is not None
     waiver = FeeWaiver.objects.get(pk=application.waiver_id)
     assert waiver.approved_by == supervisor_a
     assert waiver.requested_by == clerk_a
@@ -597,6 +600,7 @@ def test_cancel_after_payment_needs_the_void_first(
         acting_user=clerk_a, application=application, reason="本人の申出"
     )
     assert cancelled.state == S.CANCELLED
+    assert cancelled.new_card_id is not None
     new_card = Card.objects.get(pk=cancelled.new_card_id)
     assert new_card.state == CardState.VOID
     holder_card.refresh_from_db()

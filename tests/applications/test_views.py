@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -22,8 +22,8 @@ from apps.cards.models import Card
 from apps.cards.rules import CardState
 from apps.fees.models import Payment
 from apps.fees.rules import ReissueReason
-from apps.residents.models import Resident
 from tests.applications.helpers import arrivals_csv, receive
+from tests.factories import bulk_cards, bulk_residents
 
 
 @dataclass
@@ -278,6 +278,7 @@ def test_handover_screen_checklist(
     assert done.status_code == 302
     application.refresh_from_db()
     assert application.state == ApplicationState.HANDED_OVER
+    assert application.new_card_id is not None
     assert Card.objects.get(pk=application.new_card_id).state == CardState.ACTIVE
 
 
@@ -366,35 +367,11 @@ def test_uncollected_list_pages_through_the_offices_stock_by_cursor(
     today = timezone.localdate()
 
     def waiting(office: Office, n: int) -> list[Card]:
-        residents = Resident.objects.bulk_create(
-            Resident(
-                office=office,
-                resident_code=f"6{office.code}{k:09d}".replace("a", "0").replace("b", "1"),
-                family_name="山田",
-                given_name="太郎",
-                family_name_kana="ヤマダ",
-                given_name_kana="タロウ",
-                search_kana="ヤマダタロウ",
-                birth_date=date(1970, 1, 1),
-                sex="1",
-                address="みどり市",
-                my_number_ciphertext=b"x",
-                my_number_index=f"{office.code}{k:063d}",
-                my_number_last4="0000",
-            )
-            for k in range(n)
-        )
-        return Card.objects.bulk_create(
-            Card(
-                resident=resident,
-                office=office,
-                state=CardState.ARRIVED,
-                applied_on=today - timedelta(days=200),
-                issued_on=today - timedelta(days=150),
-                expires_on=today + timedelta(days=3000),
-                arrived_on=today - timedelta(days=120 - k // 10),  # ten a day
-            )
-            for k, resident in enumerate(residents)
+        return bulk_cards(
+            bulk_residents(office, n),
+            state=CardState.ARRIVED,
+            expires_on=lambda k: today + timedelta(days=3000),
+            arrived_on=lambda k: today - timedelta(days=120 - k // 10),  # ten a day
         )
 
     mine = waiting(office_a, 105)

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.db import DatabaseError, IntegrityError, transaction
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.accounts.models import User
 from apps.audit.models import AccessLog, Action
 from apps.audit.selectors import _start_of, access_logs_for
 from apps.audit.services import access_log_record
@@ -15,7 +18,7 @@ from apps.audit.services import access_log_record
 pytestmark = pytest.mark.django_db
 
 
-def test_r_aud_2_access_log_is_append_only_for_the_application(clerk_a) -> None:
+def test_r_aud_2_access_log_is_append_only_for_the_application(clerk_a: User) -> None:
     """The test run connects as madoguchi_app, like the server: the ORM cannot rewrite."""
     with transaction.atomic():
         row = access_log_record(actor=clerk_a, action=Action.SEARCH)
@@ -27,17 +30,23 @@ def test_r_aud_2_access_log_is_append_only_for_the_application(clerk_a) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_access_log_must_share_the_callers_transaction(clerk_a) -> None:
+def test_access_log_must_share_the_callers_transaction(clerk_a: User) -> None:
     with pytest.raises(RuntimeError):
         access_log_record(actor=clerk_a, action=Action.SEARCH)
 
 
-def test_r_myn_2_reveal_row_needs_a_purpose(clerk_a) -> None:
+def test_r_myn_2_reveal_row_needs_a_purpose(clerk_a: User) -> None:
     with pytest.raises(IntegrityError), transaction.atomic():
         access_log_record(actor=clerk_a, action=Action.REVEAL_MY_NUMBER)
 
 
-def test_audit_page_access(client_for, clerk_a, supervisor_a, auditor, clerk_b) -> None:
+def test_audit_page_access(
+    client_for: Callable[[User | None], Client],
+    clerk_a: User,
+    supervisor_a: User,
+    auditor: User,
+    clerk_b: User,
+) -> None:
     with transaction.atomic():
         access_log_record(actor=clerk_a, action=Action.SEARCH)
         access_log_record(actor=clerk_b, action=Action.SEARCH)
@@ -56,7 +65,9 @@ def test_audit_page_access(client_for, clerk_a, supervisor_a, auditor, clerk_b) 
     ] == ["clerk_a"]
 
 
-def test_audit_page_filters_by_action(client_for, clerk_a, auditor) -> None:
+def test_audit_page_filters_by_action(
+    client_for: Callable[[User | None], Client], clerk_a: User, auditor: User
+) -> None:
     with transaction.atomic():
         access_log_record(actor=clerk_a, action=Action.SEARCH)
         access_log_record(actor=clerk_a, action=Action.VIEW_RESIDENT)
@@ -65,7 +76,7 @@ def test_audit_page_filters_by_action(client_for, clerk_a, auditor) -> None:
 
 
 def test_the_period_is_a_range_of_instants_from_midnight_in_the_citys_time_zone(
-    auditor,
+    auditor: User,
 ) -> None:
     """``at__date`` would cast every row (no index); the filter is [from 00:00, to+1 00:00)."""
     assert _start_of(date(2026, 1, 5)) == datetime(2026, 1, 4, 15, 0, tzinfo=UTC)
@@ -77,7 +88,9 @@ def test_the_period_is_a_range_of_instants_from_midnight_in_the_citys_time_zone(
     assert "AT TIME ZONE" not in where
 
 
-def test_the_period_filter_finds_todays_rows_and_only_within_it(client_for, clerk_a, auditor):
+def test_the_period_filter_finds_todays_rows_and_only_within_it(
+    client_for: Callable[[User | None], Client], clerk_a: User, auditor: User
+) -> None:
     with transaction.atomic():
         access_log_record(actor=clerk_a, action=Action.SEARCH)
     today = timezone.localdate()
@@ -95,7 +108,7 @@ def test_the_period_filter_finds_todays_rows_and_only_within_it(client_for, cler
 
 
 def test_the_log_pages_newest_first_by_cursor_and_counts_nothing(
-    client_for, clerk_a, auditor
+    client_for: Callable[[User | None], Client], clerk_a: User, auditor: User
 ) -> None:
     with transaction.atomic():
         rows = [access_log_record(actor=clerk_a, action=Action.SEARCH) for _ in range(105)]

@@ -18,6 +18,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import IntegrityError, connection, transaction
 
+from apps.accounts.models import User
 from apps.audit.chain import verify
 from apps.audit.dbroles import APP_ROLE, append_only_tables
 from apps.audit.models import GENESIS_HASH, AccessLog, Action, Outcome
@@ -35,7 +36,7 @@ def _run(conn: psycopg.Connection, statement: str, *, with_ignore: bool) -> None
     conn.execute(statement)
 
 
-def _write(actor, n: int = 3) -> list[AccessLog]:
+def _write(actor: User, n: int = 3) -> list[AccessLog]:
     rows = []
     for _ in range(n):
         with transaction.atomic():
@@ -43,7 +44,7 @@ def _write(actor, n: int = 3) -> list[AccessLog]:
     return rows
 
 
-def test_r_aud_2_each_row_chains_to_the_previous_one(clerk_a) -> None:
+def test_r_aud_2_each_row_chains_to_the_previous_one(clerk_a: User) -> None:
     rows = _write(clerk_a, 3)
     assert [row.seq for row in rows] == [1, 2, 3]
     assert rows[0].prev_hash == GENESIS_HASH
@@ -57,7 +58,7 @@ def test_r_aud_2_each_row_chains_to_the_previous_one(clerk_a) -> None:
     assert verdict.head_hash == rows[2].hash
 
 
-def test_r_aud_2_at_is_the_database_clock_not_the_clients(clerk_a) -> None:
+def test_r_aud_2_at_is_the_database_clock_not_the_clients(clerk_a: User) -> None:
     """A backdated row from the application's own connection is stamped with now."""
     backdated = datetime(2001, 1, 1, tzinfo=UTC)
     with psycopg.connect(**dbrole.app_params(), autocommit=True) as conn:
@@ -75,7 +76,9 @@ def test_r_aud_2_at_is_the_database_clock_not_the_clients(clerk_a) -> None:
 
 
 @pytest.mark.parametrize("with_ignore", [False, True], ids=["plain", "pgtrigger.ignore"])
-def test_r_aud_2_the_app_role_cannot_update_delete_or_truncate(clerk_a, with_ignore) -> None:
+def test_r_aud_2_the_app_role_cannot_update_delete_or_truncate(
+    clerk_a: User, with_ignore: bool
+) -> None:
     _write(clerk_a, 1)
     statements = [
         "UPDATE audit_accesslog SET action = 'export'",
@@ -91,7 +94,9 @@ def test_r_aud_2_the_app_role_cannot_update_delete_or_truncate(clerk_a, with_ign
 
 
 @pytest.mark.parametrize("with_ignore", [False, True], ids=["plain", "pgtrigger.ignore"])
-def test_r_aud_2_even_the_owner_is_refused_while_triggers_are_on(clerk_a, with_ignore) -> None:
+def test_r_aud_2_even_the_owner_is_refused_while_triggers_are_on(
+    clerk_a: User, with_ignore: bool
+) -> None:
     """The triggers are ours, not pgtrigger's: its ignore setting does not switch them off."""
     _write(clerk_a, 1)
     with dbrole.owner_connection() as conn:
@@ -108,7 +113,9 @@ def test_r_aud_2_even_the_owner_is_refused_while_triggers_are_on(clerk_a, with_i
     assert AccessLog.objects.count() == 1
 
 
-def test_r_aud_2_audit_verify_names_a_row_the_owner_edited(clerk_a, capsys) -> None:
+def test_r_aud_2_audit_verify_names_a_row_the_owner_edited(
+    clerk_a: User, capsys: pytest.CaptureFixture[str]
+) -> None:
     rows = _write(clerk_a, 4)
     call_command("audit_verify")
     assert f"OK rows=4 head={rows[-1].hash}" in capsys.readouterr().out
@@ -123,7 +130,7 @@ def test_r_aud_2_audit_verify_names_a_row_the_owner_edited(clerk_a, capsys) -> N
     assert f"BROKEN id={rows[2].pk} seq=3" in capsys.readouterr().err
 
 
-def test_r_aud_2_audit_verify_exits_non_zero_from_the_shell(clerk_a) -> None:
+def test_r_aud_2_audit_verify_exits_non_zero_from_the_shell(clerk_a: User) -> None:
     """The exit status, as a cron job or an auditor's script sees it."""
     rows = _write(clerk_a, 2)
     with dbrole.owner_connection(triggers=False) as conn:
@@ -141,12 +148,12 @@ def test_r_aud_2_audit_verify_exits_non_zero_from_the_shell(clerk_a) -> None:
     assert f"BROKEN id={rows[1].pk}" in done.stderr
 
 
-def test_r_aud_2_concurrent_writers_do_not_fork_the_chain(clerk_a, clerk_b) -> None:
+def test_r_aud_2_concurrent_writers_do_not_fork_the_chain(clerk_a: User, clerk_b: User) -> None:
     """Eight threads append at once, each in its own transaction and connection."""
     errors: list[BaseException] = []
     start = threading.Barrier(8)
 
-    def writer(actor) -> None:
+    def writer(actor: User) -> None:
         try:
             start.wait()
             for _ in range(5):
@@ -168,9 +175,7 @@ def test_r_aud_2_concurrent_writers_do_not_fork_the_chain(clerk_a, clerk_b) -> N
     assert verify().ok
 
 
-def test_r_aud_2_db_roles_is_idempotent_and_grants_no_truncate(clerk_a) -> None:
-    # The session ran it once already (tests/conftest.py); once more, as the owner, from the
-    # shell as a deployment does.
+def test_r_aud_2_db_roles_is_idempotent_and_grants_no_truncate(clerk_a: User) -> None:
     done = subprocess.run(
         [sys.executable, "manage.py", "db_roles"],
         capture_output=True,

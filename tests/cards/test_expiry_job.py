@@ -32,7 +32,7 @@ EXPIRY = date(2029, 10, 10)
 
 @pytest.fixture
 def card(make_resident: Any, make_card: Any, office_a: Any) -> Card:
-    card = make_card(make_resident(office_a))
+    card: Card = make_card(make_resident(office_a))
     assert card.expires_on == EXPIRY
     return card
 

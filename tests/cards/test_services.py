@@ -1,23 +1,28 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 import pytest
 from django.core.exceptions import ValidationError
 
+from apps.accounts.models import Office
 from apps.cards.models import Card
 from apps.cards.rules import CardState
 from apps.cards.services import card_arrive, card_change_state, card_hand_over, card_order
 from apps.certificates.models import Certificate, CertificateState
 from apps.certificates.rules import CertificateKind
 from apps.certificates.services import card_end, certificate_issue
+from apps.residents.models import Resident
 from apps.residents.rules import Residence, ResidenceCategory
 from tests.actors import FIXTURES
 
 pytestmark = pytest.mark.django_db
 
 
-def test_r_val_1_arrival_sets_expiry_from_the_jlis_issue_date(make_resident, office_a) -> None:
+def test_r_val_1_arrival_sets_expiry_from_the_jlis_issue_date(
+    make_resident: Callable[..., Resident], office_a: Office
+) -> None:
     resident = make_resident(office_a, birth_date=date(1980, 10, 10))
     card = card_order(acting_user=FIXTURES, resident=resident, applied_on=date(2020, 4, 1))
     card = card_arrive(
@@ -28,7 +33,9 @@ def test_r_val_1_arrival_sets_expiry_from_the_jlis_issue_date(make_resident, off
     assert card.state == CardState.ARRIVED
 
 
-def test_r_val_6_foreign_resident_card_ends_with_the_stay(make_resident, office_a) -> None:
+def test_r_val_6_foreign_resident_card_ends_with_the_stay(
+    make_resident: Callable[..., Resident], office_a: Office
+) -> None:
     resident = make_resident(
         office_a,
         nationality="VN",
@@ -43,7 +50,9 @@ def test_r_val_6_foreign_resident_card_ends_with_the_stay(make_resident, office_
     assert card.expires_on == date(2027, 3, 31)
 
 
-def test_illegal_transition_is_refused_and_nothing_changes(make_resident, office_a) -> None:
+def test_illegal_transition_is_refused_and_nothing_changes(
+    make_resident: Callable[..., Resident], office_a: Office
+) -> None:
     card = card_order(
         acting_user=FIXTURES, resident=make_resident(office_a), applied_on=date(2024, 1, 5)
     )
@@ -53,7 +62,9 @@ def test_illegal_transition_is_refused_and_nothing_changes(make_resident, office
     assert card.state == CardState.ORDERED
 
 
-def test_r_rei_2_new_card_waits_for_the_old_one(make_resident, make_card, office_a) -> None:
+def test_r_rei_2_new_card_waits_for_the_old_one(
+    make_resident: Callable[..., Resident], make_card: Callable[..., Card], office_a: Office
+) -> None:
     resident = make_resident(office_a)
     old = make_card(resident)
     new = make_card(
@@ -71,7 +82,9 @@ def test_r_rei_2_new_card_waits_for_the_old_one(make_resident, make_card, office
     assert Card.objects.get(pk=new.pk).state == CardState.ACTIVE
 
 
-def test_database_allows_one_current_card_per_resident(make_resident, make_card, office_a) -> None:
+def test_database_allows_one_current_card_per_resident(
+    make_resident: Callable[..., Resident], make_card: Callable[..., Card], office_a: Office
+) -> None:
     from django.db import IntegrityError, transaction
 
     resident = make_resident(office_a)
@@ -87,7 +100,9 @@ def test_database_allows_one_current_card_per_resident(make_resident, make_card,
         )
 
 
-def test_r_crt_5_certificates_end_with_the_card(make_resident, make_card, office_a) -> None:
+def test_r_crt_5_certificates_end_with_the_card(
+    make_resident: Callable[..., Resident], make_card: Callable[..., Card], office_a: Office
+) -> None:
     resident = make_resident(office_a)
     card = make_card(resident)
     cert = certificate_issue(
@@ -105,7 +120,7 @@ def test_r_crt_5_certificates_end_with_the_card(make_resident, make_card, office
 
 
 def test_r_crt_5_expired_card_leaves_certificates_expired(
-    make_resident, make_card, office_a
+    make_resident: Callable[..., Resident], make_card: Callable[..., Card], office_a: Office
 ) -> None:
     card = make_card(make_resident(office_a))
     certificate_issue(

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 import pytest
 from django.core.exceptions import ValidationError
 
+from apps.accounts.models import Office
+from apps.cards.models import Card
 from apps.certificates.models import Certificate, CertificateState, PinState
 from apps.certificates.rules import CertificateKind, PinKind
 from apps.certificates.services import (
@@ -13,13 +16,14 @@ from apps.certificates.services import (
     pin_state_observe,
     pin_states_initialize,
 )
+from apps.residents.models import Resident
 from tests.actors import FIXTURES
 
 pytestmark = pytest.mark.django_db
 
 
 def test_r_crt_1_certificate_expiry_is_the_fifth_birthday(
-    make_resident, make_card, office_a
+    make_resident: Callable[..., Resident], make_card: Callable[..., Card], office_a: Office
 ) -> None:
     card = make_card(make_resident(office_a, birth_date=date(1980, 10, 10)))
     cert = certificate_issue(
@@ -32,7 +36,9 @@ def test_r_crt_1_certificate_expiry_is_the_fifth_birthday(
     assert cert.expires_on == date(2024, 10, 10)
 
 
-def test_r_crt_2_no_signing_certificate_under_15(make_resident, make_card, office_a) -> None:
+def test_r_crt_2_no_signing_certificate_under_15(
+    make_resident: Callable[..., Resident], make_card: Callable[..., Card], office_a: Office
+) -> None:
     child = make_resident(office_a, birth_date=date(2010, 6, 1))
     card = make_card(child, applied_on=date(2020, 4, 1), issued_on=date(2020, 5, 15))
     with pytest.raises(ValidationError, match="R-CRT-2"):
@@ -64,7 +70,7 @@ def test_r_crt_2_no_signing_certificate_under_15(make_resident, make_card, offic
 
 
 def test_r_crt_3_new_certificate_replaces_the_active_one(
-    make_resident, make_card, office_a
+    make_resident: Callable[..., Resident], make_card: Callable[..., Card], office_a: Office
 ) -> None:
     card = make_card(make_resident(office_a, birth_date=date(1980, 10, 10)))
     first = certificate_issue(
@@ -95,7 +101,9 @@ def test_r_crt_3_new_certificate_replaces_the_active_one(
     assert third.expires_on == date(2029, 10, 10)
 
 
-def test_expire_due_marks_only_past_certificates(make_resident, make_card, office_a) -> None:
+def test_expire_due_marks_only_past_certificates(
+    make_resident: Callable[..., Resident], make_card: Callable[..., Card], office_a: Office
+) -> None:
     card = make_card(make_resident(office_a, birth_date=date(1980, 10, 10)))
     certificate_issue(
         acting_user=FIXTURES,
@@ -109,7 +117,9 @@ def test_expire_due_marks_only_past_certificates(make_resident, make_card, offic
     assert Certificate.objects.get().state == CertificateState.EXPIRED
 
 
-def test_r_pin_3_only_the_retry_count_is_kept(make_resident, make_card, office_a) -> None:
+def test_r_pin_3_only_the_retry_count_is_kept(
+    make_resident: Callable[..., Resident], make_card: Callable[..., Card], office_a: Office
+) -> None:
     card = make_card(make_resident(office_a))
     states = pin_states_initialize(acting_user=FIXTURES, card=card)
     assert {s.kind: s.tries_left for s in states} == {

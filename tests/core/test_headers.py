@@ -3,15 +3,23 @@ on reveals, receipts and downloads); static files keep their cache."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
+from django.test import Client
 from django.urls import reverse
 
+from apps.accounts.models import Office, User
+from apps.residents.models import Resident
 from tests.urlwalk import url_patterns
 
 pytestmark = pytest.mark.django_db
 
 
-def test_every_route_answers_no_store(client_for, clerk_a, supervisor_a, auditor) -> None:
+def test_every_route_answers_no_store(
+    client_for: Callable[[User | None], Client], clerk_a: User, supervisor_a: User, auditor: User
+) -> None:
     for user in (clerk_a, supervisor_a, auditor, None):
         client = client_for(user)
         for name, path in url_patterns():
@@ -22,8 +30,11 @@ def test_every_route_answers_no_store(client_for, clerk_a, supervisor_a, auditor
 
 
 def test_a_resident_page_and_an_api_answer_are_no_store(
-    client_for, clerk_a, make_resident, office_a
-):
+    client_for: Callable[[User | None], Client],
+    clerk_a: User,
+    make_resident: Callable[..., Resident],
+    office_a: Office,
+) -> None:
     resident = make_resident(office_a)
     client = client_for(clerk_a)
     page = client.get(reverse("residents:detail", args=[resident.pk]))
@@ -34,7 +45,9 @@ def test_a_resident_page_and_an_api_answer_are_no_store(
     assert "no-store" in api["Cache-Control"]
 
 
-def test_a_content_security_policy_with_a_nonce_and_no_framing(client_for, clerk_a) -> None:
+def test_a_content_security_policy_with_a_nonce_and_no_framing(
+    client_for: Callable[[User | None], Client], clerk_a: User
+) -> None:
     response = client_for(clerk_a).get(reverse("residents:search"))
     policy = response["Content-Security-Policy"]
     directives = {}
@@ -59,7 +72,6 @@ def test_templates_have_no_inline_handlers_or_styles() -> None:
     """What the policy refuses in a browser, refused here in the source (PDF templates, which
     WeasyPrint renders on the server, may style themselves)."""
     import re
-    from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
     offenders = []

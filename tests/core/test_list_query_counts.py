@@ -10,7 +10,6 @@ its page lists the rows, so that what is counted is a page that shows them.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -34,10 +33,9 @@ from apps.fees.rules import FeeRow
 from apps.notices.models import Notice, NoticeBatch
 from apps.residents.models import Resident
 from tests.auth import mfa_login
+from tests.factories import bulk_cards, bulk_residents
 
 pytestmark = pytest.mark.django_db
-
-_codes = itertools.count(50_000_000_000)
 
 
 @dataclass
@@ -59,43 +57,17 @@ class Request:
     shows: str  # on the page when it lists the rows
 
 
-def _residents(office: Office, n: int, *, kana: str = "ヤマダ") -> list[Resident]:
-    residents = []
-    for _ in range(n):
-        code = next(_codes)
-        residents.append(
-            Resident(
-                office=office,
-                resident_code=f"{code:011d}",
-                family_name="山田",
-                given_name="太郎",
-                family_name_kana=kana,
-                given_name_kana="タロウ",
-                search_kana=kana + "タロウ",
-                birth_date=date(1970, 1, 1) + timedelta(days=code % 9000),
-                sex="1",
-                address="みどり市旭町1丁目1番1号",
-                my_number_ciphertext=b"x",
-                my_number_index=f"{code:064d}",
-                my_number_last4="0000",
-            )
-        )
-    return Resident.objects.bulk_create(residents)
+def _residents(office: Office, n: int) -> list[Resident]:
+    return bulk_residents(office, n)
 
 
 def _waiting_cards(world: World, n: int) -> None:
     today = timezone.localdate()
-    Card.objects.bulk_create(
-        Card(
-            resident=resident,
-            office=world.office,
-            state=CardState.ARRIVED,
-            applied_on=today - timedelta(days=60),
-            issued_on=today - timedelta(days=40),
-            expires_on=today + timedelta(days=3000),
-            arrived_on=today - timedelta(days=k % 100),
-        )
-        for k, resident in enumerate(_residents(world.office, n))
+    bulk_cards(
+        bulk_residents(world.office, n),
+        state=CardState.ARRIVED,
+        expires_on=lambda k: today + timedelta(days=3000),
+        arrived_on=lambda k: today - timedelta(days=k % 100),
     )
 
 

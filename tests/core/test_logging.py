@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 
+from apps.accounts.models import User
 from apps.core.logging import PersonalDataReporterFilter, ScrubMyNumberFilter, scrub
 
 _SECRET = "".join(["1234", "5678", "9018"])
@@ -21,7 +23,7 @@ def test_scrub_removes_twelve_digit_numbers_in_any_spacing() -> None:
     assert scrub("receipt 2026-000123") == "receipt 2026-000123"
 
 
-def test_log_filter_rewrites_the_record(caplog) -> None:
+def test_log_filter_rewrites_the_record(caplog: pytest.LogCaptureFixture) -> None:
     logger = logging.getLogger("madoguchi.test")
     logger.addFilter(ScrubMyNumberFilter())
     try:
@@ -78,7 +80,7 @@ def test_structlog_events_are_redacted_in_every_field() -> None:
     assert err.count("[REDACTED]") == 2
 
 
-def test_every_record_is_scrubbed_where_it_is_made(caplog) -> None:
+def test_every_record_is_scrubbed_where_it_is_made(caplog: pytest.LogCaptureFixture) -> None:
     """Even a handler with no filter of ours (here pytest's own capture) sees no number."""
     with caplog.at_level(logging.INFO, logger="some.library"):
         logging.getLogger("some.library").warning("looked up %s for %s", "1234-5678-9018", "x")
@@ -87,7 +89,7 @@ def test_every_record_is_scrubbed_where_it_is_made(caplog) -> None:
 
 
 @pytest.mark.django_db
-def test_a_request_with_a_number_in_its_url_is_logged_without_it(client) -> None:
+def test_a_request_with_a_number_in_its_url_is_logged_without_it(client: Client) -> None:
     """django-structlog logs each request with its path: a number typed into a URL."""
     with _formatted_output() as buffer:
         client.get("/healthz?q=123456789018")
@@ -98,7 +100,7 @@ def test_a_request_with_a_number_in_its_url_is_logged_without_it(client) -> None
 
 
 @pytest.mark.django_db(transaction=True)  # the server is another process
-def test_gunicorns_access_log_is_redacted(tmp_path) -> None:
+def test_gunicorns_access_log_is_redacted(tmp_path: Path) -> None:
     """gunicorn writes its access log before Django sees the request (it once kept a
     number typed into a URL): config/gunicorn.py scrubs its lines."""
     import os
@@ -157,7 +159,7 @@ def test_gunicorns_access_log_is_redacted(tmp_path) -> None:
 
 @pytest.mark.django_db
 def test_an_error_report_from_the_number_search_shows_no_number(
-    client_for, clerk_a, monkeypatch
+    client_for: Callable[[User | None], Client], clerk_a: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """R-MYN-2: a crash while searching by My Number; the report (what Django mails to the
     admins or shows with DEBUG) hides the POSTed number and the frames' variables."""
@@ -178,7 +180,7 @@ def test_an_error_report_from_the_number_search_shows_no_number(
     request = RequestFactory().post("/residents/", {"n-my_number": _SECRET, "n-purpose": "tax"})
     request.user = clerk_a
     try:
-        views.search(request)
+        views.search(request)  # type: ignore[arg-type]
     except RuntimeError:
         report = ExceptionReporter(request, *sys.exc_info()).get_traceback_html()
     else:

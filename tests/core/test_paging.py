@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.core import signing
+from pytest_django import DjangoAssertNumQueries
 
 from apps.accounts.models import Office
 from apps.core.paging import Keyset, KeysetPage
@@ -79,7 +80,7 @@ def test_a_previous_page_after_going_forward_is_the_page_before(batches: list[No
 
 
 def test_the_page_reads_one_query_without_offset_or_count(
-    batches: list[NoticeBatch], django_assert_num_queries
+    batches: list[NoticeBatch], django_assert_num_queries: DjangoAssertNumQueries
 ) -> None:
     keyset = Keyset(NoticeBatch, NEWEST_RUN_FIRST)
     cursor = keyset.page(NoticeBatch.objects.all(), params={}, size=5).next_cursor

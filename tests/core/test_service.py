@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 import pghistory
 import pytest
 from django.db import transaction
 
-from apps.accounts.models import User
+from apps.accounts.models import Office, User
 from apps.cards.models import Card
 from apps.cards.services import card_order
 from apps.core.service import SystemActor, actor_metadata, service
@@ -41,7 +42,9 @@ def test_only_a_system_actor_may_be_the_default() -> None:
             return None
 
 
-def test_a_call_without_an_actor_is_refused(make_resident, office_a) -> None:
+def test_a_call_without_an_actor_is_refused(
+    make_resident: Callable[..., Resident], office_a: Office
+) -> None:
     resident = make_resident(office_a)
     with pytest.raises(TypeError, match="acting_user"):
         card_order(resident=resident, applied_on=date(2026, 1, 5))  # type: ignore[call-arg]
@@ -50,7 +53,9 @@ def test_a_call_without_an_actor_is_refused(make_resident, office_a) -> None:
     assert not Card.objects.exists()
 
 
-def test_history_names_the_member_of_staff_and_the_service(make_resident, office_a, clerk_a):
+def test_history_names_the_member_of_staff_and_the_service(
+    make_resident: Callable[..., Resident], office_a: Office, clerk_a: User
+) -> None:
     card = card_order(
         acting_user=clerk_a, resident=make_resident(office_a), applied_on=date(2026, 1, 5)
     )
@@ -60,7 +65,7 @@ def test_history_names_the_member_of_staff_and_the_service(make_resident, office
     assert metadata["card_order"] is True
 
 
-def test_history_names_a_job(make_resident, office_a) -> None:
+def test_history_names_a_job(make_resident: Callable[..., Resident], office_a: Office) -> None:
     job = SystemActor("notices.run_daily")
     card = card_order(
         acting_user=job, resident=make_resident(office_a), applied_on=date(2026, 1, 5)
@@ -71,7 +76,7 @@ def test_history_names_a_job(make_resident, office_a) -> None:
 
 
 def test_nested_services_keep_the_outermost_reason_and_list_every_step(
-    make_resident, office_a, clerk_a
+    make_resident: Callable[..., Resident], office_a: Office, clerk_a: User
 ) -> None:
     @service
     def resident_two_cards(*, acting_user: User, resident: Resident) -> Card:
@@ -85,7 +90,9 @@ def test_nested_services_keep_the_outermost_reason_and_list_every_step(
     assert metadata["card_order"] is True
 
 
-def test_a_service_is_one_transaction(make_resident, office_a) -> None:
+def test_a_service_is_one_transaction(
+    make_resident: Callable[..., Resident], office_a: Office
+) -> None:
     resident = make_resident(office_a)
 
     @service
@@ -98,7 +105,9 @@ def test_a_service_is_one_transaction(make_resident, office_a) -> None:
     assert not Card.objects.filter(resident=resident).exists()
 
 
-def test_inside_a_request_context_the_request_context_is_joined(make_resident, office_a, clerk_a):
+def test_inside_a_request_context_the_request_context_is_joined(
+    make_resident: Callable[..., Resident], office_a: Office, clerk_a: User
+) -> None:
     """The history middleware's context (url) gets the service's keys; one context per request."""
     with pghistory.context(url="/applications/x/pay/"), transaction.atomic():
         card = card_order(

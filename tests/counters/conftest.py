@@ -11,7 +11,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.test import Client
 
-from apps.accounts.models import Counter, User
+from apps.accounts.models import Counter, Office, User
+from apps.cards.models import Card
 from apps.certificates.rules import CertificateKind
 from apps.certificates.services import certificate_issue, pin_states_initialize
 from apps.counters.httpsig import fingerprint
@@ -49,12 +50,16 @@ def make_device(db: Any, admin_user: User) -> Callable[..., Device]:
 
 
 @pytest.fixture
-def device(make_device, device_key, counter_a) -> Device:
+def device(
+    make_device: Callable[..., Device], device_key: Ed25519PrivateKey, counter_a: Counter
+) -> Device:
     return make_device(device_key, counter=counter_a)
 
 
 @pytest.fixture
-def card_holder(make_resident, make_card, office_a) -> Resident:
+def card_holder(
+    make_resident: Callable[..., Resident], make_card: Callable[..., Card], office_a: Office
+) -> Resident:
     """A resident of office A with an active card whose AUTH certificate serial is a0001."""
     resident = make_resident(office_a, my_number=MY_NUMBER)
     card = make_card(resident, applied_on=date(2024, 4, 20), issued_on=date(2024, 5, 15))

@@ -43,7 +43,7 @@ agent_httpsig = _load_agent_httpsig()
 
 
 def raw_public_key(key: Ed25519PrivateKey) -> bytes:
-    return agent_httpsig.public_key_raw(key)
+    return bytes(agent_httpsig.public_key_raw(key))
 
 
 def signed_headers(
@@ -56,14 +56,16 @@ def signed_headers(
     nonce: str | None = None,
     keyid: str | None = None,
 ) -> dict[str, str]:
-    return agent_httpsig.sign_request(
-        method=method,
-        path=path,
-        body=body,
-        private_key=key,
-        keyid=keyid,
-        created=created,
-        nonce=nonce,
+    return dict(
+        agent_httpsig.sign_request(
+            method=method,
+            path=path,
+            body=body,
+            private_key=key,
+            keyid=keyid,
+            created=created,
+            nonce=nonce,
+        )
     )
 
 

@@ -1,21 +1,27 @@
-"""The reader agent's push API: enrollment, reads, heartbeats, and every rejection of issue 4
-item 4 (unknown, pending and revoked keys, bad digest, reused nonce, clock skew over 90 seconds,
-bad signature). Requests are signed with the agent's own signer."""
+"""The reader agent's push API: enrollment, reads, heartbeats, and every rejection of the
+device-signature profile (reader_agent/README.md): unknown, pending and revoked keys, bad
+digest, reused nonce, clock skew over 90 seconds, bad signature. Requests are signed with the
+agent's own signer."""
 
 from __future__ import annotations
 
 import json
 import time
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.urls import reverse
+from pytest_django.fixtures import Settings
 
+from apps.accounts.models import Counter, User
 from apps.counters.httpsig import fingerprint
 from apps.counters.models import CardRead, Device, DeviceNonce, DeviceState
 from apps.counters.services import device_revoke
+from apps.residents.models import Resident
 from tests.counters.helpers import (
     ENROLL,
     HEARTBEATS,
@@ -41,7 +47,7 @@ def _enroll_body(key: Ed25519PrivateKey, name: str = "1番窓口PC") -> dict[str
 # --- enrollment -----------------------------------------------------------------------------------
 
 
-def test_enroll_creates_a_pending_device_once(api, device_key) -> None:
+def test_enroll_creates_a_pending_device_once(api: Client, device_key: Ed25519PrivateKey) -> None:
     first = post_signed(api, device_key, ENROLL, _enroll_body(device_key))
     assert first.status_code == 201
     assert first.json()["state"] == "pending"
@@ -52,7 +58,12 @@ def test_enroll_creates_a_pending_device_once(api, device_key) -> None:
     assert bytes(device.public_key) == raw_public_key(device_key)
 
 
-def test_enroll_of_a_revoked_key_does_not_revive_it(api, make_device, device_key, counter_a):
+def test_enroll_of_a_revoked_key_does_not_revive_it(
+    api: Client,
+    make_device: Callable[..., Device],
+    device_key: Ed25519PrivateKey,
+    counter_a: Counter,
+) -> None:
     make_device(device_key, state=DeviceState.REVOKED, counter=counter_a)
     response = post_signed(api, device_key, ENROLL, _enroll_body(device_key))
     assert response.status_code == 200
@@ -60,7 +71,7 @@ def test_enroll_of_a_revoked_key_does_not_revive_it(api, make_device, device_key
     assert Device.objects.get().state == DeviceState.REVOKED
 
 
-def test_enroll_needs_proof_of_possession(api, device_key) -> None:
+def test_enroll_needs_proof_of_possession(api: Client, device_key: Ed25519PrivateKey) -> None:
     body = encode(_enroll_body(device_key))
     unsigned = api.post(ENROLL, data=body, content_type="application/json")
     assert unsigned.status_code == 401
@@ -81,7 +92,9 @@ def test_enroll_needs_proof_of_possession(api, device_key) -> None:
     ],
     ids=["fingerprint-mismatch", "short-key", "bad-base64", "no-name", "no-fingerprint"],
 )
-def test_enroll_bad_body_is_400(api, device_key, mutate) -> None:
+def test_enroll_bad_body_is_400(
+    api: Client, device_key: Ed25519PrivateKey, mutate: Callable[[dict[str, Any]], object]
+) -> None:
     body = _enroll_body(device_key)
     mutate(body)
     assert post_signed(api, device_key, ENROLL, body).status_code == 400
@@ -89,7 +102,7 @@ def test_enroll_bad_body_is_400(api, device_key, mutate) -> None:
 
 
 @override_settings(COUNTER_MAX_PENDING_DEVICES=2)
-def test_pending_devices_are_capped(api) -> None:
+def test_pending_devices_are_capped(api: Client) -> None:
     keys = [Ed25519PrivateKey.generate() for _ in range(3)]
     codes = [post_signed(api, key, ENROLL, _enroll_body(key)).status_code for key in keys]
     assert codes == [201, 201, 429]
@@ -98,14 +111,16 @@ def test_pending_devices_are_capped(api) -> None:
     assert post_signed(api, keys[0], ENROLL, _enroll_body(keys[0])).status_code == 200
 
 
-def test_enroll_accepts_no_get(api) -> None:
+def test_enroll_accepts_no_get(api: Client) -> None:
     assert api.get(ENROLL).status_code == 405
 
 
 # --- reads: accepted ------------------------------------------------------------------------------
 
 
-def test_a_signed_read_is_stored(api, device, device_key, card_holder) -> None:
+def test_a_signed_read_is_stored(
+    api: Client, device: Device, device_key: Ed25519PrivateKey, card_holder: Resident
+) -> None:
     payload = read_payload()
     response = post_signed(api, device_key, READS, payload)
     assert response.status_code == 201, response.content
@@ -116,7 +131,9 @@ def test_a_signed_read_is_stored(api, device, device_key, card_holder) -> None:
     assert device.last_read_at is not None
 
 
-def test_duplicate_read_id_is_stored_once(api, device, device_key, card_holder) -> None:
+def test_duplicate_read_id_is_stored_once(
+    api: Client, device: Device, device_key: Ed25519PrivateKey, card_holder: Resident
+) -> None:
     payload = read_payload()
     assert post_signed(api, device_key, READS, payload).status_code == 201
     again = post_signed(api, device_key, READS, payload)  # the agent's retry: fresh nonce
@@ -125,7 +142,9 @@ def test_duplicate_read_id_is_stored_once(api, device, device_key, card_holder) 
     assert CardRead.objects.count() == 1
 
 
-def test_a_text_read_keeps_no_personal_data(api, device, device_key, card_holder) -> None:
+def test_a_text_read_keeps_no_personal_data(
+    api: Client, device: Device, device_key: Ed25519PrivateKey, card_holder: Resident
+) -> None:
     payload = read_payload(kind="text", text=text_block())
     response = post_signed(api, device_key, READS, payload)
     assert response.status_code == 201
@@ -141,7 +160,7 @@ def test_a_text_read_keeps_no_personal_data(api, device, device_key, card_holder
 
 
 def test_a_partly_unknown_birth_date_on_the_card_is_taken(
-    api, device, device_key, card_holder
+    api: Client, device: Device, device_key: Ed25519PrivateKey, card_holder: Resident
 ) -> None:
     payload = read_payload(kind="text", text=text_block(birth_date="1985-00-00", sex="0"))
     assert post_signed(api, device_key, READS, payload).status_code == 201
@@ -151,19 +170,21 @@ def test_a_partly_unknown_birth_date_on_the_card_is_taken(
 # --- reads: every rejection -----------------------------------------------------------------------
 
 
-def _rejected(response, code: str) -> None:
+def _rejected(response: Any, code: str) -> None:
     assert response.status_code == 401, response.content
     assert response.json()["code"] == code
     assert "Signature" in response["WWW-Authenticate"]
 
 
-def test_unknown_key_is_rejected(api, device, card_holder) -> None:
+def test_unknown_key_is_rejected(api: Client, device: Device, card_holder: Resident) -> None:
     stranger = Ed25519PrivateKey.generate()
     _rejected(post_signed(api, stranger, READS, read_payload()), "unknown_key")
     assert CardRead.objects.count() == 0
 
 
-def test_pending_key_is_rejected(api, make_device, card_holder) -> None:
+def test_pending_key_is_rejected(
+    api: Client, make_device: Callable[..., Device], card_holder: Resident
+) -> None:
     key = Ed25519PrivateKey.generate()
     make_device(key, state=DeviceState.PENDING)
     _rejected(post_signed(api, key, READS, read_payload()), "unknown_key")
@@ -171,7 +192,13 @@ def test_pending_key_is_rejected(api, make_device, card_holder) -> None:
     assert CardRead.objects.count() == 0
 
 
-def test_revoked_key_is_rejected(api, device, device_key, admin_user, card_holder) -> None:
+def test_revoked_key_is_rejected(
+    api: Client,
+    device: Device,
+    device_key: Ed25519PrivateKey,
+    admin_user: User,
+    card_holder: Resident,
+) -> None:
     assert post_signed(api, device_key, READS, read_payload()).status_code == 201
     device_revoke(acting_user=admin_user, device=device)
     _rejected(post_signed(api, device_key, READS, read_payload()), "unknown_key")
@@ -179,7 +206,9 @@ def test_revoked_key_is_rejected(api, device, device_key, admin_user, card_holde
     assert CardRead.objects.count() == 1
 
 
-def test_bad_digest_is_rejected(api, device, device_key, card_holder) -> None:
+def test_bad_digest_is_rejected(
+    api: Client, device: Device, device_key: Ed25519PrivateKey, card_holder: Resident
+) -> None:
     body = encode(read_payload())
     headers = signed_headers(device_key, path=READS, body=body)
     tampered = body.replace(b'"auth":2', b'"auth":3')
@@ -188,7 +217,9 @@ def test_bad_digest_is_rejected(api, device, device_key, card_holder) -> None:
     assert CardRead.objects.count() == 0
 
 
-def test_reused_nonce_is_rejected(api, device, device_key, card_holder) -> None:
+def test_reused_nonce_is_rejected(
+    api: Client, device: Device, device_key: Ed25519PrivateKey, card_holder: Resident
+) -> None:
     nonce = "n" * 24
     assert post_signed(api, device_key, READS, read_payload(), nonce=nonce).status_code == 201
     # Same nonce, a new body: a captured signature header replayed on other content.
@@ -206,7 +237,9 @@ def test_reused_nonce_is_rejected(api, device, device_key, card_holder) -> None:
 
 
 @pytest.mark.parametrize("offset", [-91, 91, -600])
-def test_clock_skew_over_90_seconds_is_rejected(api, device, device_key, offset) -> None:
+def test_clock_skew_over_90_seconds_is_rejected(
+    api: Client, device: Device, device_key: Ed25519PrivateKey, offset: int
+) -> None:
     created = int(time.time()) + offset
     response = post_signed(api, device_key, READS, read_payload(), created=created)
     _rejected(response, "clock_skew")
@@ -215,12 +248,16 @@ def test_clock_skew_over_90_seconds_is_rejected(api, device, device_key, offset)
 
 
 @pytest.mark.parametrize("offset", [-85, 85])
-def test_clock_skew_within_90_seconds_is_accepted(api, device, device_key, offset) -> None:
+def test_clock_skew_within_90_seconds_is_accepted(
+    api: Client, device: Device, device_key: Ed25519PrivateKey, offset: int
+) -> None:
     created = int(time.time()) + offset
     assert post_signed(api, device_key, READS, read_payload(), created=created).status_code == 201
 
 
-def test_bad_signature_is_rejected(api, device, device_key, card_holder) -> None:
+def test_bad_signature_is_rejected(
+    api: Client, device: Device, device_key: Ed25519PrivateKey, card_holder: Resident
+) -> None:
     impostor = Ed25519PrivateKey.generate()
     response = post_signed(api, impostor, READS, read_payload(), keyid=device.fingerprint)
     _rejected(response, "bad_signature")
@@ -232,12 +269,14 @@ def test_bad_signature_is_rejected(api, device, device_key, card_holder) -> None
     assert CardRead.objects.count() == 0
 
 
-def test_missing_signature_is_rejected(api, device) -> None:
+def test_missing_signature_is_rejected(api: Client, device: Device) -> None:
     response = api.post(READS, data=encode(read_payload()), content_type="application/json")
     _rejected(response, "malformed_signature")
 
 
-def test_old_nonces_are_pruned(api, device, device_key, card_holder) -> None:
+def test_old_nonces_are_pruned(
+    api: Client, device: Device, device_key: Ed25519PrivateKey, card_holder: Resident
+) -> None:
     old = int(time.time()) - 80
     assert post_signed(api, device_key, READS, read_payload(), created=old).status_code == 201
     assert DeviceNonce.objects.count() == 1
@@ -286,18 +325,22 @@ def test_old_nonces_are_pruned(api, device, device_key, card_holder) -> None:
         "empty-name",
     ],
 )
-def test_bad_read_bodies_are_400(api, device, device_key, overrides) -> None:
+def test_bad_read_bodies_are_400(
+    api: Client, device: Device, device_key: Ed25519PrivateKey, overrides: dict[str, Any]
+) -> None:
     response = post_signed(api, device_key, READS, read_payload(**overrides))
     assert response.status_code == 400, response.content
     assert CardRead.objects.count() == 0
     assert "123456789011" not in response.content.decode()  # never echoed
 
 
-def test_non_json_body_is_400(api, device, device_key) -> None:
+def test_non_json_body_is_400(api: Client, device: Device, device_key: Ed25519PrivateKey) -> None:
     assert post_signed(api, device_key, READS, b"{not json").status_code == 400
 
 
-def test_oversized_body_is_refused_before_hashing(api, device, device_key) -> None:
+def test_oversized_body_is_refused_before_hashing(
+    api: Client, device: Device, device_key: Ed25519PrivateKey
+) -> None:
     body = b"{" + b" " * (70 * 1024) + b"}"
     response = post_signed(api, device_key, READS, body)
     assert response.status_code in (400, 401)
@@ -307,7 +350,7 @@ def test_oversized_body_is_refused_before_hashing(api, device, device_key) -> No
 # --- heartbeats -----------------------------------------------------------------------------------
 
 
-def _heartbeat(**overrides):
+def _heartbeat(**overrides: Any) -> dict[str, Any]:
     payload = {
         "sent_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "agent_version": "0.1.0",
@@ -318,7 +361,9 @@ def _heartbeat(**overrides):
     return payload
 
 
-def test_heartbeat_updates_the_fleet_view(api, device, device_key) -> None:
+def test_heartbeat_updates_the_fleet_view(
+    api: Client, device: Device, device_key: Ed25519PrivateKey
+) -> None:
     response = post_signed(api, device_key, HEARTBEATS, _heartbeat())
     assert response.status_code == 204
     device.refresh_from_db()
@@ -334,12 +379,16 @@ def test_heartbeat_updates_the_fleet_view(api, device, device_key) -> None:
     assert (device.reader_name, device.reader_status) == ("", "no_reader")
 
 
-def test_heartbeat_bad_status_is_400(api, device, device_key) -> None:
+def test_heartbeat_bad_status_is_400(
+    api: Client, device: Device, device_key: Ed25519PrivateKey
+) -> None:
     response = post_signed(api, device_key, HEARTBEATS, _heartbeat(reader_status="melting"))
     assert response.status_code == 400
 
 
-def test_heartbeat_clock_skew_is_rejected(api, device, device_key) -> None:
+def test_heartbeat_clock_skew_is_rejected(
+    api: Client, device: Device, device_key: Ed25519PrivateKey
+) -> None:
     created = int(time.time()) - 120
     _rejected(post_signed(api, device_key, HEARTBEATS, _heartbeat(), created=created), "clock_skew")
 
@@ -347,12 +396,14 @@ def test_heartbeat_clock_skew_is_rejected(api, device, device_key) -> None:
 # --- a device key reads nothing back --------------------------------------------------------------
 
 
-def _signed_get(api, key, path: str):
+def _signed_get(api: Client, key: Ed25519PrivateKey, path: str) -> Any:
     headers = signed_headers(key, path=path, body=b"", method="GET")
     return api.get(path, headers=headers)
 
 
-def test_a_device_key_cannot_get_anything(api, device, device_key, card_holder) -> None:
+def test_a_device_key_cannot_get_anything(
+    api: Client, device: Device, device_key: Ed25519PrivateKey, card_holder: Resident
+) -> None:
     assert post_signed(api, device_key, READS, read_payload()).status_code == 201
     # The device endpoints take POST only, even with a valid signature.
     assert _signed_get(api, device_key, READS).status_code == 405
@@ -373,7 +424,9 @@ def test_a_device_key_cannot_get_anything(api, device, device_key, card_holder) 
     assert _signed_get(api, device_key, reverse("api-schema")).status_code in (401, 403)
 
 
-def test_other_methods_on_device_endpoints(api, device, device_key) -> None:
+def test_other_methods_on_device_endpoints(
+    api: Client, device: Device, device_key: Ed25519PrivateKey
+) -> None:
     for method in ("put", "patch", "delete"):
         body = encode(read_payload())
         headers = signed_headers(device_key, path=READS, body=body, method=method.upper())
@@ -383,12 +436,21 @@ def test_other_methods_on_device_endpoints(api, device, device_key) -> None:
         assert response.status_code == 405
 
 
-def test_enrolled_key_cannot_post_until_approved(api, device_key, card_holder) -> None:
+def test_enrolled_key_cannot_post_until_approved(
+    api: Client, device_key: Ed25519PrivateKey, card_holder: Resident
+) -> None:
     assert post_signed(api, device_key, ENROLL, _enroll_body(device_key)).status_code == 201
     _rejected(post_signed(api, device_key, READS, read_payload()), "unknown_key")
 
 
-def test_read_ids_are_global(api, make_device, device, device_key, counter_a, card_holder):
+def test_read_ids_are_global(
+    api: Client,
+    make_device: Callable[..., Device],
+    device: Device,
+    device_key: Ed25519PrivateKey,
+    counter_a: Counter,
+    card_holder: Resident,
+) -> None:
     other_key = Ed25519PrivateKey.generate()
     make_device(other_key, counter=counter_a, name="予備PC")
     payload = read_payload(read_id=str(uuid.uuid4()))
@@ -398,7 +460,11 @@ def test_read_ids_are_global(api, make_device, device, device_key, counter_a, ca
 
 
 def test_r_myn_2_an_error_report_of_a_text_read_shows_no_my_number(
-    device, device_key, card_holder, settings, monkeypatch
+    device: Device,
+    device_key: Ed25519PrivateKey,
+    card_holder: Resident,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """What production mails or logs for a crash (DEBUG off): no frame shows the card text."""
     import sys
@@ -407,12 +473,12 @@ def test_r_myn_2_an_error_report_of_a_text_read_shows_no_my_number(
     from django.test import Client
     from django.views.debug import ExceptionReporter
 
-    def boom(**kwargs):
+    def boom(**kwargs: Any) -> None:
         raise RuntimeError("disk full")
 
-    captured = []
+    captured: list[tuple[Any, Any]] = []
 
-    def grab(sender, request, **kwargs):
+    def grab(sender: object, request: Any, **kwargs: Any) -> None:
         captured.append((request, sys.exc_info()))
 
     monkeypatch.setattr("apps.counters.services.pin_states_observe", boom)
@@ -427,7 +493,7 @@ def test_r_myn_2_an_error_report_of_a_text_read_shows_no_my_number(
     assert response.status_code == 500
     assert CardRead.objects.count() == 0  # nothing half-written
     request, exc_info = captured[0]
-    reporter = ExceptionReporter(request, *exc_info, is_email=True)
+    reporter = ExceptionReporter(request, exc_info[0], exc_info[1], exc_info[2], is_email=True)
     for report in (reporter.get_traceback_text(), reporter.get_traceback_html()):
         assert "disk full" in report  # it is the full report, frames and all
         assert MY_NUMBER not in report

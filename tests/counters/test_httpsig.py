@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import time
+from collections.abc import Callable
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -19,7 +20,9 @@ KEY = Ed25519PrivateKey.generate()
 NOW = 1_800_000_000
 
 
-def _verify(headers: dict[str, str], *, body: bytes = BODY, path: str = PATH, now: float = NOW):
+def _verify(
+    headers: dict[str, str], *, body: bytes = BODY, path: str = PATH, now: float = NOW
+) -> httpsig.SignedRequest:
     signed = httpsig.parse(headers)
     httpsig.verify(
         signed=signed,
@@ -161,7 +164,7 @@ def test_real_clock_round_trip() -> None:
         "label-mismatch",
     ],
 )
-def test_malformed_headers(mutate) -> None:
+def test_malformed_headers(mutate: Callable[[dict[str, str]], object]) -> None:
     headers = signed_headers(KEY, path=PATH, body=BODY, created=NOW)
     mutate(headers)
     with pytest.raises(httpsig.MalformedSignature):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 
 import psycopg
@@ -11,11 +12,13 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from apps.accounts.models import Office
+from apps.cards.models import Card
 from apps.cards.rules import CardState
 from apps.certificates.models import PinState
 from apps.certificates.rules import CertificateKind, PinKind
 from apps.certificates.services import certificate_issue
-from apps.counters.models import CardRead, MatchMethod, ReadKind
+from apps.counters.models import CardRead, Device, MatchMethod, ReadKind
 from apps.counters.rules import pin_readings
 from apps.counters.services import (
     AuthCertificateData,
@@ -24,6 +27,7 @@ from apps.counters.services import (
     card_read_ingest,
     counter_channel,
 )
+from apps.residents.models import Resident
 from tests.actors import FIXTURES
 from tests.conftest import valid_my_number
 from tests.counters.helpers import AUTH_SERIAL, MY_NUMBER, holder_card
@@ -35,8 +39,8 @@ UNBLOCKED = {"auth": False, "signing": False, "text": False, "resident": False}
 def _data(
     *,
     serial: str | None = AUTH_SERIAL,
-    tries: dict | None = None,
-    blocked: dict | None = None,
+    tries: Mapping[str, object] | None = None,
+    blocked: Mapping[str, object] | None = None,
     text: TextData | None = None,
     read_at: datetime | None = None,
     read_id: uuid.UUID | None = None,
@@ -60,7 +64,7 @@ def _data(
     )
 
 
-def _text(my_number: str = MY_NUMBER, **overrides) -> TextData:
+def _text(my_number: str = MY_NUMBER, **overrides: str) -> TextData:
     values = {
         "my_number": my_number,
         "name": "山田\u3000花子",
@@ -74,7 +78,7 @@ def _text(my_number: str = MY_NUMBER, **overrides) -> TextData:
 
 @pytest.mark.django_db
 class TestMatching:
-    def test_by_auth_certificate_serial(self, device, card_holder) -> None:
+    def test_by_auth_certificate_serial(self, device: Device, card_holder: Resident) -> None:
         read, created = card_read_ingest(device=device, data=_data())
         assert created
         assert (read.match, read.resident, read.card) == (
@@ -85,7 +89,11 @@ class TestMatching:
         assert read.counter == device.counter
 
     def test_serial_recorded_with_der_padding_still_matches(
-        self, device, make_resident, make_card, office_a
+        self,
+        device: Device,
+        make_resident: Callable[..., Resident],
+        make_card: Callable[..., Card],
+        office_a: Office,
     ) -> None:
         resident = make_resident(office_a)
         card = make_card(resident, applied_on=date(2024, 4, 1), issued_on=date(2024, 5, 1))
@@ -100,7 +108,11 @@ class TestMatching:
         assert read.resident == resident
 
     def test_a_signing_certificate_serial_is_not_an_auth_match(
-        self, device, make_resident, make_card, office_a
+        self,
+        device: Device,
+        make_resident: Callable[..., Resident],
+        make_card: Callable[..., Card],
+        office_a: Office,
     ) -> None:
         resident = make_resident(office_a)
         card = make_card(resident, applied_on=date(2024, 4, 1), issued_on=date(2024, 5, 1))
@@ -115,7 +127,11 @@ class TestMatching:
         assert (read.match, read.resident) == (MatchMethod.NONE, None)
 
     def test_r_myn_2_text_read_matches_through_the_blind_index(
-        self, device, make_resident, make_card, office_a
+        self,
+        device: Device,
+        make_resident: Callable[..., Resident],
+        make_card: Callable[..., Card],
+        office_a: Office,
     ) -> None:
         resident = make_resident(office_a, my_number=MY_NUMBER)
         card = make_card(resident, applied_on=date(2024, 4, 1), issued_on=date(2024, 5, 1))
@@ -124,7 +140,7 @@ class TestMatching:
         assert read.text_mismatches == []
 
     def test_text_read_reports_which_items_differ_and_stores_none(
-        self, device, card_holder
+        self, device: Device, card_holder: Resident
     ) -> None:
         moved = _text(address="みどり市緑町２丁目３番４号")
         read, _ = card_read_ingest(device=device, data=_data(text=moved))
@@ -133,21 +149,27 @@ class TestMatching:
         assert "緑町" not in str(CardRead.objects.values().get())
 
     def test_certificate_and_number_of_two_people_is_a_conflict(
-        self, device, card_holder, make_resident, office_a
+        self,
+        device: Device,
+        card_holder: Resident,
+        make_resident: Callable[..., Resident],
+        office_a: Office,
     ) -> None:
         other_number = valid_my_number(19)
         make_resident(office_a, my_number=other_number)
         read, _ = card_read_ingest(device=device, data=_data(text=_text(other_number)))
         assert (read.match, read.resident, read.card) == (MatchMethod.CONFLICT, None, None)
 
-    def test_unknown_card(self, device, card_holder) -> None:
+    def test_unknown_card(self, device: Device, card_holder: Resident) -> None:
         read, _ = card_read_ingest(device=device, data=_data(serial="ffff"))
         assert (read.match, read.resident) == (MatchMethod.NONE, None)
 
 
 @pytest.mark.django_db
 class TestPinStates:
-    def test_r_pin_3_the_read_counters_are_recorded(self, device, card_holder) -> None:
+    def test_r_pin_3_the_read_counters_are_recorded(
+        self, device: Device, card_holder: Resident
+    ) -> None:
         blocked = {**UNBLOCKED, "text": True}
         card_read_ingest(
             device=device,
@@ -159,7 +181,7 @@ class TestPinStates:
         assert states == {"auth": 1, "signing": 4, "text": 0, "resident": 3}
 
     def test_an_older_read_arriving_late_does_not_undo_a_newer_one(
-        self, device, card_holder
+        self, device: Device, card_holder: Resident
     ) -> None:
         now = timezone.now()
         newer = {"auth": 1, "signing": 5, "text": 3, "resident": 3}
@@ -171,7 +193,11 @@ class TestPinStates:
         assert auth.observed_at == now
 
     def test_a_card_guessed_from_the_number_keeps_its_pin_states(
-        self, device, make_resident, make_card, office_a
+        self,
+        device: Device,
+        make_resident: Callable[..., Resident],
+        make_card: Callable[..., Card],
+        office_a: Office,
     ) -> None:
         resident = make_resident(office_a, my_number=MY_NUMBER)
         card = make_card(resident, applied_on=date(2024, 4, 1), issued_on=date(2024, 5, 1))
@@ -179,14 +205,16 @@ class TestPinStates:
         card_read_ingest(device=device, data=_data(serial=None, tries=tries, text=_text()))
         assert not PinState.objects.filter(card=card).exists()
 
-    def test_duplicate_read_changes_nothing(self, device, card_holder) -> None:
+    def test_duplicate_read_changes_nothing(self, device: Device, card_holder: Resident) -> None:
         data = _data(tries={"auth": 2, "signing": 5, "text": 3, "resident": 3})
         first, created = card_read_ingest(device=device, data=data)
         again, created_again = card_read_ingest(device=device, data=data)
         assert (created, created_again, again.pk) == (True, False, first.pk)
         assert CardRead.objects.count() == 1
 
-    def test_a_suspended_card_is_still_recognised(self, device, card_holder) -> None:
+    def test_a_suspended_card_is_still_recognised(
+        self, device: Device, card_holder: Resident
+    ) -> None:
         from apps.cards.services import card_change_state
 
         card = holder_card()
@@ -204,7 +232,10 @@ def _listen(channel: str) -> psycopg.Connection:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_counter_hears_of_a_read_only_once_it_is_committed(device, card_holder) -> None:
+def test_the_counter_hears_of_a_read_only_once_it_is_committed(
+    device: Device, card_holder: Resident
+) -> None:
+    assert device.counter_id is not None
     listener = _listen(counter_channel(device.counter_id))
     try:
         read, _ = card_read_ingest(device=device, data=_data())
@@ -218,7 +249,10 @@ def test_the_counter_hears_of_a_read_only_once_it_is_committed(device, card_hold
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_read_from_the_outbox_long_after_is_stored_but_not_announced(device, card_holder):
+def test_a_read_from_the_outbox_long_after_is_stored_but_not_announced(
+    device: Device, card_holder: Resident
+) -> None:
+    assert device.counter_id is not None
     listener = _listen(counter_channel(device.counter_id))
     try:
         late = _data(read_at=timezone.now() - timedelta(minutes=30))
@@ -230,7 +264,7 @@ def test_a_read_from_the_outbox_long_after_is_stored_but_not_announced(device, c
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_posts_of_one_read_store_it_once(device, card_holder) -> None:
+def test_concurrent_posts_of_one_read_store_it_once(device: Device, card_holder: Resident) -> None:
     data = _data()
     results: list[bool] = []
     errors: list[BaseException] = []

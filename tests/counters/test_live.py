@@ -6,14 +6,21 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings as django_settings
 from django.test import Client
 from django.urls import reverse
+from pytest_django.fixtures import Settings
+from pytest_django.live_server_helper import LiveServer
 
+from apps.accounts.models import User
 from apps.audit.models import AccessLog, Action
+from apps.counters.models import Device
+from apps.residents.models import Resident
 from tests.auth import mfa_login
 from tests.counters.helpers import READS, encode, read_payload, signed_headers
 from tests.services import chromium_path
@@ -27,12 +34,12 @@ CHROMIUM_ARGS = [
 ]
 
 
-def session_cookie(user) -> str:
+def session_cookie(user: User) -> str:
     client = mfa_login(Client(), user)
     return client.cookies[django_settings.SESSION_COOKIE_NAME].value
 
 
-def post_read(base_url: str, key, payload: dict) -> httpx.Response:
+def post_read(base_url: str, key: Ed25519PrivateKey, payload: dict[str, Any]) -> httpx.Response:
     body = encode(payload)
     headers = {
         "Content-Type": "application/json",
@@ -42,13 +49,18 @@ def post_read(base_url: str, key, payload: dict) -> httpx.Response:
 
 
 @pytest.fixture
-def short_streams(settings):
+def short_streams(settings: Settings) -> None:
     settings.COUNTER_STREAM_SECONDS = 4
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_read_reaches_an_open_stream_at_once(
-    live_server, short_streams, clerk_a, device, device_key, card_holder
+    live_server: LiveServer,
+    short_streams: None,
+    clerk_a: User,
+    device: Device,
+    device_key: Ed25519PrivateKey,
+    card_holder: Resident,
 ) -> None:
     cookies = {django_settings.SESSION_COOKIE_NAME: session_cookie(clerk_a)}
     url = live_server.url + reverse("counters:live_stream")
@@ -90,7 +102,13 @@ def test_a_read_reaches_an_open_stream_at_once(
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_the_clerks_browser_shows_the_resident(
-    live_server, short_streams, clerk_a, device, device_key, card_holder, monkeypatch
+    live_server: LiveServer,
+    short_streams: None,
+    clerk_a: User,
+    device: Device,
+    device_key: Ed25519PrivateKey,
+    card_holder: Resident,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     executable = chromium_path()
     from playwright.sync_api import sync_playwright

@@ -63,7 +63,9 @@ def test_r_pin_counts_beyond_the_limit_are_refused(key: str, count: int) -> None
         ({"auth": 3, "signing": 5, "text": 3, "resident": 3}, {**BLOCKED_NONE, "auth": 1}),
     ],
 )
-def test_malformed_pin_counters_are_refused(tries, blocked) -> None:
+def test_malformed_pin_counters_are_refused(
+    tries: dict[str, object], blocked: dict[str, object]
+) -> None:
     with pytest.raises(ReadRejected):
         pin_readings(tries, blocked)
 

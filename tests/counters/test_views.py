@@ -3,13 +3,20 @@ Each page: anonymous → login, wrong role → 403, out of scope → 404, permit
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.test import Client
 from django.urls import reverse
+from pytest_django.fixtures import Settings
 
-from apps.accounts.models import Counter
+from apps.accounts.models import Counter, Office, User
 from apps.audit.models import AccessLog, Action
+from apps.cards.models import Card
 from apps.counters.models import Device, DeviceState
+from apps.residents.models import Resident
 from tests.actors import FIXTURES
 from tests.counters.helpers import READS, post_signed, read_payload
 
@@ -18,29 +25,35 @@ pytestmark = pytest.mark.django_db
 LOGIN = reverse("account_login")
 
 
-def _to_login(response) -> bool:
+def _to_login(response: Any) -> bool:
     return response.status_code == 302 and LOGIN in response["Location"]
 
 
 @pytest.fixture(autouse=True)
-def short_streams(settings):
+def short_streams(settings: Settings) -> None:
     # A test reads a stream to its end: with no time left the stream sends what is waiting
     # and ends at once.
     settings.COUNTER_STREAM_SECONDS = 0
 
 
-def _stream(client, **headers) -> str:
+def _stream(client: Client, **headers: str) -> str:
     response = client.get(reverse("counters:live_stream"), headers=headers)
     assert response.status_code == 200
     assert response["Content-Type"] == "text/event-stream"
     assert "no-store" in response["Cache-Control"]
-    return b"".join(response.streaming_content).decode()
+    return b"".join(response.streaming_content).decode()  # type: ignore[attr-defined]
 
 
 # --- the live page and the panel on the search page -----------------------------------------------
 
 
-def test_live_page_access(client_for, clerk_a, clerk_b, auditor, admin_user) -> None:
+def test_live_page_access(
+    client_for: Callable[[User | None], Client],
+    clerk_a: User,
+    clerk_b: User,
+    auditor: User,
+    admin_user: User,
+) -> None:
     url = reverse("counters:live")
     assert _to_login(client_for(None).get(url))
     assert client_for(auditor).get(url).status_code == 403
@@ -55,20 +68,24 @@ def test_live_page_access(client_for, clerk_a, clerk_b, auditor, admin_user) -> 
     assert "1番窓口" in page
 
 
-def test_live_page_lists_the_counters_devices(client_for, clerk_a, device) -> None:
+def test_live_page_lists_the_counters_devices(
+    client_for: Callable[[User | None], Client], clerk_a: User, device: Device
+) -> None:
     page = client_for(clerk_a).get(reverse("counters:live")).content.decode()
     assert device.name in page
 
 
 def test_search_page_carries_the_panel_for_a_clerk_with_a_counter(
-    client_for, clerk_a, clerk_b
+    client_for: Callable[[User | None], Client], clerk_a: User, clerk_b: User
 ) -> None:
     url = reverse("residents:search")
     assert 'id="card-read-panel"' in client_for(clerk_a).get(url).content.decode()
     assert 'id="card-read-panel"' not in client_for(clerk_b).get(url).content.decode()
 
 
-def test_nav_links(client_for, clerk_a, admin_user) -> None:
+def test_nav_links(
+    client_for: Callable[[User | None], Client], clerk_a: User, admin_user: User
+) -> None:
     clerk_page = client_for(clerk_a).get(reverse("residents:search")).content.decode()
     assert reverse("counters:live") in clerk_page
     assert reverse("counters:devices") not in clerk_page
@@ -79,7 +96,9 @@ def test_nav_links(client_for, clerk_a, admin_user) -> None:
 # --- the event stream ---------------------------------------------------------------------------
 
 
-def test_stream_access(client_for, clerk_b, auditor, admin_user) -> None:
+def test_stream_access(
+    client_for: Callable[[User | None], Client], clerk_b: User, auditor: User, admin_user: User
+) -> None:
     url = reverse("counters:live_stream")
     assert _to_login(client_for(None).get(url))
     assert client_for(auditor).get(url).status_code == 403
@@ -88,7 +107,12 @@ def test_stream_access(client_for, clerk_b, auditor, admin_user) -> None:
 
 
 def test_stream_shows_the_resident_card_state_and_pin_tries(
-    api, client_for, clerk_a, device, device_key, card_holder
+    api: Client,
+    client_for: Callable[[User | None], Client],
+    clerk_a: User,
+    device: Device,
+    device_key: Ed25519PrivateKey,
+    card_holder: Resident,
 ) -> None:
     payload = read_payload(
         pin_tries={"auth": 1, "signing": 5, "text": None, "resident": 3},
@@ -109,7 +133,14 @@ def test_stream_shows_the_resident_card_state_and_pin_tries(
 
 
 def test_stream_never_shows_another_offices_resident(
-    api, client_for, clerk_a, device, device_key, make_resident, make_card, office_b
+    api: Client,
+    client_for: Callable[[User | None], Client],
+    clerk_a: User,
+    device: Device,
+    device_key: Ed25519PrivateKey,
+    make_resident: Callable[..., Resident],
+    make_card: Callable[..., Card],
+    office_b: Office,
 ) -> None:
     from datetime import date
 
@@ -138,7 +169,14 @@ def test_stream_never_shows_another_offices_resident(
 
 
 def test_stream_is_per_counter(
-    api, client_for, make_device, device, device_key, card_holder, office_a, clerk_a
+    api: Client,
+    client_for: Callable[[User | None], Client],
+    make_device: Callable[..., Device],
+    device: Device,
+    device_key: Ed25519PrivateKey,
+    card_holder: Resident,
+    office_a: Office,
+    clerk_a: User,
 ) -> None:
     other_counter = Counter.objects.create(office=office_a, code="2", name="2番窓口")
     other_key = Ed25519PrivateKey.generate()
@@ -148,7 +186,12 @@ def test_stream_is_per_counter(
 
 
 def test_stream_resumes_after_the_last_event_id(
-    api, client_for, clerk_a, device, device_key, card_holder
+    api: Client,
+    client_for: Callable[[User | None], Client],
+    clerk_a: User,
+    device: Device,
+    device_key: Ed25519PrivateKey,
+    card_holder: Resident,
 ) -> None:
     assert post_signed(api, device_key, READS, read_payload()).status_code == 201
     first = _stream(client_for(clerk_a))
@@ -159,7 +202,12 @@ def test_stream_resumes_after_the_last_event_id(
 
 
 def test_stream_shows_only_the_newest_read(
-    api, client_for, clerk_a, device, device_key, card_holder
+    api: Client,
+    client_for: Callable[[User | None], Client],
+    clerk_a: User,
+    device: Device,
+    device_key: Ed25519PrivateKey,
+    card_holder: Resident,
 ) -> None:
     first, second = read_payload(), read_payload()
     for payload in (first, second):
@@ -170,7 +218,12 @@ def test_stream_shows_only_the_newest_read(
 
 
 def test_a_read_received_long_after_it_was_made_is_not_shown(
-    api, client_for, clerk_a, device, device_key, card_holder
+    api: Client,
+    client_for: Callable[[User | None], Client],
+    clerk_a: User,
+    device: Device,
+    device_key: Ed25519PrivateKey,
+    card_holder: Resident,
 ) -> None:
     from datetime import UTC, datetime, timedelta
 
@@ -183,7 +236,13 @@ def test_a_read_received_long_after_it_was_made_is_not_shown(
 
 
 def test_a_read_older_than_the_panel_window_is_not_replayed_on_page_load(
-    api, client_for, clerk_a, device, device_key, card_holder, settings
+    api: Client,
+    client_for: Callable[[User | None], Client],
+    clerk_a: User,
+    device: Device,
+    device_key: Ed25519PrivateKey,
+    card_holder: Resident,
+    settings: Settings,
 ) -> None:
     from apps.counters.models import CardRead
 
@@ -198,7 +257,14 @@ def test_a_read_older_than_the_panel_window_is_not_replayed_on_page_load(
 # --- the fleet page -------------------------------------------------------------------------------
 
 
-def test_fleet_page_access(client_for, clerk_a, supervisor_a, auditor, admin_user, device) -> None:
+def test_fleet_page_access(
+    client_for: Callable[[User | None], Client],
+    clerk_a: User,
+    supervisor_a: User,
+    auditor: User,
+    admin_user: User,
+    device: Device,
+) -> None:
     url = reverse("counters:devices")
     assert _to_login(client_for(None).get(url))
     for user in (clerk_a, supervisor_a, auditor):
@@ -208,7 +274,13 @@ def test_fleet_page_access(client_for, clerk_a, supervisor_a, auditor, admin_use
     assert "本庁 1番窓口" in page
 
 
-def test_fleet_page_shows_heartbeats(api, client_for, admin_user, device, device_key) -> None:
+def test_fleet_page_shows_heartbeats(
+    api: Client,
+    client_for: Callable[[User | None], Client],
+    admin_user: User,
+    device: Device,
+    device_key: Ed25519PrivateKey,
+) -> None:
     from tests.counters.helpers import HEARTBEATS
 
     heartbeat = {
@@ -225,11 +297,17 @@ def test_fleet_page_shows_heartbeats(api, client_for, admin_user, device, device
 
 
 @pytest.fixture
-def pending(make_device) -> Device:
+def pending(make_device: Callable[..., Device]) -> Device:
     return make_device(Ed25519PrivateKey.generate(), state=DeviceState.PENDING, name="新PC")
 
 
-def test_approve_access_and_effect(client_for, clerk_a, admin_user, pending, counter_a) -> None:
+def test_approve_access_and_effect(
+    client_for: Callable[[User | None], Client],
+    clerk_a: User,
+    admin_user: User,
+    pending: Device,
+    counter_a: Counter,
+) -> None:
     url = reverse("counters:device_approve", args=[pending.pk])
     data = {"counter": str(counter_a.pk)}
     assert _to_login(client_for(None).post(url, data))
@@ -246,7 +324,11 @@ def test_approve_access_and_effect(client_for, clerk_a, admin_user, pending, cou
 
 
 def test_approve_needs_a_counter_and_a_pending_device(
-    client_for, admin_user, pending, device, counter_a
+    client_for: Callable[[User | None], Client],
+    admin_user: User,
+    pending: Device,
+    device: Device,
+    counter_a: Counter,
 ) -> None:
     admin = client_for(admin_user)
     response = admin.post(reverse("counters:device_approve", args=[pending.pk]), follow=True)
@@ -261,7 +343,9 @@ def test_approve_needs_a_counter_and_a_pending_device(
     assert "承認待ちの端末だけを承認できます" in again.content.decode()
 
 
-def test_revoke_access_and_effect(client_for, clerk_a, admin_user, device) -> None:
+def test_revoke_access_and_effect(
+    client_for: Callable[[User | None], Client], clerk_a: User, admin_user: User, device: Device
+) -> None:
     url = reverse("counters:device_revoke", args=[device.pk])
     assert _to_login(client_for(None).post(url))
     assert client_for(clerk_a).post(url).status_code == 403
@@ -272,7 +356,9 @@ def test_revoke_access_and_effect(client_for, clerk_a, admin_user, device) -> No
     assert "既に失効しています" in again.content.decode()
 
 
-def test_unknown_device_is_404(client_for, admin_user) -> None:
+def test_unknown_device_is_404(
+    client_for: Callable[[User | None], Client], admin_user: User
+) -> None:
     import uuid
 
     admin = client_for(admin_user)

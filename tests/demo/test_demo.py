@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -18,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_demo_loads_once_with_every_role_and_many_card_states(
-    django_capture_on_commit_callbacks,
+    django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):  # pickup notices follow the import
         report = seed_demo(today=date(2026, 11, 27), residents=120)

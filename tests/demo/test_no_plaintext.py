@@ -9,9 +9,11 @@ import subprocess
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.accounts.models import User
 from apps.demo.seed import SHOWCASE_MY_NUMBER, seed_demo
 from apps.fees.services import fee_schedule_seed_default
 from apps.residents.crypto import decrypt_my_number
@@ -29,14 +31,13 @@ def _forms(number: str) -> list[str]:
     return [number, spaced, spaced.replace(" ", "-"), number.encode().hex()]
 
 
-def test_a_dump_after_a_full_demo_run_holds_no_plaintext_my_number(client) -> None:
+def test_a_dump_after_a_full_demo_run_holds_no_plaintext_my_number(client: Client) -> None:
     pg_dump = shutil.which("pg_dump")
     require(pg_dump is not None, "pg_dump (postgresql-client)")
     # A transactional test before this one may have flushed the migrations' fee schedule.
     fee_schedule_seed_default()
     seed_demo(today=timezone.localdate())
     call_command("notices_run")
-    from apps.accounts.models import User
 
     clerk = User.objects.get(username="clerk_a")
     mfa_login(client, clerk)
@@ -50,7 +51,7 @@ def test_a_dump_after_a_full_demo_run_holds_no_plaintext_my_number(client) -> No
     client.post(reverse("residents:reveal", args=[showcase.pk]), {"purpose": "card_procedure"})
 
     numbers = {
-        decrypt_my_number(bytes(r.my_number_ciphertext), resident_id=r.pk)
+        decrypt_my_number(bytes(r.my_number_ciphertext or b""), resident_id=r.pk)
         for r in Resident.objects.exclude(my_number_ciphertext=None)
     }
     assert len(numbers) > 250

@@ -3,13 +3,27 @@ sees the card's expiry in both date forms; the My Number stays masked until reve
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
+from pytest_django.live_server_helper import LiveServer
+
+from apps.accounts.models import Office, User
+from apps.cards.models import Card
+from apps.residents.models import Resident
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_clerk_finds_resident_by_kana_and_sees_expiry_in_both_forms(
-    page, login, live_server, clerk_a, make_resident, make_card, office_a
+    page: Any,
+    login: Callable[..., None],
+    live_server: LiveServer,
+    clerk_a: User,
+    make_resident: Callable[..., Resident],
+    make_card: Callable[..., Card],
+    office_a: Office,
 ) -> None:
     resident = make_resident(office_a, my_number="123456789018")
     make_card(resident)

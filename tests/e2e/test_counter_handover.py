@@ -1,6 +1,6 @@
-"""Counter procedures in a real browser (issue 3 acceptance): first issue received, the J-LIS
-arrivals file imported on its page, the card found in the uncollected list and handed over
-with the checklist, the notification card returned (R-ISS-1, R-ISS-3, R-PIN-3)."""
+"""Counter procedures in a real browser (the R-ISS-1 pipeline end to end): first issue
+received, the J-LIS arrivals file imported on its page, the card found in the uncollected list
+and handed over with the checklist, the notification card returned (R-ISS-1, R-ISS-3, R-PIN-3)."""
 
 from __future__ import annotations
 
@@ -58,4 +58,5 @@ def test_first_issue_handover_with_the_notification_card_returned(
     application.refresh_from_db()
     assert application.state == ApplicationState.HANDED_OVER
     assert application.notification_card == NotificationCardStatus.RETURNED
+    assert application.new_card_id is not None
     assert Card.objects.get(pk=application.new_card_id).state == CardState.ACTIVE

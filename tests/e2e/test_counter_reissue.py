@@ -1,4 +1,4 @@
-"""Counter procedures in a real browser (issue 3 acceptance): a clerk takes a reissue after
+"""Counter procedures in a real browser (R-REI-1…3 at the counter): a clerk takes a reissue after
 loss with the police report number, sees the fee of 1,000 yen, records the payment and
 downloads the receipt PDF, which holds the amount."""
 
@@ -77,4 +77,5 @@ def test_reissue_after_loss_fee_payment_and_receipt_pdf(
     assert application.police_report_no == "第2026-1234号"
     assert Payment.objects.get().amount_yen == 1000
     assert Card.objects.get(pk=old_card.pk).state == CardState.LOST
+    assert application.new_card_id is not None
     assert Card.objects.get(pk=application.new_card_id).state == CardState.ORDERED

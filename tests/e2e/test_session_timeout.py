@@ -3,12 +3,18 @@ an unattended screen leaves the personal data for the sign-in page."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+
+from apps.accounts.models import User
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_idle_warning_then_sign_out(page, live_server, login, clerk_a, settings) -> None:
+def test_idle_warning_then_sign_out(
+    page: Any, live_server: Any, login: Any, clerk_a: User, settings: Any
+) -> None:
     settings.SESSION_IDLE_TIMEOUT = 8
     settings.SESSION_IDLE_WARNING = 5
     login(page, "clerk_a")

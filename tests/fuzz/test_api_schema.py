@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from schemathesis.core import NOT_SET
 from schemathesis.generation import GenerationMode
 
+from apps.accounts.models import Counter, User
 from apps.counters.httpsig import fingerprint
 from apps.counters.models import Device
 from apps.counters.services import device_approve
@@ -33,7 +34,7 @@ PERSONAS = ["anonymous", "clerk_a", "clerk_b", "supervisor_a", "auditor", "admin
 
 
 def _schema() -> Any:
-    document = SchemaGenerator().get_schema(request=None, public=True)
+    document = SchemaGenerator().get_schema(request=None, public=True)  # type: ignore[no-untyped-call]
     return schemathesis.openapi.from_dict(json.loads(json.dumps(document, default=str)))
 
 
@@ -69,7 +70,7 @@ def _send(client: Client, case: Any, *, device_key: Ed25519PrivateKey | None) ->
             raw = json.dumps(body, ensure_ascii=False, default=str).encode()
             kwargs = {"data": raw, "content_type": "application/json"}
         elif "multipart" in media and isinstance(body, dict):
-            form = {}
+            form: dict[str, Any] = {}
             for key, value in body.items():
                 if isinstance(value, bytes):
                     form[key] = SimpleUploadedFile(f"{key}.csv", value)
@@ -89,7 +90,9 @@ def _send(client: Client, case: Any, *, device_key: Ed25519PrivateKey | None) ->
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
-def test_no_api_answer_is_a_server_error(request, persona, counter_a, admin_user) -> None:
+def test_no_api_answer_is_a_server_error(
+    request: pytest.FixtureRequest, persona: str, counter_a: Counter, admin_user: User
+) -> None:
     device_key = None
     client = Client()
     if persona == "device":

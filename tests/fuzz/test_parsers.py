@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from apps.accounts.models import User
 from apps.applications.arrivals import HEADER, ArrivalFileError, arrivals_import
 from apps.counters import httpsig
 from apps.counters.api import ReadIn
@@ -113,7 +114,9 @@ def test_signature_headers_parse_or_are_refused(headers: dict[str, str]) -> None
     tries=st.dictionaries(st.text(max_size=10), JSON, max_size=5),
     blocked=st.dictionaries(st.text(max_size=10), JSON, max_size=5),
 )
-def test_pin_counters_parse_or_are_refused(tries: dict[str, object], blocked: dict[str, object]):
+def test_pin_counters_parse_or_are_refused(
+    tries: dict[str, object], blocked: dict[str, object]
+) -> None:
     try:
         readings = pin_readings(tries, blocked)
     except ReadRejected:
@@ -152,7 +155,7 @@ LINE = st.tuples(
 def arrival_files(draw: Any) -> bytes:
     kind = draw(st.integers(0, 3))
     if kind == 0:
-        return draw(st.binary(max_size=300))
+        return bytes(draw(st.binary(max_size=300)))
     lines = draw(st.lists(LINE | st.text(max_size=60), max_size=6))
     header = HEADER if kind > 1 else draw(st.text(max_size=30))
     text = "\n".join([header, *lines])
@@ -168,8 +171,9 @@ def arrival_files(draw: Any) -> bytes:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(content=arrival_files())
-def test_an_arrivals_file_imports_or_is_refused_with_a_reason(clerk_a, content: bytes) -> None:
-    # ArrivalFileError for a bad file; ValidationError for the import's other refusals.
+def test_an_arrivals_file_imports_or_is_refused_with_a_reason(
+    clerk_a: User, content: bytes
+) -> None:
     outcome = _outcome(
         lambda: arrivals_import(acting_user=clerk_a, content=content, filename="a.csv"),
         refusal=(ArrivalFileError, ValidationError),

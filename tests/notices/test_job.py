@@ -26,6 +26,7 @@ from apps.notices.services import notices_run, pickup_notices_create_for_arrival
 from apps.residents.models import Resident
 from apps.residents.rules import Residence, ResidenceCategory
 from tests.actors import FIXTURES
+from tests.factories import bulk_cards, bulk_residents
 
 pytestmark = pytest.mark.django_db
 
@@ -90,6 +91,7 @@ def test_r_not_1_window_boundaries(
     for card in later_cards:
         from apps.notices.rules import notice_due_on
 
+        assert card.expires_on is not None
         run(notice_due_on(card.expires_on))
         assert kinds_for(card) == [(NoticeKind.CARD_EXPIRY.value, card.expires_on)]
 
@@ -400,36 +402,8 @@ def test_run_is_recorded_with_counts(
 
 def _bulk_cards(office: Office, count: int, start: date) -> None:
     """``count`` residents with an active card each, expiries spread over ten years."""
-    residents = [
-        Resident(
-            office=office,
-            resident_code=f"{90_000_000_000 + n}",
-            family_name="山田",
-            given_name="太郎",
-            family_name_kana="ヤマダ",
-            given_name_kana="タロウ",
-            search_kana="ヤマダタロウ",
-            birth_date=date(1970, 1, 1),
-            sex="1",
-            address="みどり市",
-            my_number_ciphertext=b"x",
-            my_number_index=f"bulk{n:060d}",
-            my_number_last4="0000",
-        )
-        for n in range(count)
-    ]
-    Resident.objects.bulk_create(residents)
-    cards = Card.objects.bulk_create(
-        Card(
-            resident=resident,
-            office_id=resident.office_id,
-            state=CardState.ACTIVE,
-            applied_on=date(2020, 1, 1),
-            issued_on=date(2020, 2, 1),
-            expires_on=start + timedelta(days=(n * 3653) // count),
-        )
-        for n, resident in enumerate(residents)
-    )
+    residents = bulk_residents(office, count)
+    cards = bulk_cards(residents, expires_on=lambda n: start + timedelta(days=(n * 3653) // count))
     Certificate.objects.bulk_create(
         Certificate(
             card=card,

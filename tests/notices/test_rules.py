@@ -53,8 +53,8 @@ def test_r_not_1_notice_due_three_calendar_months_before(expires: date, due: dat
 @pytest.mark.parametrize(
     ("expires", "opens"),
     [
-        (date(2024, 12, 31), date(2024, 10, 1)),  # DOMAIN.md example
-        (date(2024, 3, 15), date(2023, 12, 16)),  # DOMAIN.md example
+        (date(2024, 12, 31), date(2024, 10, 1)),  # docs/rules.md example
+        (date(2024, 3, 15), date(2023, 12, 16)),  # docs/rules.md example
         (date(2024, 5, 31), date(2024, 3, 1)),  # day after 29 February
         (date(2025, 5, 31), date(2025, 3, 1)),  # day after 28 February
         (date(2024, 4, 1), date(2024, 1, 2)),

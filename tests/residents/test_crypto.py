@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import uuid
+from collections.abc import Callable
 
 import pytest
 from django.db import connection
 from django.test import override_settings
 
+from apps.accounts.models import Office
 from apps.residents.crypto import (
     MyNumberDecryptionError,
     ciphertext_key_id,
@@ -98,7 +100,9 @@ def _dump_all_rows() -> str:
 
 
 @pytest.mark.django_db
-def test_r_myn_2_a_raw_dump_holds_no_plaintext_my_number(make_resident, office_a) -> None:
+def test_r_myn_2_a_raw_dump_holds_no_plaintext_my_number(
+    make_resident: Callable[..., Resident], office_a: Office
+) -> None:
     numbers = ["123456789018", "012345678912", "999999999998"]
     numbers = [n for n in numbers if is_valid_my_number(n)]
     for number in numbers:

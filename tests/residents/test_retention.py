@@ -3,13 +3,16 @@ MY_NUMBER_RETENTION_DAYS have passed; the record of the person stays."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
 
+from apps.accounts.models import Office, User
 from apps.audit.models import Purpose
 from apps.residents.models import Resident
 from apps.residents.selectors import resident_find_by_my_number
@@ -34,7 +37,7 @@ def _left(resident: Resident, days_ago: int, reason: str = "moved_out") -> Resid
 
 
 def test_erased_after_the_period_kept_within_it_and_never_for_residents(
-    make_resident, office_a, settings, clerk_a
+    make_resident: Callable[..., Resident], office_a: Office, settings: Any, clerk_a: User
 ) -> None:
     days = settings.MY_NUMBER_RETENTION_DAYS
     gone = _left(make_resident(office_a, my_number="123456789018"), days + 1)
@@ -65,7 +68,9 @@ def test_erased_after_the_period_kept_within_it_and_never_for_residents(
         )
 
 
-def test_the_job_is_idempotent_and_scheduled(make_resident, office_a, settings) -> None:
+def test_the_job_is_idempotent_and_scheduled(
+    make_resident: Callable[..., Resident], office_a: Office, settings: Any
+) -> None:
     _left(make_resident(office_a), settings.MY_NUMBER_RETENTION_DAYS + 1)
     assert residents_erase_my_numbers_task(TODAY.isoformat()) == 1
     assert residents_erase_my_numbers_task(TODAY.isoformat()) == 0
@@ -75,14 +80,21 @@ def test_the_job_is_idempotent_and_scheduled(make_resident, office_a, settings) 
     assert "residents.erase_my_numbers" in entries
 
 
-def test_the_period_is_a_setting(make_resident, office_a, settings, capsys) -> None:
+def test_the_period_is_a_setting(
+    make_resident: Callable[..., Resident],
+    office_a: Office,
+    settings: Any,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     settings.MY_NUMBER_RETENTION_DAYS = 10
     _left(make_resident(office_a), 11)
     call_command("erase_my_numbers", "--date", TODAY.isoformat())
     assert "erased 1" in capsys.readouterr().out
 
 
-def test_half_erased_is_impossible(make_resident, office_a) -> None:
+def test_half_erased_is_impossible(
+    make_resident: Callable[..., Resident], office_a: Office
+) -> None:
     resident = make_resident(office_a)
     with pytest.raises(IntegrityError, match="held_or_erased"), transaction.atomic():
         Resident.objects.filter(pk=resident.pk).update(my_number_index=None)

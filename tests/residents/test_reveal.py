@@ -6,15 +6,19 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import connection
+from django.test import Client
 from django.urls import reverse
 
-from apps.accounts.models import User
+from apps.accounts.models import Office, User
 from apps.audit.models import AccessLog, Action, Alert, Outcome, Purpose
-from apps.residents.services import RevealRefusal, resident_reveal_my_number
+from apps.residents.models import Resident
+from apps.residents.services import Reveal, RevealRefusal, resident_reveal_my_number
 
 pytestmark = pytest.mark.django_db
 
@@ -22,11 +26,11 @@ NUMBER = "123456789018"
 
 
 @pytest.fixture
-def resident(make_resident, office_a):
+def resident(make_resident: Callable[..., Resident], office_a: Office) -> Resident:
     return make_resident(office_a, my_number=NUMBER)
 
 
-def _reveal(user: User, resident, *, seconds_ago: float | None = 5):
+def _reveal(user: User, resident: Resident, *, seconds_ago: float | None = 5) -> Reveal:
     return resident_reveal_my_number(
         acting_user=user,
         resident=resident,
@@ -35,7 +39,9 @@ def _reveal(user: User, resident, *, seconds_ago: float | None = 5):
     )
 
 
-def test_r_aud_3_only_a_designated_handler_may_reveal(resident, clerk_a, client_for) -> None:
+def test_r_aud_3_only_a_designated_handler_may_reveal(
+    resident: Resident, clerk_a: User, client_for: Callable[[User | None], Client]
+) -> None:
     User.objects.filter(pk=clerk_a.pk).update(designated_handler=False)
     clerk_a.refresh_from_db()
     with pytest.raises(PermissionDenied):
@@ -50,7 +56,7 @@ def test_r_aud_3_only_a_designated_handler_may_reveal(resident, clerk_a, client_
 
 @pytest.mark.parametrize("seconds_ago", [None, 301, 3600])
 def test_r_aud_3_a_stale_authentication_is_refused_and_logged(
-    resident, clerk_a, seconds_ago
+    resident: Resident, clerk_a: User, seconds_ago: float | None
 ) -> None:
     reveal = _reveal(clerk_a, resident, seconds_ago=seconds_ago)
     assert reveal.my_number is None
@@ -63,7 +69,9 @@ def test_r_aud_3_a_stale_authentication_is_refused_and_logged(
     )
 
 
-def test_r_aud_3_the_page_asks_to_re_authenticate_then_reveals(resident, clerk_a, client_for):
+def test_r_aud_3_the_page_asks_to_re_authenticate_then_reveals(
+    resident: Resident, clerk_a: User, client_for: Callable[[User | None], Client]
+) -> None:
     client = client_for(clerk_a)
     session = client.session
     from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
@@ -83,7 +91,7 @@ def test_r_aud_3_the_page_asks_to_re_authenticate_then_reveals(resident, clerk_a
 
 
 def test_r_aud_3_the_21st_reveal_in_an_hour_is_refused_and_alerts_the_supervisor(
-    resident, clerk_a, settings
+    resident: Resident, clerk_a: User, settings: Any
 ) -> None:
     assert settings.MY_NUMBER_REVEALS_PER_HOUR == 20
     results = [_reveal(clerk_a, resident) for _ in range(22)]
@@ -100,7 +108,9 @@ def test_r_aud_3_the_21st_reveal_in_an_hour_is_refused_and_alerts_the_supervisor
 
 
 @pytest.mark.django_db(transaction=True)
-def test_r_aud_3_concurrent_reveals_cannot_race_past_the_limit(resident, clerk_a) -> None:
+def test_r_aud_3_concurrent_reveals_cannot_race_past_the_limit(
+    resident: Resident, clerk_a: User
+) -> None:
     """Thirty reveals at once from one user (the 100-in-half-a-second attack)."""
     start = threading.Barrier(10)
     outcomes: list[str | None] = []
@@ -128,7 +138,11 @@ def test_r_aud_3_concurrent_reveals_cannot_race_past_the_limit(resident, clerk_a
 
 
 def test_r_aud_3_the_supervisor_sees_and_acknowledges_the_alert(
-    resident, clerk_a, supervisor_a, client_for, settings
+    resident: Resident,
+    clerk_a: User,
+    supervisor_a: User,
+    client_for: Callable[[User | None], Client],
+    settings: Any,
 ) -> None:
     settings.MY_NUMBER_REVEALS_PER_HOUR = 1
     _reveal(clerk_a, resident)

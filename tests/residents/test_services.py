@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from apps.accounts.models import Office, User
 from apps.audit.models import AccessLog, Action, Purpose
 from apps.residents.models import Resident
 from apps.residents.services import resident_reveal_my_number
@@ -11,27 +14,35 @@ from tests.actors import FIXTURES
 pytestmark = pytest.mark.django_db
 
 
-def test_r_myn_1_register_normalises_what_a_clerk_types(make_resident, office_a) -> None:
+def test_r_myn_1_register_normalises_what_a_clerk_types(
+    make_resident: Callable[..., Resident], office_a: Office
+) -> None:
     resident = make_resident(office_a, my_number="１２３４ ５６７８-９０１８")
     assert resident.my_number_last4 == "9018"
     assert resident.my_number_masked == "**** **** 9018"
 
 
-def test_r_myn_1_invalid_number_is_refused_and_nothing_is_written(make_resident, office_a) -> None:
+def test_r_myn_1_invalid_number_is_refused_and_nothing_is_written(
+    make_resident: Callable[..., Resident], office_a: Office
+) -> None:
     with pytest.raises(ValidationError) as error:
         make_resident(office_a, my_number="123456789011")
     assert "my_number" in error.value.message_dict
     assert Resident.objects.count() == 0
 
 
-def test_r_myn_2_one_number_one_resident(make_resident, office_a, office_b) -> None:
+def test_r_myn_2_one_number_one_resident(
+    make_resident: Callable[..., Resident], office_a: Office, office_b: Office
+) -> None:
     make_resident(office_a, my_number="123456789018")
     with pytest.raises(ValidationError, match="既に"):
         make_resident(office_b, my_number="1234-5678-9018")
     assert Resident.objects.count() == 1
 
 
-def test_r_myn_2_reveal_is_logged_with_its_purpose(make_resident, office_a, clerk_a) -> None:
+def test_r_myn_2_reveal_is_logged_with_its_purpose(
+    make_resident: Callable[..., Resident], office_a: Office, clerk_a: User
+) -> None:
     resident = make_resident(office_a, my_number="123456789018")
     reveal = resident_reveal_my_number(
         acting_user=clerk_a,
@@ -53,7 +64,10 @@ def test_r_myn_2_reveal_is_logged_with_its_purpose(make_resident, office_a, cler
 
 @pytest.mark.parametrize("persona", ["clerk_b", "auditor"])
 def test_r_myn_2_reveal_refused_outside_office_or_role(
-    request, persona, make_resident, office_a
+    request: pytest.FixtureRequest,
+    persona: str,
+    make_resident: Callable[..., Resident],
+    office_a: Office,
 ) -> None:
     user = request.getfixturevalue(persona)
     resident = make_resident(office_a)
@@ -64,7 +78,9 @@ def test_r_myn_2_reveal_refused_outside_office_or_role(
     assert AccessLog.objects.count() == 0
 
 
-def test_r_myn_2_reveal_needs_a_purpose(make_resident, office_a, clerk_a) -> None:
+def test_r_myn_2_reveal_needs_a_purpose(
+    make_resident: Callable[..., Resident], office_a: Office, clerk_a: User
+) -> None:
     resident = make_resident(office_a)
     with pytest.raises(ValidationError):
         resident_reveal_my_number(
@@ -73,7 +89,9 @@ def test_r_myn_2_reveal_needs_a_purpose(make_resident, office_a, clerk_a) -> Non
     assert AccessLog.objects.count() == 0
 
 
-def test_flagged_address_keeps_the_latest_return(make_resident, office_a) -> None:
+def test_flagged_address_keeps_the_latest_return(
+    make_resident: Callable[..., Resident], office_a: Office
+) -> None:
     from datetime import date
 
     from apps.residents.services import resident_flag_address

@@ -9,30 +9,22 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
 from apps.cards.services import cards_expire_due
 from apps.certificates.services import certificates_expire_due
+from apps.core.commands import date_argument
 from apps.core.service import SystemActor
 
 COMMAND = SystemActor("manage.py expire_due")
-
-
-def _date(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise CommandError(
-            f"--date は YYYY-MM-DD の形式で指定してください（{value!r}）。"
-        ) from None
 
 
 class Command(BaseCommand):
     help = "有効期限を過ぎたカードと電子証明書を「有効期限切れ」にします。"
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--date", type=_date, help="基準日 (YYYY-MM-DD)。省略時は今日")
+        parser.add_argument("--date", type=date_argument, help="基準日 (YYYY-MM-DD)。省略時は今日")
 
     def handle(self, *args: Any, **options: Any) -> None:
         on: date = options["date"] or timezone.localdate()

@@ -9,29 +9,21 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
+from apps.core.commands import date_argument
 from apps.core.service import SystemActor
 from apps.notices.models import NoticeBatch, NoticeRun
 from apps.notices.rules import NoticeKind, expiry_window
 from apps.notices.services import batches_render_enqueue, notices_run
 
 
-def _date(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise CommandError(
-            f"--date は YYYY-MM-DD の形式で指定してください（{value!r}）。"
-        ) from None
-
-
 class Command(BaseCommand):
     help = "有効期限通知書・在留期間のお知らせ・交付通知書をその日の分だけ作成します。"
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--date", type=_date, help="基準日 (YYYY-MM-DD)。省略時は今日")
+        parser.add_argument("--date", type=date_argument, help="基準日 (YYYY-MM-DD)。省略時は今日")
         parser.add_argument(
             "--no-render", action="store_true", help="PDF・CSVを作成しない（束だけ作る）"
         )
