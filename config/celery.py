@@ -27,6 +27,11 @@ app.conf.beat_schedule = {
         "task": "certificates.expire_due",
         "schedule": crontab(hour=0, minute=5),
     },
+    # R-MYN-2: My Numbers kept past their retention period after departure are erased.
+    "residents-erase-my-numbers": {
+        "task": "residents.erase_my_numbers",
+        "schedule": crontab(hour=1, minute=0),
+    },
     # R-NOT-1…3, R-ISS-1: the day's expiry notices, stay reminders and missed pickup
     # notices; re-runs are harmless (R-NOT-2), so a late or repeated beat does no damage.
     "notices-daily": {

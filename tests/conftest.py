@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.test import Client
 
 from apps.accounts.models import Counter, Office, User
@@ -22,9 +23,21 @@ from apps.cards.services import card_arrive, card_hand_over, card_order
 from apps.residents.models import Resident
 from apps.residents.rules import my_number_check_digit
 from apps.residents.services import ResidentData, resident_register
+from tests import dbrole
 from tests.actors import FIXTURES
+from tests.auth import mfa_login
 
 _sequence = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Any:
+    """Migrated as the owner; from here on the run connects as `madoguchi_app` (R-AUD-2)."""
+    with django_db_blocker.unblock():
+        call_command("db_roles", verbosity=0)
+    dbrole.switch_to_app_role()
+    yield
+    dbrole.switch_to_owner()
 
 
 def valid_my_number(seed: int) -> str:
@@ -56,17 +69,24 @@ def _user(username: str, role: Role, office: Office | None, **extra: Any) -> Use
 
 @pytest.fixture
 def clerk_a(office_a: Office, counter_a: Counter) -> User:
-    return _user("clerk_a", Role.CLERK, office_a, counter=counter_a, last_name="窓口")
+    return _user(
+        "clerk_a",
+        Role.CLERK,
+        office_a,
+        counter=counter_a,
+        last_name="窓口",
+        designated_handler=True,
+    )
 
 
 @pytest.fixture
 def clerk_b(office_b: Office) -> User:
-    return _user("clerk_b", Role.CLERK, office_b)
+    return _user("clerk_b", Role.CLERK, office_b, designated_handler=True)
 
 
 @pytest.fixture
 def supervisor_a(office_a: Office) -> User:
-    return _user("supervisor_a", Role.SUPERVISOR, office_a)
+    return _user("supervisor_a", Role.SUPERVISOR, office_a, designated_handler=True)
 
 
 @pytest.fixture
@@ -81,13 +101,43 @@ def admin_user(db: Any) -> User:
 
 @pytest.fixture
 def client_for() -> Callable[[User | None], Client]:
+    """A client signed in as `user` with both factors (tests/auth.py); None: anonymous."""
+
     def make(user: User | None) -> Client:
         client = Client()
         if user is not None:
-            client.force_login(user)
+            mfa_login(client, user)
         return client
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    """Sign-in tests type passwords dozens of times; PBKDF2's cost is not what they test."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Sign-in limits and used TOTP codes live in the shared cache (Redis): each test starts
+    without the previous test's. Only this project's keys are removed (Celery shares Redis)."""
+    _clear_cache()
+
+
+def _clear_cache() -> None:
+    from django.conf import settings
+    from django.core.cache import cache
+
+    backend = settings.CACHES["default"]["BACKEND"]
+    if not backend.endswith("RedisCache"):
+        cache.clear()
+        return
+    client = cache._cache.get_client()  # type: ignore[attr-defined]
+    prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
 
 
 @pytest.fixture

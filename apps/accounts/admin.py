@@ -1,7 +1,12 @@
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from apps.accounts.models import Counter, Office, User
+from apps.accounts.services import staff_deactivate
 
 
 @admin.register(Office)
@@ -23,3 +28,14 @@ class UserAdmin(BaseUserAdmin[User]):
         *BaseUserAdmin.fieldsets,  # type: ignore[misc]
         ("窓口", {"fields": ("role", "office", "counter")}),
     )
+    actions = ["deactivate"]
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            staff_deactivate(acting_user=request.user, user=obj)  # type: ignore[arg-type]
+
+    @admin.action(description="選択した職員を無効にする(ログイン中のセッションも終了)")
+    def deactivate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        for user in queryset:
+            staff_deactivate(acting_user=request.user, user=user)  # type: ignore[arg-type]

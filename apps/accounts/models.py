@@ -83,6 +83,13 @@ class User(AbstractUser):
         verbose_name="担当窓口",
         help_text="この職員の画面に読み取り結果を表示する窓口",
     )
+    # R-AUD-3: the city designates who may handle specific personal information (事務取扱担当者,
+    # PPC guideline); only they may reveal a My Number. Granted by the administrator.
+    designated_handler = models.BooleanField(
+        "個人番号の事務取扱担当者",
+        default=False,
+        help_text="個人番号を表示できる職員(窓口職員・監督者のみ有効)",
+    )
 
     class Meta:
         verbose_name = "職員"

@@ -143,9 +143,34 @@ resident_staff = works_with_residents & has_office
 
 
 @rule
-def may_reveal_my_number(user: object) -> bool:
-    """R-MYN-2: revealing a My Number needs a purpose and leaves an access-log row."""
+def _reveal_role(user: object) -> bool:
     return _has_role(user, REVEAL_ROLES)
+
+
+@rule
+def is_designated_handler(user: object) -> bool:
+    """R-AUD-3: designated by the city to handle My Numbers (User.designated_handler)."""
+    return isinstance(user, User) and user.is_active and user.designated_handler
+
+
+# R-MYN-2, R-AUD-3: a clerk or supervisor who is a designated handler. The reveal also needs a
+# purpose, a fresh authentication and room under the hourly rate (below, and the service).
+may_reveal_my_number = _reveal_role & is_designated_handler
+
+# R-AUD-3: a sign-in or re-authentication within the last 5 minutes.
+REVEAL_AUTHENTICATION_MAX_AGE = 5 * 60
+
+
+def authenticated_recently_enough_to_reveal(seconds_ago: float | None) -> bool:
+    """R-AUD-3: the last sign-in or re-authentication was at most 5 minutes ago."""
+    return seconds_ago is not None and seconds_ago <= REVEAL_AUTHENTICATION_MAX_AGE
+
+
+def reveal_rate_allows(reveals_in_the_last_hour: int) -> bool:
+    """R-AUD-3: at most MY_NUMBER_REVEALS_PER_HOUR reveals per user in any hour (policy: 20)."""
+    from django.conf import settings
+
+    return reveals_in_the_last_hour < settings.MY_NUMBER_REVEALS_PER_HOUR
 
 
 @rule
@@ -176,6 +201,9 @@ def same_office(user: object, obj: object) -> bool:
 
 # Counter work on one resident (or a row of one office): resident staff of that office.
 may_work_on = resident_staff & same_office
+
+# R-AUD-3: the supervisors of the office acknowledge an alert about one of their staff.
+may_acknowledge_alert = is_supervisor & same_office
 
 
 @rule

@@ -47,6 +47,8 @@ from apps.applications.services import (
     application_waiver_approve,
     fee_settled,
 )
+from apps.audit.models import Action
+from apps.audit.services import access_log_view
 from apps.cards.rules import IN_HOLDERS_HANDS
 from apps.core.http import apply_errors
 from apps.core.uploads import upload_too_large
@@ -76,6 +78,9 @@ def new(request: StaffRequest, resident_id: uuid.UUID, kind_slug: str) -> HttpRe
         else:
             messages.success(request, f"{kind.label}を受け付けました。")
             return redirect("applications:detail", application_id=application.pk)
+    access_log_view(
+        request, action=Action.VIEW_APPLICATION, resident=resident, detail={"form": kind_slug}
+    )
     return render(
         request,
         "applications/form.html",
@@ -99,6 +104,12 @@ def _render_detail(
     status: int = 200,
 ) -> HttpResponse:
     settled = fee_settled(application)
+    access_log_view(
+        request,
+        action=Action.VIEW_APPLICATION,
+        resident=application.resident,
+        detail={"application": str(application.pk)},
+    )
     return render(
         request,
         "applications/detail.html",
@@ -254,6 +265,12 @@ def handover(request: StaffRequest, application_id: uuid.UUID) -> HttpResponse:
         else:
             messages.success(request, "カードを交付しました。")
             return redirect("applications:detail", application_id=application.pk)
+    access_log_view(
+        request,
+        action=Action.VIEW_HANDOVER,
+        resident=application.resident,
+        detail={"application": str(application.pk)},
+    )
     return render(
         request,
         "applications/handover.html",
@@ -274,6 +291,9 @@ def handover(request: StaffRequest, application_id: uuid.UUID) -> HttpResponse:
 def uncollected(request: StaffRequest) -> HttpResponse:
     today = timezone.localdate()
     waiting = uncollected_cards(user=request.user, today=today, params=request.GET)
+    access_log_view(
+        request, action=Action.VIEW_LIST, detail={"list": "uncollected", "rows": len(waiting.rows)}
+    )
     return render(
         request,
         "applications/uncollected.html",

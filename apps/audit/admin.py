@@ -1,20 +1,6 @@
-from django.contrib import admin
-from django.http import HttpRequest
+"""Nothing of the audit app is in the Django admin.
 
-from apps.audit.models import AccessLog
-
-
-@admin.register(AccessLog)
-class AccessLogAdmin(admin.ModelAdmin[AccessLog]):
-    list_display = ["at", "actor", "office", "action", "resident", "purpose"]
-    list_filter = ["action", "office"]
-
-    # Append-only, also through the admin.
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
+The access log is the auditor's (R-AUD-1): the system administrator, who runs the Django admin,
+must not read who looked at whose data, and nobody may change it (R-AUD-2). The auditor's
+screen is /audit/.
+"""

@@ -1,7 +1,9 @@
-"""Reads of the access log: scoped by role, filtered by action and period, paged by key."""
+"""Reads of the access log: scoped by role, filtered by staff, resident, action, outcome and
+period, paged by key."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -11,7 +13,7 @@ from django.utils import timezone
 
 from apps.accounts import policy
 from apps.accounts.models import User
-from apps.audit.models import AccessLog
+from apps.audit.models import AccessLog, Alert
 from apps.core.paging import Keyset, KeysetPage
 
 LOG_PAGE_SIZE = 100
@@ -28,6 +30,7 @@ _LISTED = (
     "at",
     "action",
     "purpose",
+    "outcome",
     "detail",
     "actor__id",
     "actor__username",
@@ -51,6 +54,9 @@ def access_logs_for(
     user: User,
     *,
     action: str = "",
+    outcome: str = "",
+    actor_id: uuid.UUID | None = None,
+    resident_id: uuid.UUID | None = None,
     date_from: date | None = None,
     date_to: date | None = None,
 ) -> QuerySet[AccessLog]:
@@ -68,6 +74,12 @@ def access_logs_for(
     )
     if action:
         logs = logs.filter(action=action)
+    if outcome:
+        logs = logs.filter(outcome=outcome)
+    if actor_id:
+        logs = logs.filter(actor_id=actor_id)
+    if resident_id:
+        logs = logs.filter(resident_id=resident_id)
     if date_from:
         logs = logs.filter(at__gte=_start_of(date_from))
     if date_to:
@@ -81,3 +93,21 @@ def access_log_page(
     """One page, newest first, from the query string's cursor (apps.core.paging): no OFFSET,
     no count, so the last page of two million rows costs what the first does."""
     return _NEWEST_FIRST.page(logs.only(*_LISTED), params=params, size=size)
+
+
+def staff_for_audit(user: User) -> QuerySet[User]:
+    """The members of staff whose rows `user` may read (the filter's choices)."""
+    staff = User.objects.order_by("username")
+    if policy.reads_whole_city_log(user):
+        return staff
+    return policy.restrict(staff, user, allowed=policy.may_read_audit_log)
+
+
+def open_alerts_for(user: User) -> QuerySet[Alert]:
+    """R-AUD-3 alerts not yet acknowledged, for the supervisors of the office and the auditor."""
+    return policy.restrict(
+        Alert.objects.select_related("actor").filter(acknowledged_at__isnull=True),
+        user,
+        allowed=policy.may_read_audit_log,
+        whole_city=policy.reads_whole_city_log,
+    )

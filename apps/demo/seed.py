@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from django.db import transaction
 
 from apps.accounts import policy
+from apps.accounts.mfa import totp_enrol
 from apps.accounts.models import Counter, Office, User
 from apps.accounts.roles import Role
 from apps.applications.arrivals import HEADER, arrivals_import
@@ -54,6 +55,10 @@ from apps.residents.services import ResidentData, resident_register
 # Who the demo loader acts as when no clerk would have done it (the register, J-LIS, time).
 DEMO = SystemActor("manage.py seed_demo")
 DEMO_PASSWORD = "madoguchi-demo-2026"  # noqa: S105 - printed by make run on purpose
+# Every demo user has this TOTP secret enrolled (the second factor is required before any
+# page with personal data): add it to an authenticator app once, or run
+# `python manage.py demo_totp` for the current code. Demo only, printed on purpose.
+DEMO_TOTP_SECRET = "MADOGUCHIDEMOTOTPSECRETXYZ234567"  # noqa: S105
 
 # The resident the reader-agent simulator's default card belongs to (reader_agent simulate).
 SHOWCASE_MY_NUMBER = "123456789018"
@@ -207,9 +212,12 @@ def _create_staff(
             counter=counter,
             is_staff=policy.uses_django_admin(role),
             is_superuser=policy.uses_django_admin(role),
+            # R-AUD-3: clerk_a2 is not a designated handler, to show the difference.
+            designated_handler=username in {"clerk_a", "clerk_b", "supervisor_a"},
         )
         user.set_password(DEMO_PASSWORD)
         user.save()
+        totp_enrol(user, secret=DEMO_TOTP_SECRET)
         out[username] = user
     return out
 

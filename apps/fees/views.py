@@ -15,6 +15,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.accounts import policy
 from apps.accounts.policy import StaffRequest, require, resident_staff_required
+from apps.audit.models import Action
+from apps.audit.services import access_log_view
 from apps.core.http import apply_errors
 from apps.core.wareki import format_both
 from apps.fees.forms import (
@@ -133,6 +135,12 @@ def quote(request: StaffRequest) -> HttpResponse:
 @resident_staff_required
 def receipt(request: StaffRequest, payment_id: uuid.UUID) -> HttpResponse:
     payment = payment_get(user=request.user, payment_id=payment_id)
+    access_log_view(
+        request,
+        action=Action.VIEW_RECEIPT,
+        resident=payment.resident,
+        detail={"payment": str(payment.pk)},
+    )
     response = HttpResponse(receipt_pdf(payment=payment), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{receipt_filename(payment)}"'
     response["Cache-Control"] = "no-store"
@@ -151,6 +159,11 @@ def payments(request: StaffRequest) -> HttpResponse:
         .filter(business_date=day)
         .select_related("counter", "resident", "received_by", "void")
         .order_by("receipt_number")
+    )
+    access_log_view(
+        request,
+        action=Action.VIEW_LIST,
+        detail={"list": "payments", "day": day.isoformat(), "rows": rows.count()},
     )
     return render(
         request,

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from typing import Final
 
 from apps.cards.rules import add_months
+from apps.core.csvsafe import csv_safe
 
 __all__ = [
     "NOTICE_LEAD_MONTHS",
@@ -214,13 +215,4 @@ def parse_reference_code(text: str) -> int:
 
 # --- CSV for the mailing vendor -----------------------------------------------------------------
 
-# A cell starting with one of these is a formula to Excel and LibreOffice (CSV injection);
-# the full-width forms are included because a Japanese Excel turns them into formulas too.
-_FORMULA_STARTS: Final = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
-
-
-def csv_safe(value: str) -> str:
-    """``value`` made inert for spreadsheets: a leading formula character gets a ``'``."""
-    if value and value[0] in _FORMULA_STARTS:
-        return "'" + value
-    return value
+# csv_safe (imported above from apps.core.csvsafe) makes each cell inert for spreadsheets.

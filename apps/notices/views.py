@@ -12,6 +12,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.accounts.policy import StaffRequest, resident_staff_required, supervisor_required
+from apps.audit.models import Action
+from apps.audit.services import access_log_view
 from apps.core.http import client_ip
 from apps.notices import services
 from apps.notices.forms import ReferenceCodeForm, ReturnedForm
@@ -103,6 +105,12 @@ def batch_detail(request: StaffRequest, batch_id: uuid.UUID) -> HttpResponse:
         batch.notices.filter(returned_on__isnull=False)
         .select_related("resident", "returned_by")
         .order_by("returned_on", "id")
+    )
+    # The returned letters are listed by name (R-AUD-1: a look at those residents).
+    access_log_view(
+        request,
+        action=Action.VIEW_LIST,
+        detail={"list": "returned_letters", "batch": str(batch.pk), "rows": len(returned_notices)},
     )
     return render(
         request,

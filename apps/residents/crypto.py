@@ -17,6 +17,7 @@ import uuid
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
 
 _VERSION = b"v1"
 _NONCE_BYTES = 12
@@ -30,6 +31,7 @@ def _aad(resident_id: uuid.UUID) -> bytes:
     return b"madoguchi:resident:" + resident_id.bytes + b":my_number"
 
 
+@sensitive_variables("number")
 def encrypt_my_number(number: str, *, resident_id: uuid.UUID) -> bytes:
     kid: str = settings.MY_NUMBER_ACTIVE_KEY_ID
     key = settings.MY_NUMBER_KEYS[kid]
@@ -46,6 +48,7 @@ def ciphertext_key_id(blob: bytes) -> str:
     return kid.decode("ascii")
 
 
+@sensitive_variables()
 def decrypt_my_number(blob: bytes, *, resident_id: uuid.UUID) -> str:
     blob = bytes(blob)
     kid = ciphertext_key_id(blob)
@@ -60,6 +63,7 @@ def decrypt_my_number(blob: bytes, *, resident_id: uuid.UUID) -> str:
         raise MyNumberDecryptionError("ciphertext does not belong to this row") from None
 
 
+@sensitive_variables("number")
 def my_number_index(number: str) -> str:
     """Hex HMAC-SHA256 of the normalised number under the index key."""
     return hmac.new(

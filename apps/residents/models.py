@@ -96,9 +96,26 @@ class Resident(models.Model):
     )
     legal_representative_name = models.CharField("法定代理人(市外)", max_length=120, blank=True)
 
-    my_number_ciphertext = models.BinaryField(editable=False)
-    my_number_index = models.CharField(max_length=64, editable=False)  # unique: Meta
-    my_number_last4 = models.CharField(max_length=4, editable=False)
+    # All three are emptied together when the retention period after departure has passed
+    # (residents_erase_my_numbers); the record of the person stays. The index is NULL, not "",
+    # once erased: the unique constraint (Meta) must not treat erased numbers as equal.
+    my_number_ciphertext = models.BinaryField(null=True, editable=False)
+    my_number_index = models.CharField(  # noqa: DJ001 - NULL on purpose, see above
+        max_length=64, null=True, editable=False
+    )
+    my_number_last4 = models.CharField(max_length=4, blank=True, editable=False)
+    my_number_erased_on = models.DateField(
+        "個人番号の消去日", null=True, blank=True, editable=False
+    )
+
+    class Departure(models.TextChoices):
+        MOVED_OUT = "moved_out", "転出"
+        DIED = "died", "死亡"
+
+    left_on = models.DateField("住民でなくなった日", null=True, blank=True)
+    left_reason = models.CharField(
+        "事由", max_length=16, choices=Departure.choices, blank=True, default=""
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -129,8 +146,28 @@ class Resident(models.Model):
                 name="resident_code_11_digits",
             ),
             models.CheckConstraint(
-                condition=models.Q(my_number_last4__regex=r"^[0-9]{4}$"),
+                condition=models.Q(my_number_last4__regex=r"^[0-9]{4}$")
+                | models.Q(my_number_erased_on__isnull=False, my_number_last4=""),
                 name="resident_my_number_last4_digits",
+            ),
+            # Held (ciphertext and index) or erased (neither), never half of it.
+            models.CheckConstraint(
+                condition=models.Q(
+                    my_number_erased_on__isnull=True,
+                    my_number_ciphertext__isnull=False,
+                    my_number_index__isnull=False,
+                )
+                | models.Q(
+                    my_number_erased_on__isnull=False,
+                    my_number_ciphertext__isnull=True,
+                    my_number_index__isnull=True,
+                ),
+                name="resident_my_number_held_or_erased",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(left_on__isnull=True, left_reason="")
+                | models.Q(left_on__isnull=False) & ~models.Q(left_reason=""),
+                name="resident_departure_has_a_reason",
             ),
             models.CheckConstraint(
                 condition=models.Q(nationality="JP", residence_category="")
@@ -173,6 +210,8 @@ class Resident(models.Model):
     @property
     def my_number_masked(self) -> str:
         # Same shape as rules.mask_my_number, without decrypting anything.
+        if self.my_number_erased_on is not None:
+            return "(保存期間経過により消去済み)"
         return f"**** **** {self.my_number_last4}"
 
     def age_on(self, on: date) -> int:

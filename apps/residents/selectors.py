@@ -12,6 +12,7 @@ from datetime import date
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.views.decorators.debug import sensitive_variables
 
 from apps.accounts import policy
 from apps.accounts.models import User
@@ -62,6 +63,7 @@ def resident_search(*, user: User, kana: str, birth_date: date | None = None) ->
     return ResidentSearch(residents=found[:SEARCH_LIMIT], more=len(found) > SEARCH_LIMIT)
 
 
+@sensitive_variables("my_number")
 def resident_find_by_my_number(*, user: User, my_number: str) -> Resident | None:
     """Exact match through the blind index; `my_number` must already be normalised."""
     return residents_for(user).filter(my_number_index=my_number_index(my_number)).first()

@@ -1,16 +1,19 @@
 from __future__ import annotations
 
+import enum
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
+import structlog
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from apps.accounts import policy
 from apps.accounts.models import Office, User
-from apps.audit.models import Action, Purpose
-from apps.audit.services import access_log_record
+from apps.audit.models import AccessLog, Action, Alert, Outcome, Purpose
+from apps.audit.services import access_log_record, alert_raise
 from apps.core.service import SystemActor, service
 from apps.residents.crypto import decrypt_my_number, encrypt_my_number, my_number_index
 from apps.residents.kana import normalize_kana
@@ -22,6 +25,8 @@ from apps.residents.selectors import (
     resident_find_by_my_number,
     resident_search,
 )
+
+logger = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,7 @@ class ResidentData:
 
 
 @service
+@sensitive_variables("my_number", "number")
 def resident_register(
     *, acting_user: User | SystemActor, office: Office, data: ResidentData, my_number: str
 ) -> Resident:
@@ -94,14 +100,46 @@ def resident_register(
     return resident
 
 
-@service
-def resident_reveal_my_number(
-    *, acting_user: User, resident: Resident, purpose: str, ip_address: str | None = None
-) -> str:
-    """Decrypt the My Number for a permitted user, with a purpose, logged (R-MYN-2).
+class RevealRefusal(enum.Enum):
+    """Why a permitted user's reveal was refused (R-AUD-3); the refusal is logged too."""
 
-    The log row is written in the same transaction as the reveal: if logging fails, nothing
-    is shown.
+    REAUTHENTICATE = "reauthenticate"
+    RATE_LIMITED = "rate_limited"
+
+    @property
+    def message(self) -> str:
+        if self is RevealRefusal.REAUTHENTICATE:
+            return "個人番号を表示するには、もう一度本人確認(再認証)をしてください。"
+        return (
+            "1時間あたりの個人番号の表示回数の上限に達したため、表示できません。"
+            "監督者に通知しました。"
+        )
+
+
+@dataclass(frozen=True)
+class Reveal:
+    my_number: str | None
+    refusal: RevealRefusal | None = None
+
+
+@service
+@sensitive_variables()
+def resident_reveal_my_number(
+    *,
+    acting_user: User,
+    resident: Resident,
+    purpose: str,
+    authenticated_seconds_ago: float | None,
+    ip_address: str | None = None,
+) -> Reveal:
+    """Decrypt the My Number for a designated handler, with a purpose, logged (R-MYN-2,
+    R-AUD-3).
+
+    Refused (403) without the designated-handler permission or outside the user's office.
+    Refused, logged as denied, when the user's last sign-in or re-authentication is older
+    than 5 minutes, or when they already revealed MY_NUMBER_REVEALS_PER_HOUR numbers in the
+    last hour (then their supervisors get an alert). The log row is written in the same
+    transaction as the reveal: if logging fails, nothing is shown.
     """
     policy.check(
         policy.may_reveal_my_number(acting_user) and policy.same_office(acting_user, resident),
@@ -109,14 +147,40 @@ def resident_reveal_my_number(
     )
     if purpose not in Purpose.values:
         raise ValidationError({"purpose": "利用目的を選んでください。"})
+    if resident.my_number_ciphertext is None:
+        raise ValidationError("この住民の個人番号は保存期間の経過により消去されています。")
+    # One user's reveals one at a time: the count below cannot be raced past the limit.
+    User.objects.select_for_update().filter(pk=acting_user.pk).first()
+    refusal = None
+    if not policy.authenticated_recently_enough_to_reveal(authenticated_seconds_ago):
+        refusal = RevealRefusal.REAUTHENTICATE
+    else:
+        since = timezone.now() - timedelta(hours=1)
+        recent = AccessLog.objects.filter(
+            actor=acting_user, action=Action.REVEAL_MY_NUMBER, outcome=Outcome.OK, at__gte=since
+        ).count()
+        if not policy.reveal_rate_allows(recent):
+            refusal = RevealRefusal.RATE_LIMITED
+            alert_raise(
+                acting_user=acting_user,
+                kind=Alert.Kind.REVEAL_RATE,
+                actor=acting_user,
+                detail={"reveals_in_the_last_hour": recent},
+            )
     access_log_record(
         actor=acting_user,
         action=Action.REVEAL_MY_NUMBER,
         resident=resident,
         purpose=purpose,
+        outcome=Outcome.OK if refusal is None else Outcome.DENIED,
+        detail={} if refusal is None else {"reason": refusal.value},
         ip_address=ip_address,
     )
-    return decrypt_my_number(bytes(resident.my_number_ciphertext), resident_id=resident.id)
+    if refusal is not None:
+        return Reveal(my_number=None, refusal=refusal)
+    return Reveal(
+        my_number=decrypt_my_number(bytes(resident.my_number_ciphertext), resident_id=resident.id)
+    )
 
 
 @service
@@ -164,8 +228,8 @@ def resident_search_logged(
     return found
 
 
-@sensitive_variables("my_number")
 @service
+@sensitive_variables("my_number")
 def resident_find_by_my_number_logged(
     *, acting_user: User, my_number: str, purpose: str, ip_address: str | None = None
 ) -> Resident | None:
@@ -192,3 +256,49 @@ def resident_view_logged(
         actor=acting_user, action=Action.VIEW_RESIDENT, resident=resident, ip_address=ip_address
     )
     return resident
+
+
+RETENTION_JOB = SystemActor("residents.erase_my_numbers")
+
+
+@service
+def resident_record_departure(
+    *, acting_user: User | SystemActor, resident: Resident, on: date, reason: str
+) -> Resident:
+    """The resident moved out of the city or died on `on` (from the resident register).
+
+    From then the retention period of their My Number runs (residents_erase_my_numbers).
+    """
+    if reason not in Resident.Departure.values:
+        raise ValidationError({"reason": "転出または死亡を選んでください。"})
+    resident = Resident.objects.select_for_update().get(pk=resident.pk)
+    resident.left_on = on
+    resident.left_reason = reason
+    resident.save(update_fields=["left_on", "left_reason", "updated_at"])
+    return resident
+
+
+@service
+def residents_erase_my_numbers(
+    *, acting_user: SystemActor = RETENTION_JOB, today: date, retention_days: int | None = None
+) -> int:
+    """Delete the My Number (ciphertext, blind index, last four digits) of every resident who
+    left the city (moved out or died) more than MY_NUMBER_RETENTION_DAYS ago; the record of
+    the person stays (R-MYN-2, PPC guideline: specific personal information is deleted once
+    the period it must be kept for has passed). Set-based and idempotent; returns the count.
+    """
+    from django.conf import settings
+
+    days = settings.MY_NUMBER_RETENTION_DAYS if retention_days is None else retention_days
+    cutoff = today - timedelta(days=days)
+    erased = Resident.objects.filter(
+        left_on__isnull=False, left_on__lt=cutoff, my_number_erased_on__isnull=True
+    ).update(
+        my_number_ciphertext=None,
+        my_number_index=None,
+        my_number_last4="",
+        my_number_erased_on=today,
+        updated_at=timezone.now(),
+    )
+    logger.info("my numbers erased", count=erased, left_before=cutoff.isoformat())
+    return erased

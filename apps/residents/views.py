@@ -2,12 +2,16 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.debug import sensitive_post_parameters
+from django.utils.http import urlencode
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST
 
+from apps.accounts import mfa
 from apps.accounts.policy import StaffRequest, resident_staff_required
 from apps.core.http import client_ip
 from apps.residents.forms import KanaSearchForm, MyNumberSearchForm, RevealForm
@@ -21,9 +25,10 @@ from apps.residents.services import (
 )
 
 
-@sensitive_post_parameters("my_number")
+@sensitive_post_parameters("n-my_number")
 @require_http_methods(["GET", "POST"])
 @resident_staff_required
+@sensitive_variables("number_form", "found")  # innermost: it guards this function's frame
 def search(request: StaffRequest) -> HttpResponse:
     """Search by kana + date of birth, or by My Number. Both are POSTs: names and numbers
     are personal data and stay out of URLs, browser history and server logs."""
@@ -90,21 +95,31 @@ def detail(request: StaffRequest, resident_id: uuid.UUID) -> HttpResponse:
 
 @require_POST
 @resident_staff_required
+@sensitive_variables("reveal")
 def reveal(request: StaffRequest, resident_id: uuid.UUID) -> HttpResponse:
     resident = resident_get(user=request.user, resident_id=resident_id)
     form = RevealForm(request.POST)
-    number = None
+    reveal = None
     if form.is_valid():
-        number = resident_reveal_my_number(
+        reveal = resident_reveal_my_number(
             acting_user=request.user,
             resident=resident,
             purpose=form.cleaned_data["purpose"],
+            authenticated_seconds_ago=mfa.seconds_since_authentication(request),
             ip_address=client_ip(request),
         )
+    back = urlencode({"next": reverse("residents:detail", args=[resident.pk])})
     response = render(
         request,
         "residents/_my_number.html",
-        {"resident": resident, "reveal_form": form, "my_number": number},
+        {
+            "resident": resident,
+            "reveal_form": form,
+            "my_number": reveal.my_number if reveal else None,
+            "refusal": reveal.refusal if reveal else None,
+            "reauthenticate_url": f"{reverse('account_reauthenticate')}?{back}",
+            "reveal_seconds": settings.MY_NUMBER_REVEAL_SECONDS,
+        },
     )
     # A revealed number must not linger in a cache or the back/forward history.
     response["Cache-Control"] = "no-store"

@@ -11,7 +11,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from apps.accounts.mfa import totp_code
 from apps.accounts.models import User
+from tests.auth import enrol_totp
 
 pytestmark = pytest.mark.django_db
 
@@ -29,10 +31,14 @@ def test_the_headers_office_costs_no_query(
 ) -> None:
     """Whichever backend signed the user in (the session remembers it)."""
     if password_sign_in:
+        # The real sign-in: password, then the TOTP code (tests/auth.py).
+        secret = enrol_totp(clerk_a)
         client = client_for(None)
         response = client.post(
             reverse("account_login"), {"login": "clerk_a", "password": "test-pass-123456"}
         )
+        assert response.status_code == 302
+        response = client.post(reverse("mfa_authenticate"), {"code": totp_code(secret)})
         assert response.status_code == 302
     else:
         client = client_for(clerk_a)

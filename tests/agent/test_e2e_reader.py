@@ -39,6 +39,7 @@ from tests.agent.harness import (
     running,
     vpcd_reader_name,
 )
+from tests.auth import mfa_login
 from tests.services import chromium_path, require
 
 pytestmark = [pytest.mark.pcsc, pytest.mark.browser]
@@ -88,8 +89,7 @@ def test_inserting_a_card_shows_the_resident_on_the_clerks_screen(
     reader = vpcd_reader_name()
     simulator = Simulator(home=home, auth_serial=SERIAL, persona="ordinary")
     agent = agent_run(home=home, reader=reader, heartbeat=2)
-    client = Client()
-    client.force_login(clerk_a)
+    client = mfa_login(Client(), clerk_a)
     cookie = client.cookies[django_settings.SESSION_COOKIE_NAME].value
 
     from playwright.sync_api import sync_playwright

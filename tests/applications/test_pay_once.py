@@ -33,6 +33,7 @@ from apps.fees.models import Payment, ReceiptCounter
 from apps.fees.rules import ReissueReason
 from apps.fees.services import payment_record
 from tests.applications.helpers import receive
+from tests.auth import mfa_login
 
 ON = date(2026, 11, 27)
 BURST = 10
@@ -188,8 +189,7 @@ def test_a_key_of_another_application_is_refused(
 
 def _session(live_server: Any, user: User) -> httpx.Client:
     """An HTTP client signed in as ``user`` with its CSRF cookie, against the live server."""
-    django_client = Client()
-    django_client.force_login(user)
+    django_client = mfa_login(Client(), user)
     http = httpx.Client(base_url=live_server.url, timeout=60, follow_redirects=False)
     http.cookies.set("sessionid", django_client.cookies["sessionid"].value)
     return http

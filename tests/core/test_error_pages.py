@@ -11,6 +11,7 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 from apps.accounts.models import User
+from tests.auth import mfa_login
 
 TECHNICAL = ("URLconf", "Using the URLconf", "Traceback", "Django tried these URL patterns")
 
@@ -63,8 +64,7 @@ def test_a_crash_is_a_japanese_page(
         raise RuntimeError("the database went away")
 
     monkeypatch.setattr(views, "render", boom)
-    client = Client(raise_request_exception=False)
-    client.force_login(clerk_a)
+    client = mfa_login(Client(raise_request_exception=False), clerk_a)
     with override_settings(DEBUG=debug):
         response = client.get(reverse("residents:search"))
     assert response.status_code == 500
@@ -77,8 +77,7 @@ def test_a_crash_is_a_japanese_page(
 @pytest.mark.django_db
 @pytest.mark.parametrize("debug", [False, True])
 def test_a_refused_form_says_what_to_do(debug: bool, clerk_a: User) -> None:
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(clerk_a)
+    client = mfa_login(Client(enforce_csrf_checks=True), clerk_a)
     with override_settings(DEBUG=debug):
         response = client.post(reverse("applications:arrivals"), {})
     assert response.status_code == 403

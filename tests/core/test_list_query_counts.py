@@ -32,6 +32,7 @@ from apps.fees.models import DailyClose, FeeAmount, FeeSchedule, Payment
 from apps.fees.rules import FeeRow
 from apps.notices.models import Notice, NoticeBatch
 from apps.residents.models import Resident
+from tests.auth import mfa_login
 from tests.factories import bulk_cards, bulk_residents
 
 pytestmark = pytest.mark.django_db
@@ -296,8 +297,7 @@ def _queries(world: World, case: Callable[[World, int], Request], n: int) -> int
     savepoint = transaction.savepoint()
     try:
         request = case(world, n)
-        client = Client()
-        client.force_login(request.user)
+        client = mfa_login(Client(), request.user)
         with CaptureQueriesContext(connection) as queries:
             response = getattr(client, request.method)(request.url, request.data)
         assert response.status_code == 200, response.status_code

@@ -7,6 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from apps.accounts.models import User
+from tests.auth import enrol_totp
 
 pytestmark = pytest.mark.django_db
 
@@ -18,29 +19,36 @@ def test_login_page_is_japanese_and_has_no_sign_up(client: Client) -> None:
     assert "signup" not in body
 
 
-def test_sign_up_is_closed(client: Client) -> None:
-    response = client.post(
-        reverse("account_signup"),
-        {
-            "username": "intruder",
-            "password1": "x-very-long-pass-1",
-            "password2": "x-very-long-pass-1",
-        },
-    )
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/accounts/signup/",
+        "/accounts/password/reset/",
+        "/accounts/password/reset/done/",
+        "/accounts/password/reset/key/1-set-password/",
+        "/accounts/email/",
+        "/accounts/confirm-email/",
+        "/accounts/login/code/",
+    ],
+)
+def test_no_self_service_sign_up_email_or_password_reset_pages(
+    client: Client, clerk_a: User, path: str
+) -> None:
+    """Staff only: an administrator creates accounts and resets passwords."""
+    assert client.get(path).status_code == 404
+    assert client.post(path, {"username": "intruder", "email": "x@example.jp"}).status_code == 404
     from apps.accounts.models import User
 
     assert not User.objects.filter(username="intruder").exists()
-    assert response.status_code == 200
 
 
-def test_login_with_a_password_works(client: Client, clerk_a: User) -> None:
+def test_login_with_a_password_leads_to_the_second_factor(client: Client, clerk_a: User) -> None:
+    enrol_totp(clerk_a)
     response = client.post(
         reverse("account_login"), {"login": "clerk_a", "password": "test-pass-123456"}
     )
     assert response.status_code == 302
-    # Each role's home decides where it lands (a clerk: the search; tests/home).
-    assert response["Location"] == reverse("home")
-    assert client.get(response["Location"])["Location"] == reverse("residents:search")
+    assert response["Location"] == reverse("mfa_authenticate")
 
 
 def test_admin_access(
@@ -48,8 +56,23 @@ def test_admin_access(
 ) -> None:
     url = reverse("admin:accounts_user_changelist")
     assert client_for(None).get(url).status_code == 302
-    assert client_for(clerk_a).get(url).status_code == 302  # not staff: to the admin login
+    assert client_for(clerk_a).get(url, follow=True).status_code == 403  # signed in, not staff
     assert client_for(admin_user).get(url).status_code == 200
+
+
+def test_admin_login_is_the_staff_sign_in_with_its_limits(client: Client, admin_user: User) -> None:
+    """/admin/login/ once took 30 wrong passwords, then the right one: now it is the same
+    sign-in as everyone's (limits, second factor)."""
+    response = client.get(reverse("admin:login"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login"))
+    for _ in range(6):
+        client.post(reverse("account_login"), {"login": "admin", "password": "wrong-password-x"})
+    response = client.post(
+        reverse("account_login"), {"login": "admin", "password": "test-pass-123456"}
+    )
+    assert response.status_code == 200  # refused: back-off
+    assert "ログインできません" in response.content.decode()
 
 
 def test_healthz(client: Client) -> None:

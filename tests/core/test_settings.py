@@ -17,15 +17,18 @@ KEY = base64.b64encode(b"k" * 32).decode()
 INDEX_KEY = base64.b64encode(b"i" * 32).decode()
 
 
-def _start(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def _start(
+    env: dict[str, str], code: str = "import django; django.setup()", *args: str
+) -> subprocess.CompletedProcess[str]:
+    """A fresh Python with only `env` (and PATH, HOME, LANG): `-c code`, or `args` if given."""
     base = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG"}}
     return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
+        [sys.executable, *(args or ("-c", code))],
         cwd=ROOT,
         env={**base, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,
         check=False,
     )
 
@@ -38,6 +41,7 @@ PRODUCTION = {
     "MY_NUMBER_KEYS": f"k1:{KEY}",
     "MY_NUMBER_ACTIVE_KEY_ID": "k1",
     "MY_NUMBER_INDEX_KEY": INDEX_KEY,
+    "REDIS_URL": "redis://cache.internal:6379/0",
 }
 
 
@@ -55,6 +59,7 @@ def test_production_starts_with_every_value_set() -> None:
         "MY_NUMBER_KEYS",
         "MY_NUMBER_INDEX_KEY",
         "MY_NUMBER_ACTIVE_KEY_ID",
+        "REDIS_URL",
     ],
 )
 def test_production_refuses_to_start_without(missing: str) -> None:
@@ -119,3 +124,27 @@ def test_key_ring() -> None:
     assert set(ring) == {"a1", "b2"}
     with pytest.raises(ImproperlyConfiguredEnv, match="32 bytes"):
         parse_key_ring("a1:" + base64.b64encode(b"x").decode(), name="K")
+
+
+def test_check_deploy_is_clean_with_production_settings() -> None:
+    """`manage.py check --deploy --fail-level WARNING` (once W004 HSTS and W008 SSL redirect)."""
+    env = {**PRODUCTION, "SECRET_KEY": "p7!Kq2#vX9zL0mN4" * 4}
+    result = _start(env, "", "manage.py", "check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_cookies_are_host_only_and_https_is_enforced() -> None:
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.SESSION_COOKIE_NAME, s.CSRF_COOKIE_NAME, s.SESSION_COOKIE_SECURE, "
+        "s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS >= 31536000)"
+    )
+    result = _start(PRODUCTION, code)
+    assert result.stdout.split() == [
+        "__Host-sessionid",
+        "__Host-csrftoken",
+        "True",
+        "True",
+        "True",
+    ], result.stderr

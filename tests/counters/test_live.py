@@ -21,6 +21,7 @@ from apps.accounts.models import User
 from apps.audit.models import AccessLog, Action
 from apps.counters.models import Device
 from apps.residents.models import Resident
+from tests.auth import mfa_login
 from tests.counters.helpers import READS, encode, read_payload, signed_headers
 from tests.services import chromium_path
 
@@ -34,8 +35,7 @@ CHROMIUM_ARGS = [
 
 
 def session_cookie(user: User) -> str:
-    client = Client()
-    client.force_login(user)
+    client = mfa_login(Client(), user)
     return client.cookies[django_settings.SESSION_COOKIE_NAME].value
 
 

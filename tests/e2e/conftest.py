@@ -9,6 +9,9 @@ from typing import Any
 
 import pytest
 
+from apps.accounts.mfa import totp_code
+from apps.accounts.models import User
+from tests.auth import enrol_totp
 from tests.services import chromium_path
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
@@ -41,20 +44,35 @@ def page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(locale="ja-JP", timezone_id="Asia/Tokyo", accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(15_000)
+    # The Content Security Policy must not block anything the pages need: a refused script,
+    # style or handler shows up as a console error, and fails the test that met it.
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     yield page
     context.close()
+    assert violations == [], violations
 
 
 @pytest.fixture
 def login(live_server: Any) -> Callable[[Any, str, str], None]:
-    """Sign in through the real login form, as a clerk would."""
+    """Sign in through the real login form and the real second-factor step, as a clerk would:
+    the user gets a TOTP authenticator with a known secret, and the code is typed in."""
 
     def sign_in(page: Any, username: str, password: str = "test-pass-123456") -> None:
+        secret = enrol_totp(User.objects.get(username=username))
         page.goto(f"{live_server.url}/accounts/login/")
         page.fill("#id_login", username)
         page.fill("#id_password", password)
         page.keyboard.press("Enter")
-        page.wait_for_url(lambda url: "/accounts/login/" not in url)
+        page.wait_for_url(lambda url: "/2fa/authenticate/" in url)
+        page.fill("#id_code", totp_code(secret))
+        page.keyboard.press("Enter")
+        page.wait_for_url(lambda url: "/accounts/" not in url)
 
     return sign_in
 

@@ -13,22 +13,24 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.accounts.mfa import totp_code
 from apps.accounts.models import Counter, Office, User
 from apps.applications.rules import ApplicationKind
 from apps.cards.rules import CardState
 from apps.fees.rules import ReissueReason
 from apps.fees.services import daily_close_record
 from tests.applications.helpers import receive
+from tests.auth import enrol_totp
 
 PASSWORD = "test-pass-123456"
 
 
-def _sign_in(username: str) -> tuple[Client, Any]:
-    """Through the real sign-in form, following every redirect, as a browser would."""
+def _sign_in(user: User) -> tuple[Client, Any]:
+    """Through the real sign-in form and its second factor, following every redirect."""
+    secret = enrol_totp(user)
     client = Client()
-    response = client.post(
-        reverse("account_login"), {"login": username, "password": PASSWORD}, follow=True
-    )
+    client.post(reverse("account_login"), {"login": user.username, "password": PASSWORD})
+    response = client.post(reverse("mfa_authenticate"), {"code": totp_code(secret)}, follow=True)
     return client, response
 
 
@@ -46,7 +48,7 @@ def test_each_role_lands_on_its_own_home(
     persona: str, lands_on: str, request: pytest.FixtureRequest
 ) -> None:
     user: User = request.getfixturevalue(persona)
-    _, response = _sign_in(user.username)
+    _, response = _sign_in(user)
     assert response.status_code == 200
     assert response.redirect_chain[-1][0] == reverse(lands_on)
     body = response.content.decode()

@@ -44,10 +44,13 @@ def test_r_myn_2_reveal_is_logged_with_its_purpose(
     make_resident: Callable[..., Resident], office_a: Office, clerk_a: User
 ) -> None:
     resident = make_resident(office_a, my_number="123456789018")
-    number = resident_reveal_my_number(
-        acting_user=clerk_a, resident=resident, purpose=Purpose.CARD_PROCEDURE
+    reveal = resident_reveal_my_number(
+        acting_user=clerk_a,
+        resident=resident,
+        purpose=Purpose.CARD_PROCEDURE,
+        authenticated_seconds_ago=10,
     )
-    assert number == "123456789018"
+    assert reveal.my_number == "123456789018"
     log = AccessLog.objects.get()
     assert (log.actor, log.resident, log.action, log.purpose) == (
         clerk_a,
@@ -69,7 +72,9 @@ def test_r_myn_2_reveal_refused_outside_office_or_role(
     user = request.getfixturevalue(persona)
     resident = make_resident(office_a)
     with pytest.raises(PermissionDenied):
-        resident_reveal_my_number(acting_user=user, resident=resident, purpose=Purpose.AUDIT)
+        resident_reveal_my_number(
+            acting_user=user, resident=resident, purpose=Purpose.AUDIT, authenticated_seconds_ago=1
+        )
     assert AccessLog.objects.count() == 0
 
 
@@ -78,7 +83,9 @@ def test_r_myn_2_reveal_needs_a_purpose(
 ) -> None:
     resident = make_resident(office_a)
     with pytest.raises(ValidationError):
-        resident_reveal_my_number(acting_user=clerk_a, resident=resident, purpose="curiosity")
+        resident_reveal_my_number(
+            acting_user=clerk_a, resident=resident, purpose="curiosity", authenticated_seconds_ago=1
+        )
     assert AccessLog.objects.count() == 0
 
 

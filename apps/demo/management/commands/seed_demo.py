@@ -21,7 +21,9 @@ class Command(BaseCommand):
                 f"Loaded {report.residents} residents, {report.cards} cards and "
                 f"{report.applications} applications."
             )
-        self.stdout.write(f"Demo logins (password: {DEMO_PASSWORD}):")
+        self.stdout.write(
+            f"Demo logins (password: {DEMO_PASSWORD}, then the code of `manage.py demo_totp`):"
+        )
         for username, role in [
             ("clerk_a", "窓口職員 / 本庁 (1番窓口)"),
             ("clerk_a2", "窓口職員 / 本庁 (2番窓口)"),
