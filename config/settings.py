@@ -199,7 +199,7 @@ AUTHENTICATION_BACKENDS = [
     "apps.accounts.backends.StaffAuthenticationBackend",
 ]
 LOGIN_URL = "account_login"
-LOGIN_REDIRECT_URL = "residents:search"
+LOGIN_REDIRECT_URL = "home"  # each role lands on its own page (apps.accounts.views.home)
 ACCOUNT_ADAPTER = "apps.accounts.adapters.StaffAccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"username"}
 ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]
