@@ -236,7 +236,9 @@ def test_reused_nonce_is_rejected(
     assert CardRead.objects.count() == 2
 
 
-@pytest.mark.parametrize("offset", [-91, 91, -600])
+# A few seconds past the limit: a loaded CI machine can take a second between signing and
+# checking, which turned +91 into an accepted +90.
+@pytest.mark.parametrize("offset", [-95, 95, -600])
 def test_clock_skew_over_90_seconds_is_rejected(
     api: Client, device: Device, device_key: Ed25519PrivateKey, offset: int
 ) -> None:
