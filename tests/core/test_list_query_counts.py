@@ -23,12 +23,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts.models import Counter, Office, User
-from apps.applications.models import ArrivalImport
-from apps.audit.models import AccessLog, Action
+from apps.accounts.roles import Role
+from apps.applications.models import Application, ArrivalImport
+from apps.applications.rules import ApplicantType, ApplicationKind, ApplicationState
+from apps.audit.models import AccessLog, Action, Alert
 from apps.cards.models import Card
 from apps.cards.rules import CardState
 from apps.counters.models import Device
-from apps.fees.models import DailyClose, FeeAmount, FeeSchedule, Payment
+from apps.fees.models import DailyClose, FeeAmount, FeeSchedule, FeeWaiver, Payment
 from apps.fees.rules import FeeRow
 from apps.notices.models import Notice, NoticeBatch
 from apps.residents.models import Resident
@@ -262,6 +264,111 @@ def fee_schedules(world: World, n: int) -> Request:
     return Request(world.clerk, "get", reverse("fees:schedules"), None, "2030")
 
 
+def _pending_waivers(world: World, n: int) -> None:
+    """``n`` first-issue applications, each waiting for a supervisor to approve its waiver."""
+    schedule = FeeSchedule.objects.order_by("starts_on").first()
+    assert schedule is not None
+    residents = _residents(world.office, n)
+    now = timezone.now()
+    waivers = FeeWaiver.objects.bulk_create(
+        FeeWaiver(
+            office=world.office,
+            resident=resident,
+            fee_row=FeeRow.FIRST_ISSUE_FREE,
+            reason="本人の責めによらない",
+            requested_by=world.clerk,
+            requested_at=now,
+        )
+        for resident in residents
+    )
+    Application.objects.bulk_create(
+        Application(
+            kind=ApplicationKind.FIRST_ISSUE,
+            state=ApplicationState.RECEIVED,
+            resident=resident,
+            office=world.office,
+            counter=world.counter,
+            applicant_type=ApplicantType.HOLDER,
+            received_on=now.date(),
+            received_at=now,
+            received_by=world.clerk,
+            fee_row=FeeRow.FIRST_ISSUE_FREE,
+            fee_amount_yen=0,
+            fee_schedule=schedule,
+            waiver=waiver,
+        )
+        for resident, waiver in zip(residents, waivers, strict=True)
+    )
+
+
+def supervisor_home(world: World, n: int) -> Request:
+    """What waits for the supervisor: waivers (the first 20 listed), today's close of every
+    counter (one per ten rows), the stock of waiting cards counted by age (capped counts)."""
+    _pending_waivers(world, n)
+    Counter.objects.bulk_create(
+        Counter(office=world.office, code=f"h{k}", name=f"臨時{k}窓口") for k in range(n // 10)
+    )
+    _waiting_cards(world, n)
+    return Request(world.supervisor, "get", reverse("home:supervisor"), None, "臨時0窓口")
+
+
+def _devices(world: World, n: int, *, state: str) -> None:
+    Device.objects.bulk_create(
+        Device(
+            name=f"窓口PC{k}",
+            fingerprint=f"SHA256:{state}{k:040d}",
+            public_key=b"k" * 32,
+            state=state,
+            counter=world.counter,
+            approved_by=world.admin if state == "approved" else None,
+            approved_at=timezone.now() if state == "approved" else None,
+        )
+        for k in range(n)
+    )
+
+
+def admin_home(world: World, n: int) -> Request:
+    """Staff counted by role (``n`` more clerks), devices waiting for approval (20 listed)."""
+    User.objects.bulk_create(
+        User(username=f"clerk_x{k}", role=Role.CLERK, office=world.office) for k in range(n)
+    )
+    _devices(world, n, state="pending")
+    _devices(world, n, state="approved")
+    return Request(world.admin, "get", reverse("home:admin"), None, "窓口PC0")
+
+
+def counter_live(world: World, n: int) -> Request:
+    """The counter screen lists its counter's approved reader devices."""
+    _devices(world, n, state="approved")
+    return Request(world.clerk, "get", reverse("counters:live"), None, "窓口PC0")
+
+
+def access_log_with_alerts(world: World, n: int) -> Request:
+    """The audit screen with ``n`` unacknowledged R-AUD-3 alerts (the first 20 shown), the
+    staff filter's choices grown by ``n`` members of staff, and ``n`` rows of the log."""
+    _log(world, n)
+    staff = User.objects.bulk_create(
+        User(username=f"clerk_y{k}", role=Role.CLERK, office=world.office, last_name=f"職員{k}")
+        for k in range(n)
+    )
+    Alert.objects.bulk_create(
+        Alert(kind=Alert.Kind.REVEAL_RATE, actor=member, office=world.office, detail={})
+        for member in staff
+    )
+    return Request(world.auditor, "get", reverse("audit:log"), None, "個人番号の表示回数")
+
+
+def daily_closes_api(world: World, n: int) -> Request:
+    """The API's recent closes of the office (the last 100, each with its lines)."""
+    daily_closes(world, n)
+    return Request(world.clerk, "get", reverse("fees-api:daily-closes"), None, "counted_cash")
+
+
+def fee_schedules_api(world: World, n: int) -> Request:
+    fee_schedules(world, n)
+    return Request(world.clerk, "get", reverse("fees-api:schedules"), None, "2030")
+
+
 CASES: list[Callable[[World, int], Request]] = [
     search,
     uncollected,
@@ -276,6 +383,12 @@ CASES: list[Callable[[World, int], Request]] = [
     arrival_imports,
     reader_devices,
     fee_schedules,
+    supervisor_home,
+    admin_home,
+    counter_live,
+    access_log_with_alerts,
+    daily_closes_api,
+    fee_schedules_api,
 ]
 
 
