@@ -224,7 +224,6 @@ def test_the_application_role_plans_without_parallel_workers(clerk_a: User) -> N
         cursor.execute("SELECT current_user, current_setting('max_parallel_workers_per_gather')")
         assert cursor.fetchone() == (APP_ROLE, "0")
     with dbrole.owner_connection() as conn:
-        (owner_setting,) = conn.execute(
-            "SELECT current_setting('max_parallel_workers_per_gather')"
-        ).fetchone()
-    assert owner_setting != "0"  # the owner (migrations, maintenance) keeps the server's
+        owner = conn.execute("SELECT current_setting('max_parallel_workers_per_gather')").fetchone()
+    assert owner is not None
+    assert owner[0] != "0"  # the owner (migrations, maintenance) keeps the server's setting
