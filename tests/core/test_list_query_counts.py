@@ -29,6 +29,8 @@ from apps.applications.rules import ApplicantType, ApplicationKind, ApplicationS
 from apps.audit.models import AccessLog, Action, Alert
 from apps.cards.models import Card
 from apps.cards.rules import CardState
+from apps.certificates.models import Certificate, CertificateState, PinState
+from apps.certificates.rules import CertificateKind, PinKind
 from apps.counters.models import Device
 from apps.fees.models import DailyClose, FeeAmount, FeeSchedule, FeeWaiver, Payment
 from apps.fees.rules import FeeRow
@@ -369,6 +371,52 @@ def fee_schedules_api(world: World, n: int) -> Request:
     return Request(world.clerk, "get", reverse("fees-api:schedules"), None, "2030")
 
 
+def resident_page(world: World, n: int) -> Request:
+    """The resident page's lists: every card of the resident (``n`` handed back), each with
+    its certificate and PIN state, the cards' history, the recent applications."""
+    resident = _residents(world.office, 1)[0]
+    cards = bulk_cards([resident] * n, state=CardState.RETURNED)
+    Certificate.objects.bulk_create(
+        Certificate(
+            card=card,
+            kind=CertificateKind.AUTH,
+            serial=f"{k:08x}",
+            issued_on=date(2020, 2, 1),
+            expires_on=date(2025, 2, 1),
+            state=CertificateState.REVOKED,
+            revoked_on=date(2021, 2, 1),
+        )
+        for k, card in enumerate(cards)
+    )
+    PinState.objects.bulk_create(
+        PinState(card=card, kind=PinKind.AUTH, tries_left=3) for card in cards
+    )
+    schedule = FeeSchedule.objects.order_by("starts_on").first()
+    assert schedule is not None
+    now = timezone.now()
+    Application.objects.bulk_create(
+        Application(
+            kind=ApplicationKind.FIRST_ISSUE,
+            state=ApplicationState.CANCELLED,
+            resident=resident,
+            office=world.office,
+            counter=world.counter,
+            applicant_type=ApplicantType.HOLDER,
+            received_on=now.date(),
+            received_at=now,
+            received_by=world.clerk,
+            fee_row=FeeRow.FIRST_ISSUE_FREE,
+            fee_amount_yen=0,
+            fee_schedule=schedule,
+            cancelled_at=now,
+            cancelled_by=world.clerk,
+        )
+        for _ in range(n)
+    )
+    url = reverse("residents:detail", args=[resident.pk])
+    return Request(world.clerk, "get", url, None, "00000000")
+
+
 CASES: list[Callable[[World, int], Request]] = [
     search,
     uncollected,
@@ -389,6 +437,7 @@ CASES: list[Callable[[World, int], Request]] = [
     access_log_with_alerts,
     daily_closes_api,
     fee_schedules_api,
+    resident_page,
 ]
 
 
