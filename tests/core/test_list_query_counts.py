@@ -122,6 +122,12 @@ def access_log_of_the_office(world: World, n: int) -> Request:
     return Request(world.supervisor, "get", url, None, "住民情報の閲覧")
 
 
+def access_log_export(world: World, n: int) -> Request:
+    """The CSV export of the log reads its rows with their staff, office and resident."""
+    _log(world, n)
+    return Request(world.auditor, "get", reverse("audit:export"), None, "住民情報の閲覧")
+
+
 def _notices(world: World, batch: NoticeBatch, n: int) -> None:
     resident = _residents(world.office, 1)[0]
     card = Card.objects.create(
@@ -424,6 +430,7 @@ CASES: list[Callable[[World, int], Request]] = [
     uncollected_api,
     access_log,
     access_log_of_the_office,
+    access_log_export,
     notice_batches,
     returned_letters_of_a_batch,
     payments_of_the_day,
