@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from django.db import connection, transaction
@@ -272,10 +273,32 @@ def fee_schedules(world: World, n: int) -> Request:
     return Request(world.clerk, "get", reverse("fees:schedules"), None, "2030")
 
 
-def _pending_waivers(world: World, n: int) -> None:
-    """``n`` first-issue applications, each waiting for a supervisor to approve its waiver."""
+def _first_issue(
+    world: World, resident: Resident, *, state: ApplicationState, **fields: Any
+) -> Application:
+    """A first-issue application received today at the world's counter (not saved)."""
     schedule = FeeSchedule.objects.order_by("starts_on").first()
     assert schedule is not None
+    now = timezone.now()
+    return Application(
+        kind=ApplicationKind.FIRST_ISSUE,
+        state=state,
+        resident=resident,
+        office=world.office,
+        counter=world.counter,
+        applicant_type=ApplicantType.HOLDER,
+        received_on=now.date(),
+        received_at=now,
+        received_by=world.clerk,
+        fee_row=FeeRow.FIRST_ISSUE_FREE,
+        fee_amount_yen=0,
+        fee_schedule=schedule,
+        **fields,
+    )
+
+
+def _pending_waivers(world: World, n: int) -> None:
+    """``n`` first-issue applications, each waiting for a supervisor to approve its waiver."""
     residents = _residents(world.office, n)
     now = timezone.now()
     waivers = FeeWaiver.objects.bulk_create(
@@ -290,21 +313,7 @@ def _pending_waivers(world: World, n: int) -> None:
         for resident in residents
     )
     Application.objects.bulk_create(
-        Application(
-            kind=ApplicationKind.FIRST_ISSUE,
-            state=ApplicationState.RECEIVED,
-            resident=resident,
-            office=world.office,
-            counter=world.counter,
-            applicant_type=ApplicantType.HOLDER,
-            received_on=now.date(),
-            received_at=now,
-            received_by=world.clerk,
-            fee_row=FeeRow.FIRST_ISSUE_FREE,
-            fee_amount_yen=0,
-            fee_schedule=schedule,
-            waiver=waiver,
-        )
+        _first_issue(world, resident, state=ApplicationState.RECEIVED, waiver=waiver)
         for resident, waiver in zip(residents, waivers, strict=True)
     )
 
@@ -397,24 +406,12 @@ def resident_page(world: World, n: int) -> Request:
     PinState.objects.bulk_create(
         PinState(card=card, kind=PinKind.AUTH, tries_left=3) for card in cards
     )
-    schedule = FeeSchedule.objects.order_by("starts_on").first()
-    assert schedule is not None
-    now = timezone.now()
     Application.objects.bulk_create(
-        Application(
-            kind=ApplicationKind.FIRST_ISSUE,
+        _first_issue(
+            world,
+            resident,
             state=ApplicationState.CANCELLED,
-            resident=resident,
-            office=world.office,
-            counter=world.counter,
-            applicant_type=ApplicantType.HOLDER,
-            received_on=now.date(),
-            received_at=now,
-            received_by=world.clerk,
-            fee_row=FeeRow.FIRST_ISSUE_FREE,
-            fee_amount_yen=0,
-            fee_schedule=schedule,
-            cancelled_at=now,
+            cancelled_at=timezone.now(),
             cancelled_by=world.clerk,
         )
         for _ in range(n)

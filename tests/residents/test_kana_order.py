@@ -52,22 +52,27 @@ HAND_CHECKED_HONDA = [
 ]
 
 
+def _register(
+    make_resident: Any, office: Office, rows: list[tuple[str, str, date]], *, seed: int
+) -> None:
+    """``rows`` registered in a shuffled order: the search, not the insert, sorts them."""
+    shuffled = list(rows)
+    random.Random(seed).shuffle(shuffled)
+    for family, given, born in shuffled:
+        make_resident(office, family_name_kana=family, given_name_kana=given, birth_date=born)
+
+
 @pytest.fixture
 def named(office_a: Office, make_resident: Any) -> None:
-    """The residents of HAND_CHECKED, registered in a shuffled order (and a 佐藤 besides)."""
-    rows = list(HAND_CHECKED)
-    random.Random(14).shuffle(rows)
-    for family, given, born in rows:
-        make_resident(office_a, family_name_kana=family, given_name_kana=given, birth_date=born)
+    """The residents of HAND_CHECKED (and a 佐藤 besides, whom a キ search must not list)."""
+    _register(make_resident, office_a, HAND_CHECKED, seed=14)
     make_resident(office_a, family_name_kana="サトウ", given_name_kana="ハナコ")
 
 
 @pytest.fixture
 def named_honda(office_a: Office, make_resident: Any) -> None:
-    rows = list(HAND_CHECKED_HONDA)
-    random.Random(15).shuffle(rows)
-    for family, given, born in rows:
-        make_resident(office_a, family_name_kana=family, given_name_kana=given, birth_date=born)
+    """The residents of HAND_CHECKED_HONDA (and a 本間, whom ホンダ must not list)."""
+    _register(make_resident, office_a, HAND_CHECKED_HONDA, seed=15)
     make_resident(office_a, family_name_kana="ホンマ", given_name_kana="アキラ")
 
 
