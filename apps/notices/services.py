@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, transaction
@@ -175,6 +175,8 @@ def city_expiry_letters_create(
     batches are rendered after the commit. Returns the letters created per notice kind.
     """
     policy.check(policy.may_reconcile_notices(acting_user))
+    if acting_user.office_id is None:  # a supervisor has an office (policy)
+        raise PermissionDenied
     office_cards = set(
         Card.objects.filter(
             office_id=acting_user.office_id, pk__in={card_id for _, card_id, _ in events}

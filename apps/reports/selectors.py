@@ -205,7 +205,8 @@ def activity_report(*, user: User, filters: Filters) -> Report:
     )
     histogram = [0] * len(HANDLING_BUCKETS)
     handling_rows: list[tuple[Any, ...]] = []
-    for row in per_kind:
+    rows_by_kind: list[dict[str, Any]] = [dict(row) for row in per_kind]
+    for row in rows_by_kind:
         counts = [row[f"b{index}"] for index in range(len(HANDLING_BUCKETS))]
         histogram = [a + b for a, b in zip(histogram, counts, strict=True)]
         handling_rows.append(
@@ -334,7 +335,13 @@ def stock_report(*, user: User, filters: Filters, today: date, band: int | None 
                 + "）",
                 columns=("到着日", "交付庁舎", "住民", "カードの有効期限", "待っている日数"),
                 rows=[
-                    (arrived, office, f"{family}\u3000{given}", expires, (today - arrived).days)
+                    (
+                        arrived,
+                        office,
+                        f"{family}\u3000{given}",
+                        expires,
+                        (today - arrived).days if arrived else None,
+                    )
                     for arrived, office, family, given, expires in rows[:LIST_LIMIT]
                 ],
                 note="この期間に該当するカードはありません。",
@@ -607,7 +614,7 @@ WITH steps AS (
     FROM steps
 )
 SELECT step, percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM gap)) / 60, count(*)
-FROM gaps WHERE gap IS NOT NULL AND gap <= %(max_gap)s
+FROM gaps WHERE gap IS NOT NULL AND gap <= %(max_gap)s::interval
 GROUP BY step
 """
 
@@ -652,7 +659,7 @@ def counter_minutes(*, user: User, filters: Filters, today: date) -> CounterMinu
                 "start": start,
                 "end": end,
                 "zone": str(timezone.get_current_timezone()),
-                "max_gap": timedelta(minutes=COUNTER_GAP_MAX_MINUTES),
+                "max_gap": str(timedelta(minutes=COUNTER_GAP_MAX_MINUTES)),
             },
         )
         measured = {step: (minutes, n) for step, minutes, n in cursor.fetchall()}
@@ -692,7 +699,7 @@ def wave_report(*, user: User, filters: Filters, today: date) -> Report:
     minutes = counter_minutes(user=user, filters=filters, today=today)
     offices = _office_names()
     month_label = "{0.year}年{0.month}月".format
-    table_rows = []
+    table_rows: list[tuple[Any, ...]] = []
     for month in months:
         cards = sum(per_month[month].values())
         table_rows.append(

@@ -70,7 +70,9 @@ def due_events(*, office_id: uuid.UUID, month: date) -> dict[tuple[str, str, dat
         .values_list("resident__resident_code", "expires_on", "pk")
     )
     due: dict[tuple[str, str, date], uuid.UUID] = {
-        (code, "card", expires_on): card_id for code, expires_on, card_id in cards
+        (code, "card", expires_on): card_id
+        for code, expires_on, card_id in cards
+        if expires_on is not None  # a current card has its dates (card_made_cards_have_dates)
     }
     certificates = (
         Certificate.objects.filter(
