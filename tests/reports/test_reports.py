@@ -108,7 +108,8 @@ def test_activity_counts_by_local_day_and_handling_time_as_a_distribution(
     # 00:10 on 1 April in Tokyo is still 31 March in UTC: April and FY2026.
     early = application_at(clerk_a, make_resident(office_a), received_at=_at(april_1, 0, 10))
     application_at(clerk_b, make_resident(office_b), received_at=_at(march_31, 10))
-    assert late.received_on == march_31 and early.received_on == april_1
+    assert late.received_on == march_31
+    assert early.received_on == april_1
 
     march = Filters(period=Period(date(2026, 3, 1), march_31))
     report = selectors.activity_report(user=supervisor_a, filters=march)
@@ -358,7 +359,8 @@ def test_wave_by_month_class_and_office_with_counter_hours(
     assert rows[0][1:5] == (2, 0, 0, 2)  # nationals, foreign (national rule), stay, total
     assert rows[2][1:5] == (0, 1, 1, 2)
     assert rows[3][5:7] == (1, 0)  # the AUTH certificate in month 3
-    assert rows[23][4] == 1 and rows[23][6] == 0  # the SIGNING one ends with its card
+    assert rows[23][4] == 1
+    assert rows[23][6] == 0  # the SIGNING one ends with its card
     assert sum(row[4] for row in rows) == 5
     assert rows[0][7] is None  # nothing measured yet: no counter hours, and it says so
     assert any("計測できる記録がまだない" in note for note in report.notes)
@@ -366,7 +368,7 @@ def test_wave_by_month_class_and_office_with_counter_hours(
         user=auditor, filters=Filters(period=Period(today, today)), today=today
     )
     assert _rows(city, "months")[0][4] == 3
-    assert ("{0.year}年{0.month}月".format(first), "支所", 1) in _rows(city, "offices")
+    assert (f"{first.year}年{first.month}月", "支所", 1) in _rows(city, "offices")
 
     # Measured: a clerk received at 9:00 and 9:10 and handed over at 9:16 yesterday — 10
     # minutes a receipt, 6 a handover, 16 a renewal; this month's 2 cards take 0.5 hours.
@@ -383,7 +385,8 @@ def test_wave_by_month_class_and_office_with_counter_hours(
         user=supervisor_a, filters=Filters(period=Period(today, today)), today=today
     )
     assert _rows(measured, "months")[0][7] == round(2 * 16 / 60, 1)
-    assert any("受付 10.0分" in note and "交付 6.0分" in note for note in measured.notes)
+    assert any("受付 10.0分" in note for note in measured.notes)
+    assert any("交付 6.0分" in note for note in measured.notes)
 
 
 # --- 7. security ---------------------------------------------------------------------------
@@ -471,7 +474,8 @@ def test_an_xlsx_export_holds_the_table_is_logged_and_holds_no_my_number(
     ]
     assert b"123456789018" not in response.content
     logged = AccessLog.objects.get(action=Action.EXPORT, actor=supervisor_a)
-    assert logged.detail["what"] == "report:money" and logged.detail["format"] == "xlsx"
+    assert logged.detail["what"] == "report:money"
+    assert logged.detail["format"] == "xlsx"
 
     csv_response = client_for(supervisor_a).get(
         url + query.replace("xlsx", "csv") + "&table=by_row"
@@ -500,8 +504,10 @@ def test_reports_are_for_supervisors_and_the_auditor(
     assert client_for(auditor).get(url).status_code == 200
     if name != "home":
         body = page.content.decode()
-        assert 'role="img"' in body and "<title" in body
-        assert "期間：" in body and "令和" in body  # dates in both forms
+        assert 'role="img"' in body
+        assert "<title" in body
+        assert "期間：" in body
+        assert "令和" in body  # dates in both forms
 
 
 @pytest.mark.django_db

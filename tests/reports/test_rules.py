@@ -165,7 +165,9 @@ def test_a_chart_is_an_accessible_svg_with_readable_marks() -> None:
         render_svg(Chart(title="件数<script>", unit="件", bars=[Bar("A&B", 3), Bar("C", 1.5)]))
     )
     assert svg.startswith('<svg class="chart" role="img"')
-    assert "<title" in svg and "件数&lt;script&gt;" in svg and "<script>" not in svg
+    assert "<title" in svg
+    assert "件数&lt;script&gt;" in svg
+    assert "<script>" not in svg
     assert 'data-label="A&amp;B" data-value="3"' in svg
     assert 'data-value="1.5"' in svg
     assert svg.count('class="mark"') == 2
