@@ -146,6 +146,52 @@ HANDLING_BUCKETS: Final[tuple[tuple[str, int, int | None], ...]] = (
     ("61日以上", 61, None),
 )
 
+
+class DayCounts:
+    """A distribution of whole days given as ``{days: how many}`` (a few hundred counts that
+    the database grouped, instead of a million rows): percentiles as PostgreSQL's
+    ``percentile_cont`` computes them, the mean, the longest and the bands."""
+
+    def __init__(self, counts: dict[int, int]) -> None:
+        self._counts = sorted((days, n) for days, n in counts.items() if n > 0)
+        self.total = sum(n for _, n in self._counts)
+
+    def _nth(self, index: int) -> int:
+        """The ``index``-th (0-based) value of the sorted list the counts stand for."""
+        seen = 0
+        for days, n in self._counts:
+            seen += n
+            if index < seen:
+                return days
+        raise IndexError(index)
+
+    def percentile(self, fraction: float) -> float | None:
+        """Linear interpolation between the two nearest ranks (``percentile_cont``)."""
+        if not self.total:
+            return None
+        position = fraction * (self.total - 1)
+        lower = int(position)
+        low = self._nth(lower)
+        high = self._nth(min(lower + 1, self.total - 1))
+        return round(low + (high - low) * (position - lower), 1)
+
+    @property
+    def mean(self) -> float | None:
+        if not self.total:
+            return None
+        return round(sum(days * n for days, n in self._counts) / self.total, 1)
+
+    @property
+    def longest(self) -> int | None:
+        return self._counts[-1][0] if self._counts else None
+
+    def buckets(self, bands: tuple[tuple[str, int, int | None], ...]) -> list[int]:
+        return [
+            sum(n for days, n in self._counts if days >= low and (high is None or days < high))
+            for _, low, high in bands
+        ]
+
+
 # A gap between two steps of one clerk longer than this is a break, not a procedure: it is
 # left out of the measured counter time.
 COUNTER_GAP_MAX_MINUTES: Final = 60

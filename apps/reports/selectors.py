@@ -16,21 +16,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
 
 from django.db import connection
-from django.db.models import (
-    Aggregate,
-    Avg,
-    Count,
-    DurationField,
-    ExpressionWrapper,
-    F,
-    FloatField,
-    Max,
-    Model,
-    Q,
-    QuerySet,
-    Sum,
-)
-from django.db.models.functions import Extract
+from django.db.models import Count, F, Func, IntegerField, Model, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils import timezone
 
@@ -42,6 +29,7 @@ from apps.audit.models import AccessLog, Action
 from apps.cards.models import Card
 from apps.cards.rules import CardState, add_months
 from apps.certificates.rules import CertificateKind
+from apps.core.wareki import format_both
 from apps.counters.models import CardRead, MatchMethod
 from apps.fees.models import DailyClose, FeeWaiver, Payment, PaymentVoid
 from apps.fees.rules import FeeRow
@@ -50,10 +38,10 @@ from apps.notices.rules import NoticeKind
 from apps.reports.charts import Bar, Chart
 from apps.reports.models import NoticeReconciliation
 from apps.reports.rules import (
-    COUNTER_GAP_MAX_MINUTES,
     COUNTER_MEASURE_DAYS,
     HANDLING_BUCKETS,
     STOCK_BANDS,
+    DayCounts,
     Period,
     counter_hours,
     stock_band_bounds,
@@ -128,19 +116,12 @@ def _counter_names() -> dict[Any, str]:
     }
 
 
-class Percentile(Aggregate):
-    """PostgreSQL's ``percentile_cont(f) WITHIN GROUP (ORDER BY x)``."""
+class DaysBetween(Func):
+    """``a - b`` of two dates: whole days, an integer in PostgreSQL."""
 
-    function = "percentile_cont"
-    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = FloatField()
-
-    def __init__(self, expression: Any, *, fraction: float, **extra: Any) -> None:
-        super().__init__(expression, fraction=float(fraction), **extra)
-
-
-def _days(value: float | None) -> float | None:
-    return None if value is None else round(value / 86400, 1)
+    arg_joiner = " - "
+    template = "(%(expressions)s)"
+    output_field = IntegerField()
 
 
 # --- 2. applications and handling time -----------------------------------------------------------
@@ -155,13 +136,17 @@ def activity_report(*, user: User, filters: Filters) -> Report:
     received = scoped(Application.objects.all(), user, filters).filter(
         received_at__gte=start, received_at__lt=end
     )
-    by_kind = dict(received.values_list("kind").annotate(n=Count("pk")).values_list("kind", "n"))
     kinds = list(ApplicationKind)
+    # One pass over the period (application_received covers it, an index-only scan): the
+    # counts by kind are the sums of these few aggregated rows.
     detail = list(
         received.values("office_id", "counter_id", "received_by_id", "kind")
         .annotate(n=Count("pk"))
         .order_by("office_id", "counter_id", "received_by_id", "kind")
     )
+    by_kind: dict[str, int] = {}
+    for row in detail:
+        by_kind[row["kind"]] = by_kind.get(row["kind"], 0) + row["n"]
     offices, counters = _office_names(), _counter_names()
     names = _staff_names(row["received_by_id"] for row in detail)
     detail_rows: list[tuple[Any, ...]] = [
@@ -175,49 +160,38 @@ def activity_report(*, user: User, filters: Filters) -> Report:
         for row in detail
     ]
 
+    # Handling time in calendar days (received on → handed over on, the city's day): counted
+    # per kind and number of days in the database (application_handed_over, index-only), the
+    # distribution then read from those few hundred counts (rules.DayCounts).
     done = scoped(Application.objects.all(), user, filters).filter(
         state=ApplicationState.HANDED_OVER, handed_over_at__gte=start, handed_over_at__lt=end
     )
-    seconds = Extract(
-        ExpressionWrapper(F("handed_over_at") - F("received_at"), output_field=DurationField()),
-        "epoch",
+    per_day = (
+        done.annotate(days=DaysBetween(TruncDate("handed_over_at"), F("received_on")))
+        .values_list("kind", "days")
+        .annotate(n=Count("pk"))
+        .order_by()
     )
-    buckets = {
-        f"b{index}": Count(
-            "pk",
-            filter=Q(handled__gte=low * 86400)
-            & (Q(handled__lt=high * 86400) if high is not None else Q()),
-        )
-        for index, (_, low, high) in enumerate(HANDLING_BUCKETS)
-    }
-    per_kind = list(
-        done.annotate(handled=seconds)
-        .values("kind")
-        .annotate(
-            n=Count("pk"),
-            mean=Avg("handled"),
-            p50=Percentile("handled", fraction=0.5),
-            p90=Percentile("handled", fraction=0.9),
-            longest=Max("handled"),
-            **buckets,
-        )
-        .order_by("kind")
-    )
+    counts: dict[str, dict[int, int]] = {}
+    for kind, days, n in per_day:
+        counts.setdefault(kind, {})[days] = n
     histogram = [0] * len(HANDLING_BUCKETS)
     handling_rows: list[tuple[Any, ...]] = []
-    rows_by_kind: list[dict[str, Any]] = [dict(row) for row in per_kind]
-    for row in rows_by_kind:
-        counts = [row[f"b{index}"] for index in range(len(HANDLING_BUCKETS))]
-        histogram = [a + b for a, b in zip(histogram, counts, strict=True)]
+    for kind in kinds:
+        if kind.value not in counts:
+            continue
+        distribution = DayCounts(counts[kind.value])
+        buckets = distribution.buckets(HANDLING_BUCKETS)
+        histogram = [a + b for a, b in zip(histogram, buckets, strict=True)]
         handling_rows.append(
             (
-                ApplicationKind(row["kind"]).label,
-                row["n"],
-                _days(row["p50"]),
-                _days(row["p90"]),
-                _days(row["longest"]),
-                _days(row["mean"]),
-                *counts,
+                kind.label,
+                distribution.total,
+                distribution.percentile(0.5),
+                distribution.percentile(0.9),
+                distribution.longest,
+                distribution.mean,
+                *buckets,
             )
         )
     return Report(
@@ -560,62 +534,14 @@ def money_report(*, user: User, filters: Filters) -> Report:
 
 # --- 5. the expiry wave --------------------------------------------------------------------------
 
-# R-VAL-2, R-VAL-5: a card on the national rule expires on a birthday (29 February births on
-# 28 February or 1 March). A foreign resident's card that ends on another day ends with the
-# period of stay (R-VAL-6): the holders who need the expiry change (R-VAL-7) and get the
-# city's reminder instead of the national notice (R-NOT-3). A stay that happens to end on a
-# birthday is counted with the national rule; the notice job's exact rule needs each card's
-# issue and birth dates in Python, which a 24-month look at every card must not do.
+# Both read the nightly materialized views of apps.reports.wave (migration 0002), which say
+# how the classes are told apart and how the counter time is measured.
 _WAVE_SQL = """
-SELECT date_trunc('month', c.expires_on)::date AS month, c.office_id,
-       CASE WHEN r.nationality = 'JP' THEN 'national'
-            WHEN to_char(c.expires_on, 'MM-DD') = to_char(r.birth_date, 'MM-DD')
-              OR (to_char(r.birth_date, 'MM-DD') = '02-29'
-                  AND to_char(c.expires_on, 'MM-DD') IN ('02-28', '03-01'))
-            THEN 'foreign_national' ELSE 'stay' END AS class,
-       count(*)
-FROM cards_card c JOIN residents_resident r ON r.id = c.resident_id
-WHERE c.state IN ('active', 'suspended') AND c.expires_on >= %(start)s AND c.expires_on < %(end)s
-  {office}
-GROUP BY 1, 2, 3
+SELECT month, office_id, class, n, computed_at FROM reports_expirywave
+WHERE month >= %(start)s AND month < %(end)s {office}
 """
-
-# Certificates ending before their card: each is a certificate renewal at the counter (those
-# ending with the card are renewed with it, R-CRT-5).
-_WAVE_CERTIFICATES_SQL = """
-SELECT date_trunc('month', x.expires_on)::date AS month, x.kind, count(*)
-FROM certificates_certificate x
-CROSS JOIN LATERAL (
-    SELECT k.office_id FROM cards_card k
-    WHERE k.id = x.card_id AND k.state IN ('active', 'suspended') AND x.expires_on < k.expires_on
-    OFFSET 0
-) c
-WHERE x.state = 'active' AND x.expires_on >= %(start)s AND x.expires_on < %(end)s
-  {office}
-GROUP BY 1, 2
-"""
-
-# The counter time of a procedure, measured: the gap between two consecutive steps (a receipt,
-# a handover) of one clerk on one day, gaps over COUNTER_GAP_MAX_MINUTES being breaks. A
-# clerk serving a queue starts the next resident when the last one is done, so the median gap
-# is the time one procedure takes at the counter.
 _COUNTER_MINUTES_SQL = """
-WITH steps AS (
-    SELECT received_by_id AS clerk, received_at AS at, 'receive' AS step
-    FROM applications_application
-    WHERE received_at >= %(start)s AND received_at < %(end)s {office}
-    UNION ALL
-    SELECT handed_over_by_id, handed_over_at, 'handover'
-    FROM applications_application
-    WHERE handed_over_at >= %(start)s AND handed_over_at < %(end)s {office}
-), gaps AS (
-    SELECT step, at - lag(at) OVER (
-        PARTITION BY clerk, (at AT TIME ZONE %(zone)s)::date ORDER BY at) AS gap
-    FROM steps
-)
-SELECT step, percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM gap)) / 60, count(*)
-FROM gaps WHERE gap IS NOT NULL AND gap <= %(max_gap)s::interval
-GROUP BY step
+SELECT step, minutes, samples, computed_at FROM reports_counterminutes WHERE scope = %(scope)s
 """
 
 
@@ -646,23 +572,15 @@ def _office_clause(user: User, filters: Filters, column: str) -> tuple[str, dict
     return f"AND {column} = %(office_id)s", {"office_id": office_id}
 
 
-def counter_minutes(*, user: User, filters: Filters, today: date) -> CounterMinutes:
+def counter_minutes(*, user: User, filters: Filters) -> CounterMinutes:
+    """The measured minutes of a receipt and of a handover, for the user's scope."""
     if not policy.may_read_reports(user):
         return CounterMinutes(None, None, 0)
-    clause, params = _office_clause(user, filters, "office_id")
-    start, end = _instants(Period(today - timedelta(days=COUNTER_MEASURE_DAYS), today))
+    _, params = _office_clause(user, filters, "office_id")
+    scope = str(params["office_id"]) if params else "city"
     with connection.cursor() as cursor:
-        cursor.execute(
-            _COUNTER_MINUTES_SQL.format(office=clause),
-            {
-                **params,
-                "start": start,
-                "end": end,
-                "zone": str(timezone.get_current_timezone()),
-                "max_gap": str(timedelta(minutes=COUNTER_GAP_MAX_MINUTES)),
-            },
-        )
-        measured = {step: (minutes, n) for step, minutes, n in cursor.fetchall()}
+        cursor.execute(_COUNTER_MINUTES_SQL, {"scope": scope})
+        measured = {step: (minutes, n) for step, minutes, n, _ in cursor.fetchall()}
     receive, handover = measured.get("receive"), measured.get("handover")
     return CounterMinutes(
         receive=round(receive[0], 1) if receive else None,
@@ -677,26 +595,26 @@ def wave_report(*, user: User, filters: Filters, today: date) -> Report:
     renewals will take at the measured handling times (R-VAL-2, R-VAL-6, R-CRT-5)."""
     months = wave_months(today)
     span = {"start": months[0], "end": add_months(months[-1], 1)}
-    if not policy.may_read_reports(user):
-        rows: list[tuple[Any, ...]] = []
-        certificate_rows: list[tuple[Any, ...]] = []
-    else:
-        clause, params = _office_clause(user, filters, "c.office_id")
+    rows: list[tuple[Any, ...]] = []
+    if policy.may_read_reports(user):
+        clause, params = _office_clause(user, filters, "office_id")
         with connection.cursor() as cursor:
             cursor.execute(_WAVE_SQL.format(office=clause), {**span, **params})
             rows = cursor.fetchall()
-            cursor.execute(_WAVE_CERTIFICATES_SQL.format(office=clause), {**span, **params})
-            certificate_rows = cursor.fetchall()
     classes = ("national", "foreign_national", "stay")
     per_month: dict[date, dict[str, int]] = {month: dict.fromkeys(classes, 0) for month in months}
     per_office: dict[tuple[date, Any], int] = {}
-    for month, office_id, kind, n in rows:
+    certificates: dict[date, dict[str, int]] = {month: {} for month in months}
+    computed_at = max((row[4] for row in rows), default=None)
+    for month, office_id, kind, n, _ in rows:
+        if kind.startswith("cert_"):
+            certificates[month][kind.removeprefix("cert_")] = (
+                certificates[month].get(kind.removeprefix("cert_"), 0) + n
+            )
+            continue
         per_month[month][kind] += n
         per_office[(month, office_id)] = per_office.get((month, office_id), 0) + n
-    certificates: dict[date, dict[str, int]] = {month: {} for month in months}
-    for month, kind, n in certificate_rows:
-        certificates[month][kind] = n
-    minutes = counter_minutes(user=user, filters=filters, today=today)
+    minutes = counter_minutes(user=user, filters=filters)
     offices = _office_names()
     month_label = "{0.year}年{0.month}月".format
     table_rows: list[tuple[Any, ...]] = []
@@ -715,8 +633,16 @@ def wave_report(*, user: User, filters: Filters, today: date) -> Report:
             )
         )
     notes = [
+        "毎晩の集計です（"
+        + (
+            f"{format_both(timezone.localdate(computed_at))} "
+            f"{timezone.localtime(computed_at):%H:%M}時点"
+            if computed_at
+            else "まだ集計されていません"
+        )
+        + "）。",
         "「在留期間で終わるカード」は、有効期限が在留期間の満了日と同じ外国人住民のカードです"
-        "（有効期限の変更手続の対象）。"
+        "（有効期限の変更手続の対象）。",
     ]
     if minutes.per_renewal is None:
         notes.append(

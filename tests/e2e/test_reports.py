@@ -25,6 +25,7 @@ from apps.fees.models import Payment
 from apps.fees.rules import FeeRow, fiscal_year_of
 from apps.fees.services import fee_schedule_seed_default
 from apps.reports.services import notices_reconcile
+from apps.reports.wave import refresh
 from apps.residents.models import Resident
 from tests.applications.helpers import receive
 from tests.e2e.conftest import open_menu_entry
@@ -93,6 +94,7 @@ def city(
         content=b"resident_code,kind,expires_on,posted_on\n",
         filename="jlis.csv",
     )
+    refresh()  # the nightly views of the wave
 
 
 @pytest.mark.parametrize("slug", list(REPORTS))

@@ -33,6 +33,7 @@ from apps.reports import selectors
 from apps.reports.rules import Period, fiscal_year_period
 from apps.reports.selectors import Filters
 from apps.reports.tables import Report
+from apps.reports.wave import refresh
 from apps.residents.models import Resident
 from apps.residents.rules import Residence, ResidenceCategory
 from tests.actors import FIXTURES
@@ -288,6 +289,12 @@ def test_money_by_day_and_fiscal_year(
 # --- 5. the expiry wave --------------------------------------------------------------------
 
 
+def test_the_wave_is_refreshed_every_night() -> None:
+    from config.celery import app as celery_app
+
+    assert celery_app.conf.beat_schedule["reports-refresh"]["task"] == "reports.refresh"
+
+
 @pytest.mark.django_db
 def test_wave_by_month_class_and_office_with_counter_hours(
     clerk_a: User,
@@ -351,9 +358,17 @@ def test_wave_by_month_class_and_office_with_counter_hours(
         expires_on=month(23, 20),
     )
 
+    assert not any(
+        _rows(
+            selectors.wave_report(user=auditor, filters=Filters(Period(today, today)), today=today),
+            "offices",
+        )
+    )  # the nightly views hold nothing of this yet
+    refresh()
     report = selectors.wave_report(
         user=supervisor_a, filters=Filters(period=Period(today, today)), today=today
     )
+    assert any("時点" in note for note in report.notes)  # when it was computed
     rows = _rows(report, "months")
     assert len(rows) == 24
     assert rows[0][1:5] == (2, 0, 0, 2)  # nationals, foreign (national rule), stay, total
@@ -381,6 +396,7 @@ def test_wave_by_month_class_and_office_with_counter_hours(
         received_at=_at(yesterday - timedelta(days=20), 9),
         handed_over_at=_at(yesterday, 9, 16),
     )
+    refresh()
     measured = selectors.wave_report(
         user=supervisor_a, filters=Filters(period=Period(today, today)), today=today
     )
