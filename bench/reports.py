@@ -13,7 +13,7 @@ the server the settings would use, dropped again at the end unless ``--keep``):
    third resident: the arrived cards' waiting, the others handed over, received over the last
    year between 9:00 and 17:00), a fee payment for one application in ten (a few voided) and
    the daily closes of the last month; VACUUM ANALYZE; then runs the nightly refresh of the
-   expiry wave's materialized views (apps.reports.wave; timed and printed, not a report);
+   expiry wave's materialized views (apps.reports.summaries; timed and printed, not a report);
 3. times one ``SELECT count(*) FROM cards_card`` (the baseline, ``scan_s``), then each report
    (apps.reports.selectors, the code the pages and exports call) for a supervisor of one
    office over this month and for the auditor over the whole city and this fiscal year, each
@@ -209,10 +209,10 @@ def _bench(cards: int) -> int:
     )
     assert made == cards, (made, cards)
 
-    from apps.reports.wave import refresh
+    from apps.reports.summaries import refresh
 
     started = time.perf_counter()
-    refresh()  # the nightly job behind the expiry wave (apps.reports.wave)
+    refresh()  # the nightly job behind the expiry wave (apps.reports.summaries)
     print(f"nightly refresh of the wave views: {time.perf_counter() - started:.1f} s", flush=True)
 
     office = Office.objects.order_by("code").first()

@@ -127,54 +127,105 @@ class DaysBetween(Func):
 # --- 2. applications and handling time -----------------------------------------------------------
 
 
-def activity_report(*, user: User, filters: Filters) -> Report:
-    """Applications received in the period by kind, office, counter and clerk; and the
-    handling time (received → handed over) of those handed over in the period, as a
-    distribution: the share in each band of days, the median, the 90th percentile, the longest.
+_ACTIVITY_CUTOFF_SQL = "SELECT before_day FROM reports_activitydaily LIMIT 1"
+_ACTIVITY_RECEIPTS_SQL = """
+SELECT office_id, counter_id, clerk_id, kind, sum(n)::integer FROM reports_activitydaily
+WHERE step = 'receive' AND day >= %(start)s AND day < %(end)s {office}
+GROUP BY office_id, counter_id, clerk_id, kind
+"""
+_ACTIVITY_HANDOVERS_SQL = """
+SELECT kind, days, sum(n)::integer FROM reports_activitydaily
+WHERE step = 'handover' AND day >= %(start)s AND day < %(end)s {office}
+GROUP BY kind, days
+"""
+_NO_COUNTER = uuid.UUID(int=0)
+
+
+def _activity_counts(
+    *, user: User, filters: Filters
+) -> tuple[dict[tuple[Any, Any, Any, str], int], dict[str, dict[int, int]]]:
+    """Receipts per (office, counter, clerk, kind) and handovers per kind and days taken.
+
+    The days before the nightly summary's cutoff come from ``reports_activitydaily``
+    (apps.reports.summaries), the days since from the applications (a short range of
+    ``application_received`` / ``application_handed_over``): the same counts either way.
     """
-    start, end = _instants(filters.period)
+    receipts: dict[tuple[Any, Any, Any, str], int] = {}
+    handovers: dict[str, dict[int, int]] = {}
+    period = filters.period
+    with connection.cursor() as cursor:
+        cursor.execute(_ACTIVITY_CUTOFF_SQL)
+        found = cursor.fetchone()
+    cutoff: date = found[0] if found else period.start
+    if period.start < cutoff and policy.may_read_reports(user):
+        clause, params = _office_clause(user, filters, "office_id")
+        span = {"start": period.start, "end": min(cutoff, period.end_exclusive), **params}
+        with connection.cursor() as cursor:
+            cursor.execute(_ACTIVITY_RECEIPTS_SQL.format(office=clause), span)
+            for office_id, counter_id, clerk_id, kind, n in cursor.fetchall():
+                key = (office_id, None if counter_id == _NO_COUNTER else counter_id, clerk_id, kind)
+                receipts[key] = receipts.get(key, 0) + n
+            cursor.execute(_ACTIVITY_HANDOVERS_SQL.format(office=clause), span)
+            for kind, days, n in cursor.fetchall():
+                handovers.setdefault(kind, {})[days] = handovers.get(kind, {}).get(days, 0) + n
+    if period.end_exclusive <= cutoff:
+        return receipts, handovers
+    live = Period(max(period.start, cutoff), period.end)
+    start, end = _instants(live)
     received = scoped(Application.objects.all(), user, filters).filter(
         received_at__gte=start, received_at__lt=end
     )
-    kinds = list(ApplicationKind)
-    # One pass over the period (application_received covers it, an index-only scan): the
-    # counts by kind are the sums of these few aggregated rows.
-    detail = list(
-        received.values("office_id", "counter_id", "received_by_id", "kind")
+    for office_id, counter_id, clerk_id, kind, n in (
+        received.values_list("office_id", "counter_id", "received_by_id", "kind")
         .annotate(n=Count("pk"))
-        .order_by("office_id", "counter_id", "received_by_id", "kind")
-    )
-    by_kind: dict[str, int] = {}
-    for row in detail:
-        by_kind[row["kind"]] = by_kind.get(row["kind"], 0) + row["n"]
-    offices, counters = _office_names(), _counter_names()
-    names = _staff_names(row["received_by_id"] for row in detail)
-    detail_rows: list[tuple[Any, ...]] = [
-        (
-            offices.get(row["office_id"], "—"),
-            counters.get(row["counter_id"], "（窓口なし）"),
-            names.get(row["received_by_id"], "—"),
-            ApplicationKind(row["kind"]).label,
-            row["n"],
-        )
-        for row in detail
-    ]
-
-    # Handling time in calendar days (received on → handed over on, the city's day): counted
-    # per kind and number of days in the database (application_handed_over, index-only), the
-    # distribution then read from those few hundred counts (rules.DayCounts).
+        .order_by()
+    ):
+        key = (office_id, counter_id, clerk_id, kind)
+        receipts[key] = receipts.get(key, 0) + n
     done = scoped(Application.objects.all(), user, filters).filter(
         state=ApplicationState.HANDED_OVER, handed_over_at__gte=start, handed_over_at__lt=end
     )
-    per_day = (
+    for kind, days, n in (
         done.annotate(days=DaysBetween(TruncDate("handed_over_at"), F("received_on")))
         .values_list("kind", "days")
         .annotate(n=Count("pk"))
         .order_by()
-    )
-    counts: dict[str, dict[int, int]] = {}
-    for kind, days, n in per_day:
-        counts.setdefault(kind, {})[days] = n
+    ):
+        handovers.setdefault(kind, {})[days] = handovers.get(kind, {}).get(days, 0) + n
+    return receipts, handovers
+
+
+def activity_report(*, user: User, filters: Filters) -> Report:
+    """Applications received in the period by kind, office, counter and clerk; and the
+    handling time (received → handed over, in the city's calendar days) of those handed over
+    in the period, as a distribution: the median, the 90th percentile, the longest, the mean
+    and the count in each band of days (rules.DayCounts reads them from the counts).
+    """
+    kinds = list(ApplicationKind)
+    receipts, counts = _activity_counts(user=user, filters=filters)
+    by_kind: dict[str, int] = {}
+    for (_, _, _, kind), n in receipts.items():
+        by_kind[kind] = by_kind.get(kind, 0) + n
+    offices, counters = _office_names(), _counter_names()
+    names = _staff_names(clerk for _, _, clerk, _ in receipts)
+    detail_rows: list[tuple[Any, ...]] = [
+        (
+            offices.get(office_id, "—"),
+            counters.get(counter_id, "（窓口なし）"),
+            names.get(clerk_id, "—"),
+            ApplicationKind(kind).label,
+            n,
+        )
+        for (office_id, counter_id, clerk_id, kind), n in sorted(
+            receipts.items(),
+            key=lambda item: (
+                offices.get(item[0][0], ""),
+                counters.get(item[0][1], ""),
+                names.get(item[0][2], ""),
+                item[0][3],
+            ),
+        )
+    ]
     histogram = [0] * len(HANDLING_BUCKETS)
     handling_rows: list[tuple[Any, ...]] = []
     for kind in kinds:
@@ -534,7 +585,7 @@ def money_report(*, user: User, filters: Filters) -> Report:
 
 # --- 5. the expiry wave --------------------------------------------------------------------------
 
-# Both read the nightly materialized views of apps.reports.wave (migration 0002), which say
+# Both read the nightly materialized views of apps.reports.summaries (migration 0002), which say
 # how the classes are told apart and how the counter time is measured.
 _WAVE_SQL = """
 SELECT month, office_id, class, n, computed_at FROM reports_expirywave

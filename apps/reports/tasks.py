@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from apps.reports.wave import refresh
+from apps.reports.summaries import refresh
 
 
 @shared_task(name="reports.refresh", acks_late=True)

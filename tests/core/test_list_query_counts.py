@@ -262,6 +262,20 @@ def fee_schedules(world: World, n: int) -> Request:
     return Request(world.clerk, "get", reverse("fees:schedules"), None, "2030")
 
 
+def report_stock_list(world: World, n: int) -> Request:
+    _waiting_cards(world, n)  # within 100 days: the youngest band holds the first 30
+    url = reverse("reports:stock") + "?band=0"
+    return Request(world.supervisor, "get", url, None, 'data-table="list"')
+
+
+def report_money(world: World, n: int) -> Request:
+    payments_of_the_day(world, n)
+    daily_closes(world, n)
+    today = timezone.localdate()
+    query = f"?date_from={(today - timedelta(days=60)).isoformat()}&date_to={today.isoformat()}"
+    return Request(world.supervisor, "get", reverse("reports:money") + query, None, "data-table")
+
+
 CASES: list[Callable[[World, int], Request]] = [
     search,
     uncollected,
@@ -276,6 +290,8 @@ CASES: list[Callable[[World, int], Request]] = [
     arrival_imports,
     reader_devices,
     fee_schedules,
+    report_stock_list,
+    report_money,
 ]
 
 

@@ -25,7 +25,7 @@ from apps.fees.models import Payment
 from apps.fees.rules import FeeRow, fiscal_year_of
 from apps.fees.services import fee_schedule_seed_default
 from apps.reports.services import notices_reconcile
-from apps.reports.wave import refresh
+from apps.reports.summaries import refresh
 from apps.residents.models import Resident
 from tests.applications.helpers import receive
 from tests.e2e.conftest import open_menu_entry

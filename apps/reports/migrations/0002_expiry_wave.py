@@ -4,12 +4,12 @@ A 24-month look at 3,000,000 cards and their 6,000,000 certificates reads a fift
 cards and 40 % of the certificates, each certificate with its card: seconds, where a report
 must cost about one count of the cards (bench/reports.py). The forecast changes by the day,
 so it is computed once a night (``reports.refresh``, config/celery.py), and the page says
-when. The SQL is apps.reports.wave's.
+when. The SQL is apps.reports.summaries's.
 """
 
 from django.db import migrations
 
-from apps.reports.wave import COUNTER_MINUTES_VIEW, WAVE_VIEW
+from apps.reports.summaries import COUNTER_MINUTES_VIEW, WAVE_VIEW
 
 
 class Migration(migrations.Migration):

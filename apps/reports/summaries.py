@@ -1,5 +1,12 @@
 # ruff: noqa: S608 - only settings and constants of this code are formatted into the SQL below.
-"""The expiry wave's SQL: what the nightly materialized views hold (migration 0002).
+"""The reports' nightly summaries: what the materialized views hold (migrations 0002, 0003).
+
+``reports_activitydaily``: the applications of every day before the day of the refresh,
+counted per step: receipts per day, office, counter, clerk and kind; handovers per day,
+office, kind and number of calendar days since the receipt. A report over a fiscal year reads
+these few thousand rows, and only the days since the refresh from the applications themselves
+(apps.reports.selectors.activity_report): a day's receipts never change afterwards, and a
+later handover of an old application falls on a later day.
 
 ``reports_expirywave``: per month of expiry (this month and the next 23, from the day of the
 refresh), office and class, how many. Classes: ``national`` (Japanese nationals),
@@ -83,6 +90,28 @@ GROUP BY GROUPING SETS ((office_id, step), (step))
 """
 
 
+_TODAY = f"(date_trunc('day', now() AT TIME ZONE '{settings.TIME_ZONE}')::date)"
+_NONE = "'00000000-0000-0000-0000-000000000000'::uuid"
+
+ACTIVITY_VIEW: Final = f"""
+SELECT 'receive' AS step, received_on AS day, office_id,
+       coalesce(counter_id, {_NONE}) AS counter_id, received_by_id AS clerk_id, kind,
+       -1 AS days, count(*)::integer AS n, {_TODAY} AS before_day
+FROM applications_application
+WHERE received_at < ({_TODAY}::timestamp AT TIME ZONE '{settings.TIME_ZONE}')
+GROUP BY received_on, office_id, counter_id, received_by_id, kind
+UNION ALL
+SELECT 'handover', (handed_over_at AT TIME ZONE '{settings.TIME_ZONE}')::date, office_id,
+       {_NONE}, {_NONE}, kind,
+       (handed_over_at AT TIME ZONE '{settings.TIME_ZONE}')::date - received_on,
+       count(*)::integer, {_TODAY}
+FROM applications_application
+WHERE state = 'handed_over'
+  AND handed_over_at < ({_TODAY}::timestamp AT TIME ZONE '{settings.TIME_ZONE}')
+GROUP BY 2, office_id, kind, 7
+"""
+
+
 def refresh() -> None:
     """Recompute both views, CONCURRENTLY (the pages keep reading the last result), through
     the owner's function (migration 0002): the application's role owns no view."""
@@ -90,3 +119,4 @@ def refresh() -> None:
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT reports_refresh()")
+        cursor.execute("SELECT reports_refresh_activity()")
