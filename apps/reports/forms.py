@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from apps.accounts.models import Office
 from apps.core.bounds import PlausibleDateField
@@ -52,7 +53,10 @@ class ReportFilterForm(forms.Form):
 
 
 class PostedNoticesForm(forms.Form):
-    month = forms.DateField(
+    # J-LIS's notices began with the cards (2016); a month ahead of today is a typing slip.
+    month = PlausibleDateField(
+        earliest=date(2016, 1, 1),
+        latest=lambda: timezone.localdate().replace(day=28) + timedelta(days=4),
         label="対象月",
         input_formats=["%Y-%m"],
         widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
@@ -62,6 +66,4 @@ class PostedNoticesForm(forms.Form):
 
     def clean_month(self) -> date:
         month: date = self.cleaned_data["month"]
-        if not 2014 <= month.year <= 2100:
-            raise forms.ValidationError("対象月が正しくありません。")
         return month.replace(day=1)
