@@ -851,6 +851,13 @@ def reconciliation_report(
 # --- 7. security ---------------------------------------------------------------------------------
 
 
+def _tally(
+    key: str, caption: str, columns: tuple[str, str], rows: list[tuple[Any, ...]], empty: str
+) -> Table:
+    """A table of (who or where, how many)."""
+    return Table(key=key, caption=caption, columns=columns, rows=rows, note=empty, numeric=(1,))
+
+
 def security_report(*, user: User, filters: Filters) -> Report:
     """Suspensions, lock releases, My Number reveals by user, reads with no matching resident,
     blocked handovers (R-AUD-1, R-AUD-3)."""
@@ -900,34 +907,26 @@ def security_report(*, user: User, filters: Filters) -> Report:
             )
         ],
         tables=[
-            Table(
-                key="reveals",
-                caption="職員ごとの個人番号の表示",
-                columns=("職員", "回数"),
-                rows=[(names.get(row["actor_id"], "—"), row["n"]) for row in reveals],
-                note="期間内の個人番号の表示はありません。",
-                numeric=(1,),
+            _tally(
+                "reveals",
+                "職員ごとの個人番号の表示",
+                ("職員", "回数"),
+                [(names.get(row["actor_id"], "—"), row["n"]) for row in reveals],
+                "期間内の個人番号の表示はありません。",
             ),
-            Table(
-                key="suspensions",
-                caption="一時停止したカード",
-                columns=("庁舎", "枚数"),
-                rows=[
-                    (offices.get(office, "—"), n)
-                    for office, n in sorted(
-                        suspensions.items(), key=lambda i: offices.get(i[0], "")
-                    )
-                ],
-                note="期間内に一時停止したカードはありません。",
-                numeric=(1,),
+            _tally(
+                "suspensions",
+                "一時停止したカード",
+                ("庁舎", "枚数"),
+                sorted(((offices.get(o, "—"), n) for o, n in suspensions.items())),
+                "期間内に一時停止したカードはありません。",
             ),
-            Table(
-                key="unmatched",
-                caption="住民が見つからなかったカードの読み取り",
-                columns=("窓口", "回数"),
-                rows=[(counters.get(row["counter_id"], "—"), row["n"]) for row in unmatched],
-                note="期間内に住民が見つからなかった読み取りはありません。",
-                numeric=(1,),
+            _tally(
+                "unmatched",
+                "住民が見つからなかったカードの読み取り",
+                ("窓口", "回数"),
+                [(counters.get(row["counter_id"], "—"), row["n"]) for row in unmatched],
+                "期間内に住民が見つからなかった読み取りはありません。",
             ),
             Table(
                 key="lock_releases",

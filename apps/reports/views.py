@@ -90,30 +90,30 @@ def home(request: StaffRequest) -> HttpResponse:
     )
 
 
+def _context(report: Report, form: ReportFilterForm, today: date) -> dict[str, Any]:
+    """What the report page draws: the charts as SVG, the cells as the screen says them."""
+    return {
+        "report": report,
+        "charts": [(chart, render_svg(chart)) for chart in report.charts],
+        "tables": [
+            (table, [[cell_text(value) for value in row] for row in table.rows])
+            for table in report.tables
+        ],
+        "form": form,
+        "presets": presets(today),
+        "reports": REPORTS,
+    }
+
+
 def _page(request: StaffRequest, slug: str, extra: dict[str, Any] | None = None) -> HttpResponse:
     today = timezone.localdate()
     form, filters = _filters(request, today=today)
     report = _build(slug, request, filters, today)
     query = request.GET.copy()
     query.pop("band", None)
-    return render(
-        request,
-        "reports/report.html",
-        {
-            "report": report,
-            "charts": [(chart, render_svg(chart)) for chart in report.charts],
-            "tables": [
-                (table, [[cell_text(value) for value in row] for row in table.rows])
-                for table in report.tables
-            ],
-            "form": form,
-            "filters": filters,
-            "presets": presets(today),
-            "query": query.urlencode(),
-            "reports": REPORTS,
-            **(extra or {}),
-        },
-    )
+    context = _context(report, form, today)
+    context.update(filters=filters, query=query.urlencode(), **(extra or {}))
+    return render(request, "reports/report.html", context)
 
 
 def _report_view(slug: str) -> Callable[[StaffRequest], HttpResponse]:
@@ -178,24 +178,9 @@ def reconciliation_import(request: StaffRequest) -> HttpResponse:
     report = selectors.reconciliation_report(
         user=request.user, filters=Filters(period=default_period(today))
     )
-    return render(
-        request,
-        "reports/report.html",
-        {
-            "report": report,
-            "charts": [(chart, render_svg(chart)) for chart in report.charts],
-            "tables": [
-                (table, [[cell_text(value) for value in row] for row in table.rows])
-                for table in report.tables
-            ],
-            "form": ReportFilterForm(offices=selectors.offices_for(request.user)),
-            "presets": presets(today),
-            "reports": REPORTS,
-            "upload": form,
-            "jlis_header": JLIS_HEADER,
-        },
-        status=400,
-    )
+    context = _context(report, ReportFilterForm(offices=selectors.offices_for(request.user)), today)
+    context.update(upload=form, jlis_header=JLIS_HEADER)
+    return render(request, "reports/report.html", context, status=400)
 
 
 EXPORT_FORMATS = {
