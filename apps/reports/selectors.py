@@ -371,6 +371,7 @@ def stock_report(*, user: User, filters: Filters, today: date, band: int | None 
                 ],
                 note="この期間に該当するカードはありません。",
                 numeric=(4,),
+                personal=True,
             )
         )
     returned = scoped(
@@ -405,6 +406,7 @@ def stock_report(*, user: User, filters: Filters, today: date, band: int | None 
                 for on, office, family, given, pk in returned_rows[:LIST_LIMIT]
             ],
             note="期間内に返戻された交付通知書はありません。",
+            personal=True,
         )
     )
     return Report(
@@ -824,6 +826,7 @@ def reconciliation_report(
                     for kind, expires, family, given, code in missing
                 ],
                 note="発送漏れはありませんでした。",
+                personal=True,
             )
         )
     return Report(

@@ -30,6 +30,7 @@ class Table:
     rows: list[tuple[Cell, ...]] = field(default_factory=list)
     note: str = ""  # said instead of the rows when there are none, or why
     numeric: tuple[int, ...] = ()  # columns aligned right
+    personal: bool = False  # names residents: showing it is written to the access log
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from apps.accounts import policy
 from apps.accounts.policy import StaffRequest, reports_required, require
 from apps.audit.models import Action
-from apps.audit.services import access_log_record
+from apps.audit.services import access_log_record, access_log_view
 from apps.core.http import apply_errors, client_ip
 from apps.reports import selectors
 from apps.reports.charts import render_svg
@@ -111,6 +111,11 @@ def _page(request: StaffRequest, slug: str, extra: dict[str, Any] | None = None)
     report = _build(slug, request, filters, today)
     query = request.GET.copy()
     query.pop("band", None)
+    listed = sum(len(table.rows) for table in report.tables if table.personal)
+    if listed:  # residents' names on the screen (R-AUD-1)
+        access_log_view(
+            request, action=Action.VIEW_LIST, detail={"list": f"report:{slug}", "rows": listed}
+        )
     context = _context(report, form, today)
     context.update(filters=filters, query=query.urlencode(), **(extra or {}))
     return render(request, "reports/report.html", context)

@@ -235,6 +235,31 @@ def test_stock_bands_lists_and_returned_pickup_letters(
     assert _rows(city, "returned") == []
 
 
+@pytest.mark.django_db
+def test_r_aud_1_a_list_of_residents_behind_a_bar_is_logged(
+    supervisor_a: User,
+    office_a: Office,
+    make_resident: Callable[..., Resident],
+    make_card: Callable[..., Card],
+    client_for: Callable[[User | None], Client],
+) -> None:
+    today = timezone.localdate()
+    make_card(
+        make_resident(office_a),
+        state=CardState.ARRIVED,
+        applied_on=today - timedelta(days=30),
+        issued_on=today - timedelta(days=10),
+        arrived_on=today - timedelta(days=3),
+    )
+    client = client_for(supervisor_a)
+    client.get(reverse("reports:stock"))  # the bars only: no names, nothing to log
+    assert not AccessLog.objects.filter(action=Action.VIEW_LIST).exists()
+    page = client.get(reverse("reports:stock") + "?band=0")
+    assert "山田\u3000花子" in page.content.decode()
+    logged = AccessLog.objects.get(action=Action.VIEW_LIST, actor=supervisor_a)
+    assert logged.detail == {"list": "report:stock", "rows": 1}
+
+
 # --- 4. money ------------------------------------------------------------------------------
 
 
