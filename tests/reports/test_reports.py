@@ -4,6 +4,7 @@ including month and fiscal-year boundaries (issue 12, Acceptance)."""
 from __future__ import annotations
 
 import io
+import uuid
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -26,6 +27,7 @@ from apps.cards.rules import CardState
 from apps.cards.services import card_change_state
 from apps.certificates.models import Certificate
 from apps.certificates.rules import CertificateKind
+from apps.counters.models import CardRead, Device, MatchMethod
 from apps.fees.models import FeeSchedule, Payment
 from apps.fees.rules import FeeRow
 from apps.fees.services import fee_schedule_seed_default
@@ -464,6 +466,7 @@ def test_wave_by_month_class_and_office_with_counter_hours(
 @pytest.mark.django_db
 def test_security_reveals_by_user_suspensions_and_what_is_not_recorded_yet(
     clerk_a: User,
+    counter_a: Counter,
     clerk_b: User,
     supervisor_a: User,
     auditor: User,
@@ -487,8 +490,27 @@ def test_security_reveals_by_user_suspensions_and_what_is_not_recorded_yet(
         to_state=CardState.SUSPENDED,
         on=today,
     )
+    # Two reads at counter 1 that matched nobody, one that found its resident.
+    device = Device.objects.create(
+        name="窓口PC", fingerprint="SHA256:reports", public_key=b"k" * 32
+    )
+    for match, who in (
+        (MatchMethod.NONE, None),
+        (MatchMethod.NONE, None),
+        (MatchMethod.CERTIFICATE, resident),
+    ):
+        CardRead.objects.create(
+            read_id=uuid.uuid4(),
+            device=device,
+            counter=counter_a,
+            kind="card",
+            read_at=timezone.now(),
+            match=match,
+            resident=who,
+        )
     filters = Filters(period=Period(today, today))
     report = selectors.security_report(user=supervisor_a, filters=filters)
+    assert _rows(report, "unmatched") == [("本庁 1番窓口", 2)]
     name_a = f"{clerk_a.last_name} {clerk_a.first_name}".strip() or clerk_a.username
     assert _rows(report, "reveals") == [(name_a, 2)]
     assert _marks(report) == [(name_a, 2)]
