@@ -326,7 +326,7 @@ def supervisor_home(world: World, n: int) -> Request:
         Counter(office=world.office, code=f"h{k}", name=f"臨時{k}窓口") for k in range(n // 10)
     )
     _waiting_cards(world, n)
-    return Request(world.supervisor, "get", reverse("home:supervisor"), None, "臨時0窓口")
+    return Request(world.supervisor, "get", reverse("reports:home"), None, "臨時0窓口")
 
 
 def _devices(world: World, n: int, *, state: str) -> None:
@@ -420,6 +420,20 @@ def resident_page(world: World, n: int) -> Request:
     return Request(world.clerk, "get", url, None, "00000000")
 
 
+def report_stock_list(world: World, n: int) -> Request:
+    _waiting_cards(world, n)  # within 100 days: the youngest band holds the first 30
+    url = reverse("reports:stock") + "?band=0"
+    return Request(world.supervisor, "get", url, None, 'data-table="list"')
+
+
+def report_money(world: World, n: int) -> Request:
+    payments_of_the_day(world, n)
+    daily_closes(world, n)
+    today = timezone.localdate()
+    query = f"?date_from={(today - timedelta(days=60)).isoformat()}&date_to={today.isoformat()}"
+    return Request(world.supervisor, "get", reverse("reports:money") + query, None, "data-table")
+
+
 CASES: list[Callable[[World, int], Request]] = [
     search,
     uncollected,
@@ -442,6 +456,8 @@ CASES: list[Callable[[World, int], Request]] = [
     daily_closes_api,
     fee_schedules_api,
     resident_page,
+    report_stock_list,
+    report_money,
 ]
 
 
