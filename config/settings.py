@@ -189,11 +189,32 @@ else:
 # Migrations run as the owner of the tables, the application as `madoguchi_app` (R-AUD-2,
 # `manage.py db_roles`). DATABASE_USER (and DATABASE_PASSWORD) replace the user of
 # DATABASE_URL or of the embedded server, so `make run` needs one URL for both.
+# DATABASE_PASSWORD (or DATABASE_PASSWORD_FILE, a Docker secret) replaces the URL's password.
 _database_user = env.optional("DATABASE_USER")
+_database_password = env.optional("DATABASE_PASSWORD")
 if _database_user:
     DATABASES["default"]["USER"] = _database_user
-    DATABASES["default"]["PASSWORD"] = env.optional("DATABASE_PASSWORD") or ""
+    DATABASES["default"]["PASSWORD"] = _database_password or ""
+elif _database_password:
+    DATABASES["default"]["PASSWORD"] = _database_password
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# A connection pool per process (psycopg_pool), shared by its threads: the production server
+# runs gunicorn's gthread workers (config/gunicorn.py), and a persistent connection per thread
+# would open one server connection for every thread that ever ran (hundreds, against
+# PostgreSQL's max_connections of 100 by default). 0 (the default): a connection per thread,
+# kept CONN_MAX_AGE seconds, as runserver, the tests and Celery's prefork children use.
+DATABASE_POOL_MAX = env.integer("DATABASE_POOL_MAX", 0, minimum=0)
+if DATABASE_POOL_MAX and _database_url:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps them; Django must not
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
+    DATABASES["default"]["OPTIONS"]["pool"] = {
+        "min_size": min(2, DATABASE_POOL_MAX),
+        "max_size": DATABASE_POOL_MAX,
+        # A request waits this long for a free connection, then fails (a 500, logged).
+        "timeout": env.integer("DATABASE_POOL_TIMEOUT", 10, minimum=1),
+    }
+# The password `manage.py db_roles` gives the application's role (none: trust or peer auth).
+MADOGUCHI_APP_PASSWORD = env.optional("MADOGUCHI_APP_PASSWORD")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth (django-allauth, staff only) -------------------------------------------------
@@ -281,7 +302,10 @@ if PRODUCTION:
     SESSION_COOKIE_NAME = "__Host-sessionid"
     CSRF_COOKIE_NAME = "__Host-csrftoken"
     SECURE_SSL_REDIRECT = env.boolean("SECURE_SSL_REDIRECT", default=True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the load balancer's probe speaks plain HTTP
+    SECURE_REDIRECT_EXEMPT = [
+        r"^healthz$",
+        r"^readyz$",
+    ]  # the load balancer's probe speaks plain HTTP
     SECURE_HSTS_SECONDS = env.integer("SECURE_HSTS_SECONDS", 365 * 24 * 3600, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.boolean("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
     SECURE_HSTS_PRELOAD = env.boolean("SECURE_HSTS_PRELOAD", default=True)

@@ -306,6 +306,7 @@ TABLE: dict[tuple[str, str], Row] = {
         ),
     ),
     ("healthz", "GET"): Row("GET", personas(200, 200, 200, 200, 200, 200, 200)),
+    ("readyz", "GET"): Row("GET", personas(200, 200, 200, 200, 200, 200, 200)),
     # each role's home
     ("home:supervisor", "GET"): Row("GET", supervisor_page()),
     ("home:admin", "GET"): Row("GET", personas(LOGIN, 403, 403, 403, 403, 200, LOGIN)),
