@@ -316,14 +316,18 @@ class Record:
     times: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     errors: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Off once the run ends: requests cut short by stopping the users are not the server's.
+    open: bool = True
 
     def add(self, kind: str, ms: float) -> None:
         with self.lock:
-            self.times[kind].append(ms)
+            if self.open:
+                self.times[kind].append(ms)
 
     def error(self, what: str) -> None:
         with self.lock:
-            self.errors.append(what)
+            if self.open:
+                self.errors.append(what)
 
 
 RECORD = Record()
@@ -353,6 +357,23 @@ def _users(host: str) -> list[type]:
 
     from locust import HttpUser, between, task
 
+    from requests.adapters import HTTPAdapter
+
+    class FromAddress(HTTPAdapter):
+        """Connections from one loopback address of 127.0.0.0/8: each counter PC has its own
+        address, as on the city's network (sign-in limits and the access log are per
+        address; fifty PCs behind one address would be a different floor)."""
+
+        def __init__(self, address: str) -> None:
+            self.address = address
+            super().__init__()
+
+        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+            kwargs["source_address"] = (self.address, 0)
+            super().init_poolmanager(*args, **kwargs)
+
+    addresses = iter(f"127.0.{n // 250}.{2 + n % 250}" for n in range(100_000))
+
     class Browser(HttpUser):
         """Cookies by hand: production's `__Host-`/Secure cookies over the loopback's HTTP."""
 
@@ -361,6 +382,9 @@ def _users(host: str) -> list[type]:
 
         def on_start(self) -> None:
             self.jar: dict[str, str] = {}
+            self.address = next(addresses)
+            self.adapter = FromAddress(self.address)
+            self.client.mount("http://", self.adapter)
 
         def call(
             self, method: str, path: str, kind: str | None, data: Any = None, **kw: Any
@@ -371,15 +395,10 @@ def _users(host: str) -> list[type]:
             if method == "POST":
                 headers.setdefault("Origin", host)
                 headers.setdefault("Referer", host + path)
+            name = kw.pop("name", path)
             started = time.perf_counter()
             response = self.client.request(
-                method,
-                path,
-                data=data,
-                headers=headers,
-                allow_redirects=False,
-                name=kw.pop("name", path),
-                **kw,
+                method, path, data=data, headers=headers, allow_redirects=False, name=name, **kw
             )
             elapsed = (time.perf_counter() - started) * 1000
             self.client.cookies.clear()
@@ -392,7 +411,8 @@ def _users(host: str) -> list[type]:
                     self.jar[name] = value
             if kind is not None:
                 if response.status_code >= 400 or response.status_code == 0:
-                    RECORD.error(f"{method} {kw.get('name', path)}: {response.status_code}")
+                    cause = type(response.error).__name__ if response.error else ""
+                    RECORD.error(f"{method} {name}: {response.status_code} {cause}".rstrip())
                 else:
                     RECORD.add(kind, elapsed)
             return response
@@ -448,13 +468,15 @@ def _users(host: str) -> list[type]:
             """The browser's EventSource: open, read until the server ends it, reopen."""
             import requests
 
+            session = requests.Session()
+            session.mount("http://", FromAddress(self.address))
             last = ""
             while self.streaming:
                 headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.jar.items())}
                 if last:
                     headers["Last-Event-ID"] = last
                 try:
-                    with requests.get(
+                    with session.get(
                         host + "/counters/live/stream/",
                         headers=headers,
                         stream=True,
@@ -682,6 +704,8 @@ def play(args: argparse.Namespace, floor: Floor) -> int:
     load_before = os.getloadavg()[0]
     gevent.sleep(args.duration)
     load_after = os.getloadavg()[0]
+    with RECORD.lock:
+        RECORD.open = False
     runner.quit()
     elapsed = time.monotonic() - started
     reads = RECORD.times[READ]

@@ -55,7 +55,10 @@ threads = int(os.environ.get("GUNICORN_THREADS", "64"))
 # COUNTER_STREAM_SECONDS, 30), then exit. The orchestrator's grace period must be longer.
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "35"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
-keepalive = 5
+# An idle keep-alive connection waits in gthread's poller (no thread): cheap to keep. Longer
+# than a clerk's pause between actions, so the browser does not send its next request on a
+# connection the server is just closing (a reset the clerk would see as a failed page).
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "75"))
 # A worker is replaced after this many requests (and a random jitter): a slow leak cannot grow.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "20000"))
 max_requests_jitter = max_requests // 10

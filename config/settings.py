@@ -385,6 +385,12 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ALWAYS_EAGER = REDIS_URL is None
+# Every task is idempotent (R-NOT-2 and the like): a message is acknowledged only after its
+# task ran, and a worker process killed mid-task puts its message back on the queue instead
+# of dropping it. One message at a time per process, so a killed process loses no others.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "Asia/Tokyo"
 # A worker consumes this queue; tests give their workers a queue of their own.
 CELERY_TASK_DEFAULT_QUEUE = env.string("CELERY_QUEUE", "celery")
