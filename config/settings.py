@@ -129,6 +129,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     # Inside the headers above, so the error pages it puts in place get them too.
     "apps.core.errors.ErrorPagesMiddleware",
+    # The database lost under a request: 503, "nothing was saved, send again" (in Japanese).
+    "apps.core.errors.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -204,9 +206,14 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # PostgreSQL's max_connections of 100 by default). 0 (the default): a connection per thread,
 # kept CONN_MAX_AGE seconds, as runserver, the tests and Celery's prefork children use.
 DATABASE_POOL_MAX = env.integer("DATABASE_POOL_MAX", 0, minimum=0)
+
+
 if DATABASE_POOL_MAX and _database_url:
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps them; Django must not
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
+    # With a pool, Django's health checks become the pool's `check`: every connection is
+    # checked before it is handed out. After PostgreSQL restarted, the pool's idle
+    # connections are all dead; unchecked, the next requests would each get one and fail.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"]["OPTIONS"]["pool"] = {
         "min_size": min(2, DATABASE_POOL_MAX),
         "max_size": DATABASE_POOL_MAX,

@@ -108,14 +108,21 @@ class ProdServer:
 
 
 @contextlib.contextmanager
-def serve_prod(tmp_path: Path, *, redis: str, extra: dict[str, str] | None = None) -> Iterator[ProdServer]:
+def serve_prod(
+    tmp_path: Path,
+    *,
+    redis: str,
+    database_url: str | None = None,
+    extra: dict[str, str] | None = None,
+) -> Iterator[ProdServer]:
+    """serve-prod on the test database (or `database_url`), secrets in tmp_path/secrets."""
     port = free_port()
     logs = tmp_path / "serve-prod"
     keep = {"PATH", "HOME", "LANG", "LC_ALL", "TZ", "CI"}
     env = {k: v for k, v in os.environ.items() if k in keep}
     env.update(
         {
-            "DATABASE_URL": dbrole.database_url(owner=True),
+            "DATABASE_URL": database_url or dbrole.database_url(owner=True),
             "REDIS_URL": redis,
             "PORT": str(port),
             "SERVE_PROD_SECRETS": str(tmp_path / "secrets"),
@@ -173,15 +180,15 @@ class Browser:
 
     base: str
     cookies: dict[str, str] = field(default_factory=dict)
+    password: str = PASSWORD
+    totp_secret: str = TEST_TOTP_SECRET
 
     def request(self, method: str, path: str, data: dict[str, Any] | None = None) -> httpx.Response:
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
         if method == "POST":
             headers |= {"Origin": self.base, "Referer": self.base + path}
             data = {"csrfmiddlewaretoken": self.csrf(), **(data or {})}
-        response = httpx.request(
-            method, self.base + path, data=data, headers=headers, timeout=30
-        )
+        response = httpx.request(method, self.base + path, data=data, headers=headers, timeout=30)
         for raw in response.headers.get_list("set-cookie"):
             name, _, rest = raw.partition("=")
             value = rest.split(";", 1)[0]
@@ -202,14 +209,14 @@ class Browser:
         return self.cookies[name] if name else ""
 
     def sign_in(self, username: str) -> None:
-        """The real form, then the TOTP step (the user has TEST_TOTP_SECRET enrolled)."""
+        """The real form, then the TOTP step (the user has `totp_secret` enrolled)."""
         self.get("/accounts/login/")
-        response = self.post("/accounts/login/", {"login": username, "password": PASSWORD})
+        response = self.post("/accounts/login/", {"login": username, "password": self.password})
         location = response.headers.get("location", "")
         assert response.status_code == 302, response.text[:500]
         if "/2fa/" in location:
             path = httpx.URL(location).path
             self.get(path)
-            response = self.post(path, {"code": totp_code(TEST_TOTP_SECRET)})
+            response = self.post(path, {"code": totp_code(self.totp_secret)})
         assert response.status_code == 302, response.text[:500]
         assert "/accounts/" not in response.headers.get("location", "")
