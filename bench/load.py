@@ -356,7 +356,6 @@ def _users(host: str) -> list[type]:
     import re
 
     from locust import HttpUser, between, task
-
     from requests.adapters import HTTPAdapter
 
     class FromAddress(HTTPAdapter):
