@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Any
 
 from celery import Task, shared_task
 from django.utils import timezone
@@ -35,7 +36,7 @@ def notices_run_daily(on: str | None = None, render: bool = True) -> dict[str, i
 
 
 @shared_task(name="notices.render_batch", bind=True, acks_late=True, reject_on_worker_lost=True)
-def batch_render_task(self: Task, batch_id: str) -> bool:
+def batch_render_task(self: Task[Any, Any], batch_id: str) -> bool:
     """Render one batch to PDF and CSV; a batch another worker is rendering is skipped.
 
     A worker killed mid-batch (out of memory, a machine going down) does not lose it:
