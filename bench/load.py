@@ -314,15 +314,17 @@ READ, WRITE, BASELINE = "read", "write", "baseline"
 @dataclass
 class Record:
     times: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    by_name: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     errors: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     # Off once the run ends: requests cut short by stopping the users are not the server's.
     open: bool = True
 
-    def add(self, kind: str, ms: float) -> None:
+    def add(self, kind: str, ms: float, name: str = "") -> None:
         with self.lock:
             if self.open:
                 self.times[kind].append(ms)
+                self.by_name[name or kind].append(ms)
 
     def error(self, what: str) -> None:
         with self.lock:
@@ -402,18 +404,18 @@ def _users(host: str) -> list[type]:
             elapsed = (time.perf_counter() - started) * 1000
             self.client.cookies.clear()
             for raw in response.raw.headers.getlist("Set-Cookie") if response.raw else []:
-                name, _, rest = raw.partition("=")
+                cookie, _, rest = raw.partition("=")
                 value = rest.split(";", 1)[0]
                 if value in ("", '""') or "max-age=0" in raw.lower():
-                    self.jar.pop(name, None)
+                    self.jar.pop(cookie, None)
                 else:
-                    self.jar[name] = value
+                    self.jar[cookie] = value
             if kind is not None:
                 if response.status_code >= 400 or response.status_code == 0:
                     cause = type(response.error).__name__ if response.error else ""
                     RECORD.error(f"{method} {name}: {response.status_code} {cause}".rstrip())
                 else:
-                    RECORD.add(kind, elapsed)
+                    RECORD.add(kind, elapsed, name)
             return response
 
         def csrf(self) -> str:
@@ -545,7 +547,7 @@ def _users(host: str) -> list[type]:
                 if response.status_code != 200:
                     RECORD.error(f"procedure submit: {response.status_code}")
                 return
-            RECORD.add(WRITE, response.elapsed.total_seconds() * 1000)
+            RECORD.add(WRITE, response.elapsed.total_seconds() * 1000, "procedure submit")
             application = urlsplit(location).path
             confirm = self.call(
                 "GET", application + "pay/?method=cash", READ, name="pay confirmation"
@@ -568,7 +570,7 @@ def _users(host: str) -> list[type]:
             if paid.status_code != 302:
                 RECORD.error(f"pay: {paid.status_code}")
             else:
-                RECORD.add(WRITE, paid.elapsed.total_seconds() * 1000)
+                RECORD.add(WRITE, paid.elapsed.total_seconds() * 1000, "pay")
 
     class Agent(Browser):
         """A counter's reader agent: signed card reads (reader_agent's own signing code)."""
@@ -628,7 +630,7 @@ def _users(host: str) -> list[type]:
             if response.status_code >= 300:
                 RECORD.error(f"agent read: {response.status_code} {response.text[:120]}")
             else:
-                RECORD.add(WRITE, response.elapsed.total_seconds() * 1000)
+                RECORD.add(WRITE, response.elapsed.total_seconds() * 1000, "agent read")
 
     class Supervisor(Browser):
         weight = 1
@@ -698,6 +700,7 @@ def play(args: argparse.Namespace, floor: Floor) -> int:
     gevent.sleep(total / args.spawn_rate + 5)
     with RECORD.lock:
         RECORD.times.clear()
+        RECORD.by_name.clear()
         errors_during_spawn = list(RECORD.errors)
         RECORD.errors.clear()
     load_before = os.getloadavg()[0]
@@ -725,6 +728,11 @@ def play(args: argparse.Namespace, floor: Floor) -> int:
         f"p50={percentile(writes, 0.5):.1f} p95={writes_p95:.1f} max={max(writes, default=0):.1f} "
         f"ms; baseline n={len(base)} p50={percentile(base, 0.5):.1f} p95={base_p95:.1f} ms"
     )
+    for name, values in sorted(RECORD.by_name.items()):
+        print(
+            f"  {name}: n={len(values)} p50={percentile(values, 0.5):.1f} "
+            f"p95={percentile(values, 0.95):.1f} max={max(values):.1f} ms"
+        )
     for what in sorted(set(errors))[:15]:
         print(f"  error x{errors.count(what)}: {what}")
     print(
