@@ -753,7 +753,7 @@ def main() -> int:
     parser.add_argument("--spawn-rate", type=float, default=10.0)
     parser.add_argument("--port", type=int, default=8790)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn processes")
-    parser.add_argument("--threads", type=int, default=64, help="threads per process")
+    parser.add_argument("--threads", type=int, default=128, help="threads per process")
     parser.add_argument("--pool", type=int, default=12, help="database pool per process")
     args = parser.parse_args()
     if args.build:

@@ -9,7 +9,9 @@ connections off the threads. ASGI would need an async stream and async-safe midd
 per process (thread-sensitive), so every ordinary page would queue behind each other. Threads
 are what the code already is.
 
-Threads per process cover the open panels and the requests in flight; the database pool
+Threads per process cover the open panels and the requests in flight: at least (open panels
+/ workers) + 16; an open panel takes a thread for good (it reconnects after each stream), so
+with fewer threads than panels ordinary pages queue behind streams for up to 30 s; the database pool
 (DATABASE_POOL_MAX) covers only the requests in flight, since a waiting stream holds no
 connection.
 
@@ -50,7 +52,7 @@ logger_class = ScrubbingLogger
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "64"))
+threads = int(os.environ.get("GUNICORN_THREADS", "128"))
 # Stop: stop accepting, finish what is in flight (a live panel's stream ends within
 # COUNTER_STREAM_SECONDS, 30), then exit. The orchestrator's grace period must be longer.
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "35"))
