@@ -8,8 +8,9 @@ What it does:
 
 1. with ``--build N``: creates the database ``--database`` (default ``mg_load``) on the server
    of DATABASE_URL and fills it with N cards by bench/pages.py's set-based generators (the
-   same data as the big-city bench). Without it the database must exist (e.g. a copy of
-   bench/pages.py's kept ``madoguchi_bench_pages``: ``createdb -T madoguchi_bench_pages …``);
+   same data as the big-city bench). Without it the database is used as it is (e.g. a copy of
+   bench/pages.py's kept ``madoguchi_bench_pages``: ``createdb -T madoguchi_bench_pages …``),
+   or built with 100,000 cards when it does not exist;
 2. prepares it for the floor (idempotent): every member of staff gets the demo TOTP secret,
    and there are ``--clerks`` load clerks (``load_clerk_NNN``), each at a counter of their own
    in the five offices with an approved reader device (a fresh Ed25519 key, so reads are
@@ -113,6 +114,15 @@ def build(database: str, cards: int) -> None:
     call_command("migrate", verbosity=0, interactive=False)
     print(f"generating {cards} cards into {database} …", flush=True)
     pages.generate(cards, timezone.localdate())
+
+
+def _exists(database: str) -> bool:
+    import psycopg
+
+    _, admin = _urls(database)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone()
+    return found is not None
 
 
 @dataclass
@@ -759,6 +769,9 @@ def main() -> int:
     if args.build:
         build(args.database, args.build)
         return 0
+    if not _exists(args.database):
+        print(f"{args.database} does not exist: building it with 100000 cards first", flush=True)
+        build(args.database, 100_000)
     floor = prepare(args.database, args.clerks)
     from django.db import connections
 
