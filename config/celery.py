@@ -36,6 +36,15 @@ app.conf.beat_schedule = {
     "reports-refresh": {"task": "reports.refresh", "schedule": crontab(hour=0, minute=40)},
     # R-NOT-1…3, R-ISS-1: the day's expiry notices, stay reminders and missed pickup
     # notices; re-runs are harmless (R-NOT-2), so a late or repeated beat does no damage.
+    # Jobs whose message was lost while Redis was down (apps.core.jobs): sent again.
+    "notices-resume-renders": {
+        "task": "notices.resume_renders",
+        "schedule": float(env.integer("JOBS_RESUME_SECONDS", 300, minimum=1)),
+    },
+    "applications-resume-imports": {
+        "task": "applications.resume_imports",
+        "schedule": float(env.integer("JOBS_RESUME_SECONDS", 300, minimum=1)),
+    },
     "notices-daily": {
         "task": "notices.run_daily",
         "schedule": crontab(

@@ -27,8 +27,27 @@ _FALSE = {"0", "false", "no", "off", ""}
 class Env:
     environ: Mapping[str, str]
 
-    def string(self, name: str, default: str | None = None, *, required: bool = False) -> str:
+    def _get(self, name: str) -> str | None:
+        """`NAME`, or the content of the file `NAME_FILE` names (Docker and Kubernetes secrets
+        are files: a secret in a variable shows in `docker inspect` and in the environment of
+        every child process). Trailing newlines are dropped. Both set, or a file that cannot be
+        read, is an error at start-up."""
         value = self.environ.get(name)
+        path = self.environ.get(f"{name}_FILE")
+        if not path:
+            return value
+        if value:
+            raise ImproperlyConfiguredEnv(f"set {name} or {name}_FILE, not both")
+        try:
+            with open(path, encoding="utf-8") as secret:
+                return secret.read().rstrip("\r\n")
+        except OSError as error:
+            raise ImproperlyConfiguredEnv(
+                f"{name}_FILE: cannot read {path} ({error.strerror})"
+            ) from None
+
+    def string(self, name: str, default: str | None = None, *, required: bool = False) -> str:
+        value = self._get(name)
         if value is None or value == "":
             if required:
                 raise ImproperlyConfiguredEnv(f"{name} must be set")
@@ -38,11 +57,11 @@ class Env:
         return value
 
     def optional(self, name: str) -> str | None:
-        value = self.environ.get(name)
+        value = self._get(name)
         return value or None
 
     def boolean(self, name: str, default: bool) -> bool:
-        value = self.environ.get(name)
+        value = self._get(name)
         if value is None:
             return default
         lowered = value.strip().lower()
@@ -53,7 +72,7 @@ class Env:
         raise ImproperlyConfiguredEnv(f"{name} must be true or false, not {value!r}")
 
     def integer(self, name: str, default: int, *, minimum: int | None = None) -> int:
-        value = self.environ.get(name)
+        value = self._get(name)
         if value is None or value == "":
             return default
         try:
@@ -65,13 +84,13 @@ class Env:
         return number
 
     def strings(self, name: str, default: list[str]) -> list[str]:
-        value = self.environ.get(name)
+        value = self._get(name)
         if value is None:
             return default
         return [item.strip() for item in value.split(",") if item.strip()]
 
     def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
-        value = self.environ.get(name, default)
+        value = self._get(name) or default
         if value not in choices:
             raise ImproperlyConfiguredEnv(f"{name} must be one of {', '.join(choices)}")
         return value

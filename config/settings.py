@@ -130,6 +130,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     # Inside the headers above, so the error pages it puts in place get them too.
     "apps.core.errors.ErrorPagesMiddleware",
+    # The database lost under a request: 503, "nothing was saved, send again" (in Japanese).
+    "apps.core.errors.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -190,11 +192,37 @@ else:
 # Migrations run as the owner of the tables, the application as `madoguchi_app` (R-AUD-2,
 # `manage.py db_roles`). DATABASE_USER (and DATABASE_PASSWORD) replace the user of
 # DATABASE_URL or of the embedded server, so `make run` needs one URL for both.
+# DATABASE_PASSWORD (or DATABASE_PASSWORD_FILE, a Docker secret) replaces the URL's password.
 _database_user = env.optional("DATABASE_USER")
+_database_password = env.optional("DATABASE_PASSWORD")
 if _database_user:
     DATABASES["default"]["USER"] = _database_user
-    DATABASES["default"]["PASSWORD"] = env.optional("DATABASE_PASSWORD") or ""
+    DATABASES["default"]["PASSWORD"] = _database_password or ""
+elif _database_password:
+    DATABASES["default"]["PASSWORD"] = _database_password
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# A connection pool per process (psycopg_pool), shared by its threads: the production server
+# runs gunicorn's gthread workers (config/gunicorn.py), and a persistent connection per thread
+# would open one server connection for every thread that ever ran (hundreds, against
+# PostgreSQL's max_connections of 100 by default). 0 (the default): a connection per thread,
+# kept CONN_MAX_AGE seconds, as runserver, the tests and Celery's prefork children use.
+DATABASE_POOL_MAX = env.integer("DATABASE_POOL_MAX", 0, minimum=0)
+
+
+if DATABASE_POOL_MAX and _database_url:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps them; Django must not
+    # With a pool, Django's health checks become the pool's `check`: every connection is
+    # checked before it is handed out. After PostgreSQL restarted, the pool's idle
+    # connections are all dead; unchecked, the next requests would each get one and fail.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["default"]["OPTIONS"]["pool"] = {
+        "min_size": min(2, DATABASE_POOL_MAX),
+        "max_size": DATABASE_POOL_MAX,
+        # A request waits this long for a free connection, then fails (a 500, logged).
+        "timeout": env.integer("DATABASE_POOL_TIMEOUT", 10, minimum=1),
+    }
+# The password `manage.py db_roles` gives the application's role (none: trust or peer auth).
+MADOGUCHI_APP_PASSWORD = env.optional("MADOGUCHI_APP_PASSWORD")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth (django-allauth, staff only) -------------------------------------------------
@@ -282,7 +310,10 @@ if PRODUCTION:
     SESSION_COOKIE_NAME = "__Host-sessionid"
     CSRF_COOKIE_NAME = "__Host-csrftoken"
     SECURE_SSL_REDIRECT = env.boolean("SECURE_SSL_REDIRECT", default=True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the load balancer's probe speaks plain HTTP
+    SECURE_REDIRECT_EXEMPT = [
+        r"^healthz$",
+        r"^readyz$",
+    ]  # the load balancer's probe speaks plain HTTP
     SECURE_HSTS_SECONDS = env.integer("SECURE_HSTS_SECONDS", 365 * 24 * 3600, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.boolean("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
     SECURE_HSTS_PRELOAD = env.boolean("SECURE_HSTS_PRELOAD", default=True)
@@ -362,6 +393,12 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ALWAYS_EAGER = REDIS_URL is None
+# Every task is idempotent (R-NOT-2 and the like): a message is acknowledged only after its
+# task ran, and a worker process killed mid-task puts its message back on the queue instead
+# of dropping it. One message at a time per process, so a killed process loses no others.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "Asia/Tokyo"
 # A worker consumes this queue; tests give their workers a queue of their own.
 CELERY_TASK_DEFAULT_QUEUE = env.string("CELERY_QUEUE", "celery")

@@ -29,6 +29,7 @@ urlpatterns = [
     path("", home_views.home, name="home"),
     path("home/", include("apps.home.urls")),
     path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
     path("accounts/", include(account_urls)),
     path("residents/", include("apps.residents.urls")),
     path("audit/", include("apps.audit.urls")),

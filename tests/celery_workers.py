@@ -27,9 +27,20 @@ def database_url() -> str:
 
 
 @contextlib.contextmanager
-def celery_workers(tmp_path: Path, *, count: int, prefix: str) -> Iterator[tuple[str, str]]:
-    """``count`` workers consuming a fresh queue; yields (broker URL, queue name)."""
-    broker = redis_url()
+def celery_workers(
+    tmp_path: Path,
+    *,
+    count: int,
+    prefix: str,
+    pool: str = "solo",
+    broker: str | None = None,
+    processes: list[subprocess.Popen[bytes]] | None = None,
+) -> Iterator[tuple[str, str]]:
+    """``count`` workers consuming a fresh queue; yields (broker URL, queue name).
+
+    ``pool="prefork"`` runs each task in a child process (one per worker), as production
+    does: a fault test kills the child. ``processes`` receives the worker processes."""
+    broker = broker or redis_url()
     queue = f"{prefix}-{uuid.uuid4().hex[:10]}"
     env = {
         **os.environ,
@@ -39,7 +50,7 @@ def celery_workers(tmp_path: Path, *, count: int, prefix: str) -> Iterator[tuple
         "DJANGO_SETTINGS_MODULE": "config.settings",
     }
     logs = [tmp_path / f"worker{n}.log" for n in range(1, count + 1)]
-    processes = []
+    processes = [] if processes is None else processes
     for n, log in enumerate(logs, start=1):
         with log.open("wb") as out:
             processes.append(
@@ -51,7 +62,8 @@ def celery_workers(tmp_path: Path, *, count: int, prefix: str) -> Iterator[tuple
                         "-A",
                         "config",
                         "worker",
-                        "--pool=solo",
+                        f"--pool={pool}",
+                        "--concurrency=1",
                         "--prefetch-multiplier=1",
                         "--without-gossip",
                         "--without-mingle",

@@ -37,6 +37,10 @@ def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Any:
         call_command("db_roles", verbosity=0)
     dbrole.switch_to_app_role()
     yield
+    # The live panel's listener (a connection of its own) must let the database be dropped.
+    from apps.counters import streams
+
+    streams.shutdown()
     dbrole.switch_to_owner()
 
 

@@ -27,6 +27,7 @@ MFA_EXEMPT_URL_NAMES = frozenset(
         "mfa_reauthenticate",
         "mfa_activate_totp",
         "healthz",
+        "readyz",
     }
 )
 

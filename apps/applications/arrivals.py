@@ -81,6 +81,7 @@ from apps.cards.services import (
     CardArrivalsRefused,
     cards_arrive_bulk,
 )
+from apps.core import jobs
 from apps.core.service import service
 
 logger = logging.getLogger(__name__)
@@ -302,10 +303,18 @@ def _earlier(*, office_id: uuid.UUID, digest: str) -> ArrivalImport | None:
     )
 
 
+def imports_queued() -> list[uuid.UUID]:
+    """Imports waiting for their run (their message lost while the broker was down)."""
+    return list(
+        ArrivalImport.objects.filter(state=ArrivalImport.State.QUEUED).values_list("pk", flat=True)
+    )
+
+
 def _enqueue_import(record_id: str) -> None:
     from apps.applications.tasks import import_arrivals_task
 
-    import_arrivals_task.delay(record_id)
+    # Redis down: the import stays queued and the resume sweep sends it (apps.core.jobs).
+    jobs.enqueue(import_arrivals_task, record_id)
 
 
 # --- the run -----------------------------------------------------------------------------------
@@ -497,7 +506,8 @@ def _pickup_notices(on: str) -> None:
     """R-ISS-1: after the arrivals commit, the notices app makes the pickup notices."""
     from apps.notices.tasks import pickup_notices_for_arrivals_task
 
-    pickup_notices_for_arrivals_task.delay(on)
+    # Redis down: the daily notice run makes the missing pickup notices (R-NOT-2).
+    jobs.enqueue(pickup_notices_for_arrivals_task, on)
 
 
 def _fail(import_id: uuid.UUID, problems: list[tuple[int | None, str]]) -> None:

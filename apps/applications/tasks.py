@@ -23,3 +23,16 @@ def import_arrivals_task(import_id: str) -> str | None:
 
     run = arrival_import_run(import_id=uuid.UUID(import_id))
     return run.record.state if run else None
+
+
+@shared_task(name="applications.resume_imports")
+def resume_imports_task() -> int:
+    """The resume sweep (beat, every JOBS_RESUME_SECONDS): a message for every import still
+    queued (apps.core.jobs); an import already running or done is claimed, so nothing
+    happens twice."""
+    from apps.applications.arrivals import _enqueue_import, imports_queued
+
+    queued = imports_queued()
+    for import_id in queued:
+        _enqueue_import(str(import_id))
+    return len(queued)

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.db import InterfaceError, OperationalError, connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
 
 logger = logging.getLogger(__name__)
@@ -83,3 +84,48 @@ class ErrorPagesMiddleware:
         ):
             return response
         return handler(request)
+
+
+# The database went away under a request (restarted, failed over, the network): said plainly,
+# in a page that needs nothing from the database (the layout reads the signed-in user).
+DATABASE_UNAVAILABLE = (
+    "データベースに一時的に接続できなかったため、この操作は保存されていません"
+    "（途中まで記録されることもありません）。少し待ってから、もう一度送信してください。"
+)
+_DATABASE_UNAVAILABLE_PAGE = (
+    '<!doctype html><html lang="ja"><head><meta charset="utf-8">'
+    "<title>データベースに接続できません</title></head><body>"
+    '<section class="panel error-page" data-error="503"><h1>データベースに接続できません</h1>'
+    f"<p>{DATABASE_UNAVAILABLE}</p>"
+    "<p>ブラウザの「戻る」で入力画面に戻ると、入力した内容から送信し直せます。"
+    "続くときはシステム管理者に連絡してください。</p></section></body></html>"
+)
+RETRY_AFTER_SECONDS = 5
+
+
+class DatabaseUnavailableMiddleware:
+    """A view that lost its database connection answers 503 with what happened and what to
+    do, not a 500 "something went wrong": the clerk must know that nothing was saved and that
+    sending again is safe. The transaction died with the connection (PostgreSQL rolls it
+    back), so nothing of it was written; the broken connection is closed here, so this
+    thread's next request connects afresh (with a pool: the pool checks it before reuse)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, OperationalError | InterfaceError):
+            return None
+        logger.warning("database unavailable during %s: %s", request.path, type(exception).__name__)
+        connection.close_if_unusable_or_obsolete()
+        response: HttpResponse
+        if request.path.startswith("/api/"):
+            response = JsonResponse({"detail": DATABASE_UNAVAILABLE}, status=503)
+        else:
+            response = HttpResponse(_DATABASE_UNAVAILABLE_PAGE, status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        response.madoguchi_error_page = True  # type: ignore[attr-defined]
+        return response

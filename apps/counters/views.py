@@ -6,7 +6,6 @@ import time
 import uuid
 from collections.abc import Iterator
 
-import psycopg
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -16,11 +15,11 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
-from psycopg import sql
 
 from apps.accounts.models import Counter
 from apps.accounts.policy import StaffRequest, admin_required, resident_staff_required
 from apps.core.http import client_ip
+from apps.counters import streams
 from apps.counters.forms import ApproveForm
 from apps.counters.models import CardRead
 from apps.counters.rules import shown_on_panel
@@ -65,26 +64,6 @@ def live(request: StaffRequest) -> HttpResponse:
     )
 
 
-class _Listener:
-    """A connection of its own that LISTENs on one counter's channel.
-
-    Not Django's connection: the stream also queries through the ORM, and a notification that
-    arrived during such a query must wait in this connection's queue rather than be missed.
-    """
-
-    def __init__(self, channel: str) -> None:
-        params = connection.get_connection_params()
-        self.conn = psycopg.connect(**params, autocommit=True)
-        self.conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
-
-    def wait(self, timeout: float) -> bool:
-        """True as soon as a notification arrives, False after `timeout` seconds without."""
-        return any(True for _ in self.conn.notifies(timeout=timeout, stop_after=1))
-
-    def close(self) -> None:
-        self.conn.close()
-
-
 def _sse(*, event_id: int, event: str | None = None, html: str = "") -> bytes:
     lines = [f"id: {event_id}"]
     if event:
@@ -103,32 +82,54 @@ def _read_event(request: StaffRequest, read: CardRead) -> bytes:
     return _sse(event_id=read.pk, event="read", html=html)
 
 
+def _release_connection() -> None:
+    """Give this thread's database connection back before a wait (to the pool, when there is
+    one). Not inside a transaction: a test's, or ATOMIC_REQUESTS."""
+    if not connection.in_atomic_block:
+        connection.close()
+
+
 def _events(request: StaffRequest, counter: Counter, after: int) -> Iterator[bytes]:
-    listener = _Listener(counter_channel(counter.pk))
+    """The stream's events. It waits on the process's listener (apps.counters.streams), and
+    gives its database connection back (to the pool) before every wait: an open panel holds a
+    server thread, never a database connection, so 200 open panels fit in a small pool."""
+    try:
+        subscription = streams.hub().subscribe(counter_channel(counter.pk))
+    except streams.StreamUnavailable:
+        yield b"retry: 5000\n\n"  # the browser comes back in 5 s
+        return
     try:
         yield b"retry: 1000\n\n"
         deadline = time.monotonic() + settings.COUNTER_STREAM_SECONDS
         last = after
+        look = True  # a new stream looks at once: a read may have come before it listened
         while True:
-            # Only the newest read matters: the panel shows one resident at a time.
-            read = latest_read_after(counter=counter, after=last)
-            if read is not None:
-                last = read.pk
-                if shown_on_panel(
-                    read_at=read.read_at,
-                    received_at=read.received_at,
-                    max_age_seconds=settings.COUNTER_PANEL_MAX_READ_AGE,
-                ):
-                    yield _read_event(request, read)
+            if look:
+                subscription.clear()
+                # Only the newest read matters: the panel shows one resident at a time.
+                read = latest_read_after(counter=counter, after=last)
+                if read is not None:
+                    last = read.pk
+                    if shown_on_panel(
+                        read_at=read.read_at,
+                        received_at=read.received_at,
+                        max_age_seconds=settings.COUNTER_PANEL_MAX_READ_AGE,
+                    ):
+                        event = _read_event(request, read)
+                    else:
+                        event = _sse(event_id=read.pk)  # moves the resume point, shows nothing
+                    _release_connection()
+                    yield event
                 else:
-                    yield _sse(event_id=read.pk)  # moves the resume point past it, shows nothing
+                    _release_connection()
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return
-            if not listener.wait(min(remaining, KEEPALIVE_SECONDS)):
+            look = subscription.wait(min(remaining, KEEPALIVE_SECONDS))
+            if not look:
                 yield b": keepalive\n\n"
     finally:
-        listener.close()
+        subscription.close()
 
 
 def _resume_after(request: HttpRequest) -> int:

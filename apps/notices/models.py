@@ -58,6 +58,10 @@ class NoticeBatch(models.Model):
     )
     rendered_count = models.PositiveIntegerField("作成済の通数", default=0)
     render_started_at = models.DateTimeField(null=True, blank=True)
+    # Who holds the rendering: the Celery task id of the message that claimed it. A worker
+    # killed mid-batch leaves RENDERING behind; the same message, delivered again, carries
+    # the same id and takes its own claim back (services.batch_render).
+    render_claim = models.CharField(max_length=64, blank=True, db_default="", editable=False)
     render_error = models.CharField(max_length=300, blank=True, default="")
     pdf = models.CharField(max_length=200, blank=True, default="", editable=False)
     csv = models.CharField(max_length=200, blank=True, default="", editable=False)

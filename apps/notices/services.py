@@ -26,6 +26,7 @@ from apps.accounts.models import User
 from apps.audit.models import Action
 from apps.audit.services import access_log_record
 from apps.cards.models import Card
+from apps.core.jobs import enqueue
 from apps.core.service import SystemActor, service
 from apps.notices import job
 from apps.notices.models import Notice, NoticeBatch, NoticeRun
@@ -203,7 +204,17 @@ def batches_render_enqueue(*, batch_ids: tuple[uuid.UUID, ...] | list[uuid.UUID]
     from apps.notices.tasks import batch_render_task
 
     for batch_id in batch_ids:
-        batch_render_task.delay(str(batch_id))
+        # Redis down: the batch stays pending and the resume sweep sends it (apps.core.jobs).
+        enqueue(batch_render_task, str(batch_id))
+
+
+def batches_pending_render() -> list[uuid.UUID]:
+    """Batches waiting for a render (their message lost or never sent): the resume sweep."""
+    return list(
+        NoticeBatch.objects.filter(
+            render_state=NoticeBatch.RenderState.PENDING, state=NoticeBatch.State.GENERATED
+        ).values_list("pk", flat=True)
+    )
 
 
 def _claimable() -> Q:
@@ -214,20 +225,31 @@ def _claimable() -> Q:
 
 
 @service(atomic=False)
-def batch_render(*, acting_user: SystemActor = RENDER_JOB, batch_id: uuid.UUID) -> bool:
+def batch_render(
+    *, acting_user: SystemActor = RENDER_JOB, batch_id: uuid.UUID, claim: str = ""
+) -> bool:
     """Render a batch to one PDF and one CSV; False if another worker has it or it is done.
 
     Claiming is one conditional UPDATE, so two workers given the same batch render it once.
+    ``claim`` (the Celery task's id) is recorded with the claim: when the worker rendering
+    the batch is killed, Celery delivers the same message again (acks_late, reject on worker
+    lost) and its task, with the same id, takes the batch over at once instead of waiting
+    RENDER_STALE_AFTER for the claim to go stale (R-NOT-2: every letter, once). Nothing is
+    stored until the whole batch is rendered, so a killed render leaves no partial file.
     Progress (``rendered_count``) is committed as it goes, for the supervisor's screen.
     """
     from apps.notices import letters
 
+    mine = Q(render_state=NoticeBatch.RenderState.RENDERING, render_claim=claim) & ~Q(
+        render_claim=""
+    )
     claimed = (
         NoticeBatch.objects.filter(pk=batch_id)
-        .filter(_claimable())
+        .filter(_claimable() | mine)
         .update(
             render_state=NoticeBatch.RenderState.RENDERING,
             render_started_at=timezone.now(),
+            render_claim=claim,
             rendered_count=0,
             render_error="",
         )

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Any
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.utils import timezone
 
 from apps.core.service import SystemActor
@@ -34,10 +35,15 @@ def notices_run_daily(on: str | None = None, render: bool = True) -> dict[str, i
     return result.created
 
 
-@shared_task(name="notices.render_batch", acks_late=True)
-def batch_render_task(batch_id: str) -> bool:
-    """Render one batch to PDF and CSV; a batch another worker is rendering is skipped."""
-    return services.batch_render(batch_id=uuid.UUID(batch_id))
+@shared_task(name="notices.render_batch", bind=True, acks_late=True, reject_on_worker_lost=True)
+def batch_render_task(self: Task[Any, Any], batch_id: str) -> bool:
+    """Render one batch to PDF and CSV; a batch another worker is rendering is skipped.
+
+    A worker killed mid-batch (out of memory, a machine going down) does not lose it:
+    reject_on_worker_lost puts the message back on the queue, and the task delivered again
+    takes over its own claim (its id; services.batch_render) and renders the whole batch.
+    """
+    return services.batch_render(batch_id=uuid.UUID(batch_id), claim=str(self.request.id or ""))
 
 
 @shared_task(name="notices.pickup_for_arrivals", acks_late=True)
@@ -51,3 +57,13 @@ def pickup_notices_for_arrivals_task(on: str) -> int:
         acting_user=PICKUP, card_ids=None, on=date.fromisoformat(on)
     )
     return result.total
+
+
+@shared_task(name="notices.resume_renders")
+def resume_renders_task() -> int:
+    """The resume sweep (beat, every JOBS_RESUME_SECONDS): a render message for every batch
+    still pending, whose message was lost while the broker was down (apps.core.jobs). A batch
+    already queued gets a second message, which finds it claimed and does nothing."""
+    pending = services.batches_pending_render()
+    services.batches_render_enqueue(batch_ids=pending)
+    return len(pending)

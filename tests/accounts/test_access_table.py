@@ -311,6 +311,7 @@ TABLE: dict[tuple[str, str], Row] = {
         ),
     ),
     ("healthz", "GET"): Row("GET", personas(200, 200, 200, 200, 200, 200, 200)),
+    ("readyz", "GET"): Row("GET", personas(200, 200, 200, 200, 200, 200, 200)),
     # each role's home
     # reports (issue 12): supervisors (their office) and the auditor (the city), read only
     ("reports:home", "GET"): Row("GET", reports_page()),

@@ -240,7 +240,12 @@ def test_pickup_notices_are_sent_to_celery_after_commit(
     from apps.notices import tasks as notice_tasks
 
     sent: list[str] = []
-    monkeypatch.setattr(notice_tasks.pickup_notices_for_arrivals_task, "delay", sent.append)
+
+    def apply_async(args: tuple[str, ...], **options: Any) -> None:
+        sent.extend(args)
+
+    # apps.core.jobs.enqueue sends with apply_async (a broker outage is logged, not raised).
+    monkeypatch.setattr(notice_tasks.pickup_notices_for_arrivals_task, "apply_async", apply_async)
     content = arrivals_csv([(a.new_card_id, ISSUED, ON) for a in ordered])
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         arrivals_import(acting_user=clerk_a, content=content, filename="n.csv", on=ON)

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-import os
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apps.audit.dbroles import APP_ROLE, apply_roles
@@ -13,7 +13,7 @@ class Command(BaseCommand):
         "Create or update the application's database role (default madoguchi_app) with the "
         "grants it needs and only SELECT and INSERT on the access log (R-AUD-2). Run it with "
         "the owner's DATABASE_URL after every migrate; it is idempotent. The role's password "
-        "is taken from MADOGUCHI_APP_PASSWORD when that is set."
+        "is taken from MADOGUCHI_APP_PASSWORD (or the file MADOGUCHI_APP_PASSWORD_FILE names)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -21,9 +21,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            ran = apply_roles(
-                role=options["role"], password=os.environ.get("MADOGUCHI_APP_PASSWORD") or None
-            )
+            ran = apply_roles(role=options["role"], password=settings.MADOGUCHI_APP_PASSWORD)
         except RuntimeError as error:
             raise CommandError(str(error)) from error
         if options["verbosity"] >= 2:
