@@ -3,9 +3,8 @@ from __future__ import annotations
 import uuid
 
 import pghistory
-from django.db import models
-
 from django.conf import settings
+from django.db import models
 
 from apps.cards.rules import CardState, ContinuedUseVoid, EndorsementKind
 from apps.core.choices import choices_of
