@@ -44,6 +44,10 @@ def application_get(*, user: User, application_id: uuid.UUID) -> Application:
                 "waiver__approved_by",
                 "fee_schedule",
                 "handed_over_by",
+                # Issue 10 (procA): what a card change wrote.
+                "endorsement",
+                "continued_use",
+                "expiry_change",
             )
             .get(pk=application_id)
         )

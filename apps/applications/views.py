@@ -59,6 +59,10 @@ from apps.fees.selectors import payment_get
 from apps.fees.services import payment_is_settled
 from apps.residents.selectors import resident_get
 
+# Cards at the office, waiting for their holder: arrived, or an express card whose registered
+# letter came back undelivered (R-EXP-3, issue 10).
+_HANDOVER_STATES = frozenset({ApplicationState.ARRIVED, ApplicationState.RETURNED_UNDELIVERED})
+
 
 @require_http_methods(["GET", "POST"])
 @resident_staff_required
@@ -126,7 +130,8 @@ def _render_detail(
                 and application.waiver_pending
                 and policy.may_approve_waiver(request.user, application.waiver)
             ),
-            "can_hand_over": application.state_enum is ApplicationState.ARRIVED and settled,
+            "can_hand_over": application.state_enum in _HANDOVER_STATES and settled,
+            "today": timezone.localdate(),
             "may_void": policy.may_void_payments(request.user) and application.is_open,
             "payment_form": payment_form or PaymentForm(),
             "cancel_form": cancel_form or CancelForm(),
@@ -246,7 +251,7 @@ def cancel(request: StaffRequest, application_id: uuid.UUID) -> HttpResponse:
 @resident_staff_required
 def handover(request: StaffRequest, application_id: uuid.UUID) -> HttpResponse:
     application = application_get(user=request.user, application_id=application_id)
-    if application.state_enum is not ApplicationState.ARRIVED:
+    if application.state_enum not in _HANDOVER_STATES:
         messages.error(request, "この申請のカードは交付できる状態ではありません。")
         return redirect("applications:detail", application_id=application.pk)
     old_card = application.old_card

@@ -117,6 +117,8 @@ def test_r_exp_3_posted_then_delivered(clerk_a: User, holder: Resident) -> None:
         acting_user=clerk_a, application=application, delivered_on=ON
     )
     assert application.state == ApplicationState.DELIVERED
+    assert application.new_card_id is not None
+    assert application.old_card_id is not None
     new_card = Card.objects.get(pk=application.new_card_id)
     assert new_card.state == CardState.ACTIVE
     old_card = Card.objects.get(pk=application.old_card_id)
