@@ -162,8 +162,13 @@ APPLICATION_TRANSITIONS: Final[dict[ApplicationState, frozenset[ApplicationState
     # card is posted by J-LIS (R-EXP-3): delivered ends the application; a letter that came
     # back leaves the card at the city, handed over at the counter (or withdrawn).
     ApplicationState.DONE: frozenset(),
+    # Withdrawn while in the post (the holder died or left): the card is voided.
     ApplicationState.POSTED: frozenset(
-        {ApplicationState.DELIVERED, ApplicationState.RETURNED_UNDELIVERED}
+        {
+            ApplicationState.DELIVERED,
+            ApplicationState.RETURNED_UNDELIVERED,
+            ApplicationState.CANCELLED,
+        }
     ),
     ApplicationState.DELIVERED: frozenset(),
     ApplicationState.RETURNED_UNDELIVERED: frozenset(

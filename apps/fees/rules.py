@@ -169,16 +169,16 @@ FEE_ROW_RULES: Final[dict[FeeRow, str]] = {
     ),
     FeeRow.CERTIFICATE_ONLY: "R-REI table: e-certificate issued or renewed on its own (free).",
     FeeRow.CARD_CHANGE_FREE: (
-        "R-CHG-1 / R-CHG-3 / R-CHG-4 / R-VAL-7: a change written on the card or its expiry "
-        "changed (free)."
+        "R-REI table / R-CHG-1: a change written on the card (R-CHG-1, R-CHG-3, R-CHG-4) or "
+        "its expiry changed (R-VAL-7); the table has no fee for it (free)."
     ),
     FeeRow.EXPRESS_WITH_CERTS: (
-        "R-EXP-2: express issuance where the ordinary case charges the reissue fee, with "
-        "e-certificates (card 1,800 + certificates 200)."
+        "R-REI table / R-EXP-2: express issuance where the ordinary case charges the reissue "
+        "fee, with e-certificates (card 1,800 + certificates 200)."
     ),
     FeeRow.EXPRESS_NO_CERTS: (
-        "R-EXP-2: express issuance where the ordinary case charges the reissue fee, without "
-        "e-certificates."
+        "R-REI table / R-EXP-2: express issuance where the ordinary case charges the reissue "
+        "fee, without e-certificates."
     ),
 }
 

@@ -73,7 +73,7 @@ def _cert_states(card: Card) -> dict[str, str]:
     return {c.kind: c.state for c in Certificate.objects.filter(card=card)}
 
 
-# --- R-CHG-1: address and name ---------------------------------------------------------------------
+# --- R-CHG-1: address and name -------------------------------------------------------------------
 
 
 def test_r_chg_1_address_change_endorses_and_revokes_signing(
@@ -139,7 +139,7 @@ def test_r_chg_2_full_field_refuses_and_changes_nothing(
             on=ON,
         )
     before = (Application.objects.count(), Endorsement.objects.count())
-    with pytest.raises(ValidationError, match="追記欄に余白がありません.*再交付"):
+    with pytest.raises(ValidationError, match=r"追記欄に余白がありません.*再交付"):
         address_change_receive(
             acting_user=clerk_a,
             resident=holder,
@@ -184,7 +184,7 @@ def test_r_chg_1_suspended_card_is_not_written(clerk_a: User, holder: Resident, 
         )
 
 
-# --- R-CHG-3 ----------------------------------------------------------------------------------------
+# --- R-CHG-3 -------------------------------------------------------------------------------------
 
 
 def test_r_chg_3_former_surname_on_the_card_in_use(
@@ -215,7 +215,7 @@ def test_r_chg_3_needs_a_former_surname(clerk_a: User, holder: Resident, card: C
         )
 
 
-# --- R-CHG-4 ----------------------------------------------------------------------------------------
+# --- R-CHG-4 -------------------------------------------------------------------------------------
 
 MOVED_IN = ON - timedelta(days=3)
 
@@ -330,7 +330,7 @@ def test_r_chg_4_expired_card_cannot_be_continued(
         )
 
 
-# --- R-VAL-7 ----------------------------------------------------------------------------------------
+# --- R-VAL-7 -------------------------------------------------------------------------------------
 
 STAY_END = date(2027, 1, 31)
 

@@ -35,7 +35,7 @@ def _reason(**overrides: object) -> ContinuedUseVoid | None:
     return continued_use_void_reason(**data)  # type: ignore[arg-type]
 
 
-# --- R-CHG-4: the 90 days -------------------------------------------------------------------------
+# --- R-CHG-4: the 90 days ------------------------------------------------------------------------
 
 
 def test_r_chg_4_deadline_is_notice_plus_90() -> None:
@@ -59,7 +59,7 @@ def test_r_chg_4_registered_on_day_91_is_too_late() -> None:
     assert _reason(registered_on=day_91, on=day_91) is ContinuedUseVoid.NOT_REGISTERED_IN_TIME
 
 
-# --- R-CHG-4: the 14 days after moving in ------------------------------------------------------
+# --- R-CHG-4: the 14 days after moving in --------------------------------------------------------
 
 
 def test_r_chg_4_notice_on_moved_in_plus_14_is_in_time() -> None:
@@ -85,7 +85,7 @@ def test_r_chg_4_late_notice_voids_even_when_registered() -> None:
     )
 
 
-# --- R-CHG-4: the 30 days after the planned move-out --------------------------------------------
+# --- R-CHG-4: the 30 days after the planned move-out ---------------------------------------------
 
 
 def test_r_chg_4_notice_on_planned_move_out_plus_30_is_in_time() -> None:
@@ -112,7 +112,7 @@ def test_r_chg_4_notice_on_planned_move_out_plus_31_voids() -> None:
     )
 
 
-# --- R-CHG-4: moving out again first ---------------------------------------------------------------
+# --- R-CHG-4: moving out again first -------------------------------------------------------------
 
 
 def test_r_chg_4_moved_out_again_before_registering_voids() -> None:
@@ -145,7 +145,7 @@ def test_r_chg_4_only_an_active_unexpired_card_is_continued() -> None:
     assert continued_use_card_problem(state=CardState.EXPIRED, expires_on=on, on=on)
 
 
-# --- R-CHG-1 / R-CHG-2 / R-CHG-3 ------------------------------------------------------------------
+# --- R-CHG-1 / R-CHG-2 / R-CHG-3 -----------------------------------------------------------------
 
 
 def test_r_chg_2_endorsement_room_and_full_at_capacity() -> None:
@@ -153,7 +153,7 @@ def test_r_chg_2_endorsement_room_and_full_at_capacity() -> None:
     assert endorsement_room(used=3, capacity=4) == 1
     assert not endorsement_field_full(used=3, capacity=4)
     assert endorsement_field_full(used=4, capacity=4)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="1以上"):
         endorsement_room(used=0, capacity=0)
 
 
@@ -170,7 +170,7 @@ def test_r_chg_3_available_from_2019_11_05_with_a_registered_former_surname() ->
     assert former_surname_problem(former_surname="", on=date(2026, 1, 1))
 
 
-# --- R-EXP-4 ----------------------------------------------------------------------------------------
+# --- R-EXP-4 -------------------------------------------------------------------------------------
 
 
 def test_r_exp_4_under_one_from_2024_12_02_has_no_photo() -> None:

@@ -47,7 +47,36 @@ TABLE = [
     (P.REISSUE, R.NOT_HOLDER_FAULT, True, True, FeeRow.REISSUE_NOT_HOLDER_FAULT, 0),
     (P.REISSUE, R.NUMBER_CHANGED, True, True, FeeRow.REISSUE_NUMBER_CHANGED, 0),
     (P.CERTIFICATE_ISSUE, None, True, True, FeeRow.CERTIFICATE_ONLY, 0),
+    # Issue 10 (procA): changes on the card (R-CHG-1, R-VAL-7) are free.
+    (P.CARD_CHANGE, None, False, True, FeeRow.CARD_CHANGE_FREE, 0),
 ]
+
+# Issue 10 (procA): the express rows (R-EXP-2), reached with ``express=True``.
+EXPRESS_TABLE = [
+    (P.REISSUE, R.LOST, True, False, FeeRow.EXPRESS_WITH_CERTS, 2000),
+    (P.REISSUE, R.DAMAGED, False, True, FeeRow.EXPRESS_NO_CERTS, 1800),
+]
+
+
+@pytest.mark.parametrize(("procedure", "reason", "certs", "returned", "row", "yen"), EXPRESS_TABLE)
+def test_r_exp_2_express_rows(
+    procedure: Procedure,
+    reason: ReissueReason | None,
+    certs: bool,
+    returned: bool,
+    row: FeeRow,
+    yen: int,
+) -> None:
+    """R-EXP-2: 2,000 yen (card 1,800 + certificates 200), 1,800 without certificates."""
+    result = fee_row_for(
+        procedure=procedure,
+        reason=reason,
+        with_certificates=certs,
+        old_card_returned=returned,
+        express=True,
+    )
+    assert result is row
+    assert DEFAULT_FEE_AMOUNTS[result] == yen
 
 
 @pytest.mark.parametrize(("procedure", "reason", "certs", "returned", "row", "yen"), TABLE)
@@ -69,7 +98,7 @@ def test_r_rei_table_rows(
 
 def test_r_rei_table_every_row_is_reachable_and_described() -> None:
     """R-REI table / R-REI-3: every row is used, has an amount, a label and a rule citation."""
-    assert {case[4] for case in TABLE} == set(FeeRow)
+    assert {case[4] for case in TABLE} | {case[4] for case in EXPRESS_TABLE} == set(FeeRow)
     assert set(DEFAULT_FEE_AMOUNTS) == set(FeeRow)
     assert set(FEE_ROW_LABELS) == set(FeeRow)
     assert set(FEE_ROW_RULES) == set(FeeRow)
