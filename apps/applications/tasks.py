@@ -23,3 +23,17 @@ def import_arrivals_task(import_id: str) -> str | None:
 
     run = arrival_import_run(import_id=uuid.UUID(import_id))
     return run.record.state if run else None
+
+
+@shared_task(name="applications.continued_use_void_due", acks_late=True)
+def continued_use_void_due_task(on: str | None = None) -> int:
+    """Issue 10 (procA), R-CHG-4: void the cards whose continued use was not registered in
+    time (``on``: ISO date, default today). Idempotent: a repeated beat voids nothing twice."""
+    from datetime import date
+
+    from django.utils import timezone
+
+    from apps.applications.services_changes import CONTINUED_USE_JOB, continued_use_void_due
+
+    day = date.fromisoformat(on) if on else timezone.localdate()
+    return continued_use_void_due(acting_user=CONTINUED_USE_JOB, on=day)

@@ -443,3 +443,20 @@ def test_r_not_3_reminder_stops_once_the_change_is_made(
     stay, national = classify_foreign(window=window)
     assert foreigner_card.pk not in stay
     assert foreigner_card.pk not in national
+
+
+def test_r_chg_4_the_beat_task_runs_the_job(clerk_a: User, holder: Resident, card: Card) -> None:
+    from apps.applications.tasks import continued_use_void_due_task
+    from config.celery import app
+
+    assert app.conf.beat_schedule["applications-continued-use-void-due"]["task"] == (
+        continued_use_void_due_task.name
+    )
+    continued_use_receive(
+        acting_user=clerk_a, resident=holder, data=_move_in(register_now=False), on=ON
+    )
+    day_91 = (ON + timedelta(days=91)).isoformat()
+    assert continued_use_void_due_task.apply(kwargs={"on": day_91}).get() == 1
+    assert continued_use_void_due_task.apply(kwargs={"on": day_91}).get() == 0
+    card.refresh_from_db()
+    assert card.state == CardState.VOID

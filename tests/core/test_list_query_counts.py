@@ -25,7 +25,7 @@ from django.utils import timezone
 from apps.accounts.models import Counter, Office, User
 from apps.applications.models import ArrivalImport
 from apps.audit.models import AccessLog, Action
-from apps.cards.models import Card
+from apps.cards.models import Card, ContinuedUse
 from apps.cards.rules import CardState
 from apps.counters.models import Device
 from apps.fees.models import DailyClose, FeeAmount, FeeSchedule, Payment
@@ -262,6 +262,24 @@ def fee_schedules(world: World, n: int) -> Request:
     return Request(world.clerk, "get", reverse("fees:schedules"), None, "2030")
 
 
+def continued_use_due(world: World, n: int) -> Request:
+    """Issue 10 (procA), R-CHG-4: the cards to register for continued use in 14 days."""
+    today = timezone.localdate()
+    cards = bulk_cards(bulk_residents(world.office, n))
+    ContinuedUse.objects.bulk_create(
+        ContinuedUse(
+            card=card,
+            office_id=world.office.pk,
+            planned_move_out_on=today - timedelta(days=85),
+            moved_in_on=today - timedelta(days=85),
+            move_in_notice_on=today - timedelta(days=80),
+            register_by=today + timedelta(days=k % 14),
+        )
+        for k, card in enumerate(cards)
+    )
+    return Request(world.clerk, "get", reverse("applications:continued_use_due"), None, "山田")
+
+
 CASES: list[Callable[[World, int], Request]] = [
     search,
     uncollected,
@@ -276,6 +294,7 @@ CASES: list[Callable[[World, int], Request]] = [
     arrival_imports,
     reader_devices,
     fee_schedules,
+    continued_use_due,
 ]
 
 
