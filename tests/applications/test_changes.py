@@ -425,6 +425,7 @@ def test_r_val_7_special_extension_needs_proof_and_two_months_at_most(
 def test_r_not_3_reminder_stops_once_the_change_is_made(
     clerk_a: User, foreigner_card: Card
 ) -> None:
+    """R-NOT-3: the stay reminder stops once the expiry is changed (R-VAL-7 ②)."""
     window = (ON, ON + timedelta(days=92))
     stay, _ = classify_foreign(window=window)
     assert foreigner_card.pk in stay

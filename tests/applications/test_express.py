@@ -58,6 +58,7 @@ def _lost_express(
 
 
 def test_r_exp_2_lost_card_express_costs_2000(clerk_a: User, holder: Resident) -> None:
+    """R-EXP-2: where the loss reissue costs 1,000 yen, express costs 2,000."""
     application = _lost_express(clerk_a, holder)
     assert application.express
     assert application.fee_row == FeeRow.EXPRESS_WITH_CERTS
@@ -66,6 +67,7 @@ def test_r_exp_2_lost_card_express_costs_2000(clerk_a: User, holder: Resident) -
 
 
 def test_r_exp_2_without_certificates_1800(clerk_a: User, holder: Resident) -> None:
+    """R-EXP-2: 1,800 yen without certificates."""
     application = _lost_express(clerk_a, holder, with_certificates=False)
     assert application.fee_amount_yen == 1800
 
@@ -83,6 +85,7 @@ def test_r_exp_1_day_31_after_the_loss_is_refused_and_nothing_changes(
 def test_r_exp_4_under_one_is_photo_less_and_free(
     clerk_a: User, make_resident: Any, office_a: Any
 ) -> None:
+    """R-EXP-4 (photo-less), R-EXP-1 (under one), R-EXP-2 (free as its ordinary case)."""
     baby = make_resident(office_a, birth_date=ON - timedelta(days=100), given_name_kana="タロウ")
     application = receive(
         clerk_a,
@@ -103,6 +106,7 @@ def test_r_exp_4_under_one_is_photo_less_and_free(
 
 
 def test_r_exp_3_posted_then_delivered(clerk_a: User, holder: Resident) -> None:
+    """R-EXP-3: no counter handover; posted, then delivered (the card is in use)."""
     application = _lost_express(clerk_a, holder)
     application_pay(acting_user=clerk_a, application=application, on=ON, idempotency_key="k1")
     application.refresh_from_db()
@@ -128,6 +132,7 @@ def test_r_exp_3_posted_then_delivered(clerk_a: User, holder: Resident) -> None:
 def test_r_exp_3_returned_undelivered_is_collected_at_the_counter(
     clerk_a: User, holder: Resident
 ) -> None:
+    """R-EXP-3: a letter that came back leaves the card at the city, handed over there."""
     application = _lost_express(clerk_a, holder)
     application_pay(acting_user=clerk_a, application=application, on=ON, idempotency_key="k2")
     application.refresh_from_db()
