@@ -21,7 +21,7 @@ from apps.applications.services_changes import (
     ContinuedUseInput,
     continued_use_receive,
 )
-from apps.cards.models import Card, Endorsement
+from apps.cards.models import Endorsement
 from apps.fees.rules import ReissueReason
 from apps.residents.models import Resident
 from tests.applications.helpers import LICENSE, receive
@@ -167,4 +167,5 @@ def test_r_exp_3_express_steps_through_the_screen(
     client.post(step, {"on": today.isoformat()})
     application = Application.objects.get(pk=application.pk)
     assert application.state == ApplicationState.DELIVERED
-    assert Card.objects.get(pk=application.new_card_id).state == "active"
+    assert application.new_card is not None
+    assert application.new_card.state == "active"
