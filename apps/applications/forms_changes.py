@@ -11,7 +11,7 @@ from typing import Any
 
 from django import forms
 
-from apps.applications.models import APPLICANT_CHOICES, DOCUMENT_CHOICES
+from apps.applications.forms import ApplicationForm
 from apps.applications.rules import ApplicantType, ApplicationKind
 from apps.applications.services import documents_from
 from apps.applications.services_changes import (
@@ -29,24 +29,10 @@ _DATE = forms.DateInput(attrs={"type": "date"})
 
 
 class _ChangeForm(forms.Form):
-    applicant_type = forms.ChoiceField(
-        label="申請者",
-        choices=APPLICANT_CHOICES,
-        widget=forms.RadioSelect,
-        initial=ApplicantType.HOLDER.value,
-    )
-    applicant_name = forms.CharField(
-        label="代理人の氏名",
-        max_length=120,
-        required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "off"}),
-    )
-    documents = forms.MultipleChoiceField(
-        label="確認した書類",
-        choices=DOCUMENT_CHOICES,
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
-    )
+    # Who stands at the counter: the same fields as the card application form's.
+    applicant_type = ApplicationForm.base_fields["applicant_type"]
+    applicant_name = ApplicationForm.base_fields["applicant_name"]
+    documents = ApplicationForm.base_fields["documents"]
 
     # Fields of the procedure, in screen order, before the applicant's.
     procedure_fields: tuple[str, ...] = ()

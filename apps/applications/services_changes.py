@@ -152,6 +152,18 @@ def _check_applicant(*, resident: Resident, applicant: Applicant, on: date) -> N
         raise ValidationError(errors)
 
 
+def _begin(
+    *, acting_user: User, resident: Resident, applicant: Applicant, on: date | None
+) -> tuple[Resident, date]:
+    """Every change starts so: staff of the resident's office, the resident locked (then the
+    card, the lock order of receipt), whoever stands at the counter checked."""
+    _require_staff_for(acting_user, resident)
+    day = on or timezone.localdate()
+    resident = Resident.objects.select_for_update().get(pk=resident.pk)
+    _check_applicant(resident=resident, applicant=applicant, on=day)
+    return resident, day
+
+
 def _current_card(resident: Resident, *, on: date) -> Card:
     """The resident's card in use, locked (after the resident: the lock order of receipt)."""
     card = (
@@ -228,6 +240,32 @@ def _endorse_and_revoke(
     return entry
 
 
+def _endorsed(
+    *,
+    acting_user: User,
+    resident: Resident,
+    kind: ApplicationKind,
+    applicant: Applicant,
+    card: Card,
+    on: date,
+    entry_kind: EndorsementKind,
+    value: str,
+) -> Application:
+    """Write the entry (SIGNING revoked) and record the application, done."""
+    entry = _endorse_and_revoke(
+        acting_user=acting_user, card=card, kind=entry_kind, value=value, on=on
+    )
+    return _done(
+        acting_user=acting_user,
+        resident=resident,
+        kind=kind,
+        applicant=applicant,
+        card=card,
+        on=on,
+        endorsement=entry,
+    )
+
+
 # --- R-CHG-1: address and name -------------------------------------------------------------------
 
 
@@ -237,10 +275,9 @@ def address_change_receive(
 ) -> Application:
     """An address change written on the card (R-CHG-1): the register, the endorsement and the
     chip, and SIGNING revoked (R-CRT-4), in one transaction."""
-    _require_staff_for(acting_user, resident)
-    on = on or timezone.localdate()
-    resident = Resident.objects.select_for_update().get(pk=resident.pk)
-    _check_applicant(resident=resident, applicant=data.applicant, on=on)
+    resident, on = _begin(
+        acting_user=acting_user, resident=resident, applicant=data.applicant, on=on
+    )
     card = _current_card(resident, on=on)
     resident = resident_change_address(
         acting_user=acting_user,
@@ -248,21 +285,15 @@ def address_change_receive(
         address=data.address,
         postal_code=data.postal_code,
     )
-    entry = _endorse_and_revoke(
-        acting_user=acting_user,
-        card=card,
-        kind=EndorsementKind.ADDRESS,
-        value=resident.address,
-        on=on,
-    )
-    return _done(
+    return _endorsed(
         acting_user=acting_user,
         resident=resident,
         kind=ApplicationKind.ADDRESS_CHANGE,
         applicant=data.applicant,
         card=card,
         on=on,
-        endorsement=entry,
+        entry_kind=EndorsementKind.ADDRESS,
+        value=resident.address,
     )
 
 
@@ -271,10 +302,9 @@ def name_change_receive(
     *, acting_user: User, resident: Resident, data: NameChangeInput, on: date | None = None
 ) -> Application:
     """A name change written on the card (R-CHG-1); SIGNING revoked (R-CRT-4)."""
-    _require_staff_for(acting_user, resident)
-    on = on or timezone.localdate()
-    resident = Resident.objects.select_for_update().get(pk=resident.pk)
-    _check_applicant(resident=resident, applicant=data.applicant, on=on)
+    resident, on = _begin(
+        acting_user=acting_user, resident=resident, applicant=data.applicant, on=on
+    )
     card = _current_card(resident, on=on)
     resident = resident_change_name(
         acting_user=acting_user,
@@ -289,17 +319,15 @@ def name_change_receive(
         given_name=resident.given_name,
         former_surname=resident.former_surname if card.former_surname_listed else "",
     )
-    entry = _endorse_and_revoke(
-        acting_user=acting_user, card=card, kind=EndorsementKind.NAME, value=shown, on=on
-    )
-    return _done(
+    return _endorsed(
         acting_user=acting_user,
         resident=resident,
         kind=ApplicationKind.NAME_CHANGE,
         applicant=data.applicant,
         card=card,
         on=on,
-        endorsement=entry,
+        entry_kind=EndorsementKind.NAME,
+        value=shown,
     )
 
 
@@ -312,10 +340,9 @@ def former_surname_receive(
 ) -> Application:
     """List the former surname on the card in use, in the endorsement field (R-CHG-3); SIGNING
     revoked (R-CRT-4). On a new card it is the application form's "旧氏を併記する"."""
-    _require_staff_for(acting_user, resident)
-    on = on or timezone.localdate()
-    resident = Resident.objects.select_for_update().get(pk=resident.pk)
-    _check_applicant(resident=resident, applicant=data.applicant, on=on)
+    resident, on = _begin(
+        acting_user=acting_user, resident=resident, applicant=data.applicant, on=on
+    )
     card = _current_card(resident, on=on)
     if card.former_surname_listed:
         raise ValidationError("このカードには既に旧氏が併記されています。")
@@ -335,17 +362,15 @@ def former_surname_receive(
         given_name=resident.given_name,
         former_surname=resident.former_surname,
     )
-    entry = _endorse_and_revoke(
-        acting_user=acting_user, card=card, kind=EndorsementKind.FORMER_SURNAME, value=shown, on=on
-    )
-    return _done(
+    return _endorsed(
         acting_user=acting_user,
         resident=resident,
         kind=ApplicationKind.FORMER_SURNAME,
         applicant=data.applicant,
         card=card,
         on=on,
-        endorsement=entry,
+        entry_kind=EndorsementKind.FORMER_SURNAME,
+        value=shown,
     )
 
 
@@ -380,10 +405,9 @@ def continued_use_receive(
     the endorsement field, SIGNING revoked (R-CRT-4). An expired, suspended or cancelled card
     cannot be continued.
     """
-    _require_staff_for(acting_user, resident)
-    on = on or timezone.localdate()
-    resident = Resident.objects.select_for_update().get(pk=resident.pk)
-    _check_applicant(resident=resident, applicant=data.applicant, on=on)
+    resident, on = _begin(
+        acting_user=acting_user, resident=resident, applicant=data.applicant, on=on
+    )
     card = (
         Card.objects.select_for_update()
         .filter(resident=resident, state__in=[CardState.ACTIVE, CardState.SUSPENDED])
@@ -562,10 +586,9 @@ def expiry_change_receive(
     end of stay changes with ①; the e-certificates keep their own expiry (R-VAL-7). The card
     then no longer gets the R-NOT-3 reminder for the old expiry.
     """
-    _require_staff_for(acting_user, resident)
-    on = on or timezone.localdate()
-    resident = Resident.objects.select_for_update().get(pk=resident.pk)
-    _check_applicant(resident=resident, applicant=data.applicant, on=on)
+    resident, on = _begin(
+        acting_user=acting_user, resident=resident, applicant=data.applicant, on=on
+    )
     if not resident.is_foreign or resident.period_of_stay_ends_on is None:
         raise ValidationError("在留期間の定めのある外国人住民の手続です。")
     card = (

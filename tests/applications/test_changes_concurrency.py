@@ -4,14 +4,11 @@ each card once (R-CHG-4)."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 
 from apps.accounts.models import Counter, Office, User
 from apps.accounts.roles import Role
@@ -27,31 +24,9 @@ from apps.cards.models import Card, ContinuedUse, Endorsement
 from apps.cards.rules import CardState
 from apps.residents.models import Resident
 from tests.applications.helpers import LICENSE
+from tests.applications.test_pay_once import _at_once
 
 ON = date(2026, 11, 27)
-
-
-def _at_once(target: Callable[[int], Any], count: int) -> tuple[list[Any], list[BaseException]]:
-    barrier = threading.Barrier(count)
-    results: list[Any] = []
-    errors: list[BaseException] = []
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results.append(target(index))
-        except BaseException as exc:  # reported to the main thread
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung"
-    return results, errors
 
 
 @pytest.fixture

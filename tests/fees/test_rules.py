@@ -51,32 +51,12 @@ TABLE = [
     (P.CARD_CHANGE, None, False, True, FeeRow.CARD_CHANGE_FREE, 0),
 ]
 
-# Issue 10 (procA): the express rows (R-EXP-2), reached with ``express=True``.
+# Issue 10 (procA): the express rows (R-EXP-2), reached with ``express=True`` (their cases
+# and amounts: tests/fees/test_express_fees.py).
 EXPRESS_TABLE = [
     (P.REISSUE, R.LOST, True, False, FeeRow.EXPRESS_WITH_CERTS, 2000),
     (P.REISSUE, R.DAMAGED, False, True, FeeRow.EXPRESS_NO_CERTS, 1800),
 ]
-
-
-@pytest.mark.parametrize(("procedure", "reason", "certs", "returned", "row", "yen"), EXPRESS_TABLE)
-def test_r_exp_2_express_rows(
-    procedure: Procedure,
-    reason: ReissueReason | None,
-    certs: bool,
-    returned: bool,
-    row: FeeRow,
-    yen: int,
-) -> None:
-    """R-EXP-2: 2,000 yen (card 1,800 + certificates 200), 1,800 without certificates."""
-    result = fee_row_for(
-        procedure=procedure,
-        reason=reason,
-        with_certificates=certs,
-        old_card_returned=returned,
-        express=True,
-    )
-    assert result is row
-    assert DEFAULT_FEE_AMOUNTS[result] == yen
 
 
 @pytest.mark.parametrize(("procedure", "reason", "certs", "returned", "row", "yen"), TABLE)
