@@ -6,7 +6,7 @@ import pghistory
 from django.conf import settings
 from django.db import models
 
-from apps.cards.rules import CardState, ContinuedUseVoid, EndorsementKind
+from apps.cards.rules import CardState, ContinuedUseVoid, EndorsementKind, name_as_card_shows
 from apps.core.choices import choices_of
 
 CARD_STATE_CHOICES = choices_of(CardState)
@@ -108,6 +108,17 @@ class Card(models.Model):
     @property
     def state_enum(self) -> CardState:
         return CardState(self.state)
+
+    @property
+    def name_shown(self) -> str:
+        """The holder's name as this card prints it, "番号 [旧氏] 花子" when the former
+        surname is listed (R-CHG-3). Reads the resident: select it with the card."""
+        resident = self.resident
+        return name_as_card_shows(
+            family_name=resident.family_name,
+            given_name=resident.given_name,
+            former_surname=resident.former_surname if self.former_surname_listed else "",
+        )
 
 
 # --- issue 10 (procA): what is written on a card, continued use, expiry changes ---------------

@@ -17,6 +17,7 @@ def cards_with_certificates(*, resident: Resident) -> QuerySet[Card]:
     """
     return (
         Card.objects.filter(resident=resident)
+        .select_related("resident")  # Card.name_shown (R-CHG-3)
         .order_by("-applied_on", "-created_at")
         .prefetch_related(
             Prefetch("certificates", queryset=Certificate.objects.order_by("kind", "-issued_on")),

@@ -169,3 +169,76 @@ def test_r_exp_3_express_steps_through_the_screen(
     assert application.state == ApplicationState.DELIVERED
     assert application.new_card is not None
     assert application.new_card.state == "active"
+
+
+def test_r_exp_1_reissue_form_takes_express_and_the_preview_quotes_it(
+    clerk_a: User, holder: Resident, client_for: Callable[[User | None], Client]
+) -> None:
+    """R-EXP-1 on the reissue form (the case and its day), R-EXP-2 in the fee preview."""
+    client = client_for(clerk_a)
+    form = client.get(reverse("applications:new", args=[holder.pk, "reissue"])).content.decode()
+    assert 'name="express"' in form
+    assert 'data-show-when="express"' in form
+    preview = client.get(
+        reverse("fees:quote"),
+        {
+            "procedure": "reissue",
+            "reissue_reason": "lost",
+            "with_certificates": "on",
+            "express": "on",
+        },
+    ).content.decode()
+    assert "2,000円" in preview
+    today = timezone.localdate()
+    response = client.post(
+        reverse("applications:new", args=[holder.pk, "reissue"]),
+        {
+            "reissue_reason": "lost",
+            "police_report_no": "第9号",
+            "applicant_type": "holder",
+            "documents": ["drivers_license"],
+            "with_certificates": "on",
+            "express": "on",
+            "express_reason": ExpressReason.CARD_LOST.value,
+            "express_event_on": (today - timedelta(days=31)).isoformat(),
+        },
+    )
+    assert response.status_code == 200  # the form again, with the reason on its field
+    assert "30日を過ぎた" in response.content.decode()
+    assert not Application.objects.filter(resident=holder).exists()
+    response = client.post(
+        reverse("applications:new", args=[holder.pk, "reissue"]),
+        {
+            "reissue_reason": "lost",
+            "police_report_no": "第9号",
+            "applicant_type": "holder",
+            "documents": ["drivers_license"],
+            "with_certificates": "on",
+            "express": "on",
+            "express_reason": ExpressReason.CARD_LOST.value,
+            "express_event_on": (today - timedelta(days=30)).isoformat(),
+        },
+    )
+    assert response.status_code == 302
+    application = Application.objects.get(resident=holder)
+    assert application.express
+    assert application.fee_amount_yen == 2000
+
+
+def test_r_chg_3_the_card_shows_the_former_surname(
+    clerk_a: User,
+    make_resident: Any,
+    make_card: Any,
+    office_a: Any,
+    client_for: Callable[[User | None], Client],
+) -> None:
+    resident = make_resident(office_a, former_surname="鈴木", former_surname_kana="スズキ")
+    make_card(resident, applied_on=date(2024, 4, 1), issued_on=date(2024, 5, 1))
+    client = client_for(clerk_a)
+    response = client.post(
+        _url(resident, "former-surname"),
+        {"applicant_type": "holder", "documents": ["drivers_license"]},
+    )
+    assert response.status_code == 302
+    page = client.get(reverse("residents:detail", args=[resident.pk])).content.decode()
+    assert "山田 [鈴木] 花子" in page
