@@ -3,8 +3,11 @@ posts it by registered mail to the registered address; there is no counter hando
 records that it was posted and whether it was delivered or came back (R-EXP-3). Rule ids refer
 to ``docs/rules.md``.
 
-A card that came back undelivered is at the city: it is handed over at the counter through the
-ordinary handover (apps.applications.services.application_hand_over), or withdrawn.
+While in the post the card stays ORDERED (it is not in the city's stock: no pickup notice, not
+on the uncollected list), with its issue date and expiry recorded. Delivered, it arrives and
+is in use at once; returned undelivered, it arrives at the city and is handed over at the
+counter through the ordinary handover (apps.applications.services.application_hand_over),
+with the pickup notice that follows every arrival, or withdrawn.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from apps.applications.rules import ApplicationState
 from apps.applications.services import _locked, _move, _require_staff_for, fee_settled
 from apps.cards.models import Card
 from apps.cards.rules import CardState
-from apps.cards.services import card_arrive, card_hand_over
+from apps.cards.services import card_arrive, card_hand_over, card_record_issued
 from apps.certificates.services import card_end, pin_states_initialize
 from apps.core.service import service
 
@@ -39,8 +42,8 @@ def application_express_posted(
 ) -> Application:
     """J-LIS made the card on ``issued_on`` (R-VAL-1) and posted it on ``posted_on`` (R-EXP-3).
 
-    The card is "made, not yet in the holder's hands" (ARRIVED, with its expiry computed from
-    the issue date) until the post office says what happened.
+    The card records its issue date and expiry and stays ORDERED until the post office says
+    what happened.
     """
     application = _express(application, acting_user=acting_user)
     _move(application, ApplicationState.POSTED)
@@ -53,10 +56,18 @@ def application_express_posted(
         raise ValidationError({"posted_on": "発送日が発行日より前になっています。"})
     if posted_on > timezone.localdate():
         raise ValidationError({"posted_on": "発送日が今日より後になっています。"})
-    card_arrive(acting_user=acting_user, card=card, issued_on=issued_on, arrived_on=posted_on)
+    card_record_issued(acting_user=acting_user, card=card, issued_on=issued_on)
     application.posted_on = posted_on
     application.save()
     return application
+
+
+def _posted_card(application: Application) -> tuple[Card, date]:
+    """The express card in the post, and the day J-LIS made it."""
+    card = application.new_card
+    if card is None or card.state != CardState.ORDERED or card.issued_on is None:
+        raise ValidationError("発送済のカードがありません。")
+    return card, card.issued_on
 
 
 @service
@@ -77,9 +88,7 @@ def application_express_delivered(
         raise ValidationError({"delivered_on": "配達日が発送日より前になっています。"})
     if delivered_on > timezone.localdate():
         raise ValidationError({"delivered_on": "配達日が今日より後になっています。"})
-    card = application.new_card
-    if card is None or card.state != CardState.ARRIVED:
-        raise ValidationError("発送済のカードがありません。")
+    card, issued_on = _posted_card(application)
     if application.old_card_id is not None:
         old = Card.objects.select_for_update().get(pk=application.old_card_id)
         if old.state in (CardState.ACTIVE, CardState.SUSPENDED, CardState.LOST):
@@ -90,6 +99,10 @@ def application_express_delivered(
                 on=delivered_on,
                 reason="特急発行のカードの配達により廃止",
             )
+    # Delivered to the holder: the card "arrives" in their hands and is in use the same day.
+    card = card_arrive(
+        acting_user=acting_user, card=card, issued_on=issued_on, arrived_on=delivered_on
+    )
     card_hand_over(acting_user=acting_user, card=card, on=delivered_on)
     pin_states_initialize(acting_user=acting_user, card=card)
     application.delivered_on = delivered_on
@@ -109,6 +122,9 @@ def application_express_returned(
         raise ValidationError({"returned_on": "返戻日が発送日より前になっています。"})
     if returned_on > timezone.localdate():
         raise ValidationError({"returned_on": "返戻日が今日より後になっています。"})
+    card, issued_on = _posted_card(application)
+    # Back at the city: in its stock from today, like any arrival (R-ISS-1).
+    card_arrive(acting_user=acting_user, card=card, issued_on=issued_on, arrived_on=returned_on)
     application.returned_undelivered_on = returned_on
     application.save()
     return application

@@ -444,6 +444,33 @@ def card_endorse(
 
 
 @service
+def card_record_issued(*, acting_user: User | SystemActor, card: Card, issued_on: date) -> Card:
+    """J-LIS made an express card on ``issued_on`` (R-VAL-1) and posts it to the holder
+    (R-EXP-3): the card stays ORDERED, with its issue date and expiry (R-VAL-2…6), because
+    it never reaches the city's stock; it arrives (at the holder or back at the city) later
+    through :func:`card_arrive`, which keeps these dates."""
+    card = _locked(card)
+    if card.state != CardState.ORDERED:
+        raise ValidationError(f"「{card.state_enum.label}」のカードの発行は記録できません。")
+    if issued_on < card.applied_on:
+        raise ValidationError({"issued_on": "発行日が申請受付日より前になっています。"})
+    resident = card.resident
+    try:
+        expires_on = card_expiry(
+            birth_date=resident.birth_date,
+            issued_on=issued_on,
+            applied_on=card.applied_on,
+            residence=resident.residence,
+        )
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+    card.issued_on = issued_on
+    card.expires_on = expires_on
+    card.save(update_fields=["issued_on", "expires_on", "updated_at"])
+    return card
+
+
+@service
 def card_list_former_surname(*, acting_user: User, card: Card) -> Card:
     """The card shows the former surname from now on (R-CHG-3; the endorsement says so)."""
     card = _locked(card)

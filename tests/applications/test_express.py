@@ -117,6 +117,11 @@ def test_r_exp_3_posted_then_delivered(clerk_a: User, holder: Resident) -> None:
         acting_user=clerk_a, application=application, issued_on=ON, posted_on=ON
     )
     assert application.state == ApplicationState.POSTED
+    posted = Card.objects.get(application=application)
+    # In the post: not in the city's stock (no pickup notice, not uncollected), dates known.
+    assert posted.state == CardState.ORDERED
+    assert posted.issued_on == ON
+    assert posted.expires_on is not None
     application = application_express_delivered(
         acting_user=clerk_a, application=application, delivered_on=ON
     )
@@ -144,6 +149,7 @@ def test_r_exp_3_returned_undelivered_is_collected_at_the_counter(
     )
     assert application.state == ApplicationState.RETURNED_UNDELIVERED
     assert application.is_open
+    assert Card.objects.get(application=application).state == CardState.ARRIVED  # at the city
     application = application_hand_over(
         acting_user=clerk_a,
         application=application,
