@@ -30,7 +30,7 @@ from apps.applications.forms import (
     PaymentVoidForm,
 )
 from apps.applications.models import Application
-from apps.applications.rules import KIND_SLUGS, ApplicationState
+from apps.applications.rules import KIND_SLUGS, ApplicationKind, ApplicationState
 from apps.applications.selectors import (
     application_get,
     application_history,
@@ -54,7 +54,7 @@ from apps.core.http import apply_errors
 from apps.core.uploads import upload_too_large
 from apps.core.wareki import format_both
 from apps.fees.models import PaymentMethod
-from apps.fees.rules import FeeRow, VoidOutcome
+from apps.fees.rules import FeeRow, ReissueReason, VoidOutcome
 from apps.fees.selectors import payment_get
 from apps.fees.services import payment_is_settled
 from apps.residents.selectors import resident_get
@@ -71,7 +71,14 @@ def new(request: StaffRequest, resident_id: uuid.UUID, kind_slug: str) -> HttpRe
     if kind is None:
         raise Http404
     resident = resident_get(user=request.user, resident_id=resident_id)
-    form = ApplicationForm(request.POST or None, kind=kind)
+    # Issue 10: the card-change screen's "full endorsement field" offer opens the reissue with
+    # its reason chosen (R-CHG-2); anything else in the query is ignored.
+    initial = (
+        {"reissue_reason": ReissueReason.ENDORSEMENT_FULL.value}
+        if kind is ApplicationKind.REISSUE and request.GET.get("reason") == "endorsement_full"
+        else {}
+    )
+    form = ApplicationForm(request.POST or None, kind=kind, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             application = application_receive(

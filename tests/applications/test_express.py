@@ -17,6 +17,7 @@ from apps.applications.rules import (
     ExpressReason,
     IdentityDocument,
 )
+from apps.applications.selectors import uncollected_cards
 from apps.applications.services import HandoverInput, application_hand_over, application_pay
 from apps.applications.services_express import (
     application_express_delivered,
@@ -122,6 +123,8 @@ def test_r_exp_3_posted_then_delivered(clerk_a: User, holder: Resident) -> None:
     assert posted.state == CardState.ORDERED
     assert posted.issued_on == ON
     assert posted.expires_on is not None
+    waiting = uncollected_cards(user=clerk_a, today=ON, params={})
+    assert posted.pk not in {row.card.pk for row in waiting.rows}
     application = application_express_delivered(
         acting_user=clerk_a, application=application, delivered_on=ON
     )

@@ -3,6 +3,7 @@ R-EXP-3): a form in, the service's message or error out, the resident page showi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
@@ -81,7 +82,12 @@ def test_r_chg_2_full_field_offers_the_free_reissue(
     client.post(_url(holder, "address-change"), {**data, "address": "みどり市本町1丁目"})
     page = client.get(_url(holder, "address-change")).content.decode()
     assert "data-endorsement-full" in page
-    assert reverse("applications:new", args=[holder.pk, "reissue"]) in page
+    offer = reverse("applications:new", args=[holder.pk, "reissue"]) + "?reason=endorsement_full"
+    assert offer in page
+    reissue = client.get(offer).content.decode()
+    chosen = re.search(r'<input[^>]*value="endorsement_full"[^>]*>', reissue)
+    assert chosen is not None
+    assert "checked" in chosen.group(0)
     refused = client.post(_url(holder, "address-change"), {**data, "address": "みどり市本町2丁目"})
     assert refused.status_code == 400
     assert "追記欄に余白がありません" in refused.content.decode()
