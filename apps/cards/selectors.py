@@ -10,7 +10,7 @@ from django.apps import apps
 from django.utils import timezone
 
 from apps.accounts.actors import actor_labels
-from apps.cards.rules import CardState, EndorsementKind
+from apps.cards.rules import CardState
 from apps.residents.models import Resident
 
 
@@ -92,15 +92,16 @@ def _endorsement_history(*, resident: Resident) -> list[HistoryEntry]:
     event_model = apps.get_model("cards", "EndorsementEvent")
     events = list(
         event_model.objects.filter(card__resident_id=resident.pk, pgh_label="insert")
-        .select_related("pgh_context", "card")
+        .select_related("pgh_context")
         .order_by("pgh_id")
     )
     contexts = [event.pgh_context.metadata if event.pgh_context else None for event in events]
     return [
         HistoryEntry(
             on=event.written_on,
-            label=f"追記（{EndorsementKind(event.kind).label}）：{event.text}",
-            state_label=CardState(event.card.state).label,
+            label=f"追記欄に記載：{event.text}",
+            # The field is written only on a card in use (the change services refuse others).
+            state_label=CardState.ACTIVE.label,
             actor=actor,
             pgh_created_at=event.pgh_created_at,
         )

@@ -59,7 +59,7 @@ def test_r_chg_1_address_form_then_resident_page(
     assert "住所変更 みどり市本町3丁目" in detail
     resident_page = client.get(reverse("residents:detail", args=[holder.pk])).content.decode()
     assert "data-endorsements" in resident_page
-    assert "追記（住所変更）" in resident_page  # the card history row, with the clerk
+    assert "追記欄に記載：" in resident_page  # the card history row, with the clerk
 
 
 def test_r_chg_1_bad_form_is_a_japanese_400(

@@ -28,6 +28,7 @@ def test_r_chg_1_address_change_endorsed_signing_revoked_history_names_clerk(
     make_resident: Any,
     make_card: Any,
     office_a: Any,
+    screenshot: Any,
 ) -> None:
     fee_schedule_seed_default()  # transactional tests empty the tables the migration filled
     resident = make_resident(office_a)
@@ -46,10 +47,12 @@ def test_r_chg_1_address_change_endorsed_signing_revoked_history_names_clerk(
     expect(page.locator("[data-endorsement-room]")).to_contain_text("残り4件")
     page.get_by_label("運転免許証").check()
     address.fill("みどり市本町2丁目3番4号")
+    screenshot(page, "address-change-form")
     address.press("Enter")  # Enter submits
 
     expect(page.locator("[data-application-state='done']")).to_be_visible()
     expect(page.locator("[data-endorsement]")).to_contain_text("住所変更 みどり市本町2丁目3番4号")
+    screenshot(page, "address-change-done")
 
     page.goto(f"{live_server.url}/residents/{resident.pk}/")
     endorsements = page.locator("[data-endorsements]")
@@ -62,8 +65,9 @@ def test_r_chg_1_address_change_endorsed_signing_revoked_history_names_clerk(
         "tr", has=page.get_by_role("cell", name="利用者証明用電子証明書", exact=True)
     )
     expect(auth).to_contain_text("有効")
-    history = page.locator("[data-card-history] tr", has_text="追記（住所変更）")
+    history = page.locator("[data-card-history] tr", has_text="追記欄に記載：令和")
     expect(history).to_contain_text("窓口")  # the clerk's name (clerk_a is 窓口)
+    screenshot(page, "resident-after-address-change")
 
     entry = Endorsement.objects.get(card=card)
     assert entry.written_by == clerk_a
