@@ -38,6 +38,7 @@ from apps.applications.services_express import (
     application_express_posted,
     application_express_returned,
 )
+from apps.cards.rules import CardState
 from apps.core.api import ServiceErrorsMixin
 from apps.core.bounds import PlausibleDateInput
 from apps.residents.selectors import resident_get
@@ -84,7 +85,7 @@ class ChangeOut(ApplicationOut):
 
     def get_card_voided(self, application: Any) -> bool:
         card = application.old_card
-        return card is not None and card.state == "void"
+        return card is not None and card.state == CardState.VOID
 
 
 class ChangeCreateView(ServiceErrorsMixin):

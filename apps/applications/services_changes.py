@@ -540,13 +540,22 @@ def continued_use_void_due(*, acting_user: SystemActor = CONTINUED_USE_JOB, on: 
         card__resident__left_on__isnull=False,
         card__resident__left_on__lte=on,
     )
-    for record_id in candidates.values_list("pk", flat=True).distinct():
-        record = (
-            ContinuedUse.objects.select_for_update(skip_locked=True).filter(pk=record_id).first()
+    for record_id, card_id in candidates.values_list("pk", "card_id").distinct():
+        # The counter locks the card, then its record (continued_use_receive): so does the
+        # job, or a clerk and the job would wait for each other. A card a clerk is working on
+        # right now is skipped: the clerk decides it, or tomorrow's run does.
+        locked = (
+            Card.objects.select_for_update(skip_locked=True)
+            .filter(pk=card_id)
+            .values_list("pk", flat=True)
+            .first()
         )
-        if record is None or record.registered_on is not None or record.voided_on is not None:
+        if locked is None:
             continue
-        card = Card.objects.select_for_update().select_related("resident").get(pk=record.card_id)
+        record = ContinuedUse.objects.select_for_update().get(pk=record_id)
+        if record.registered_on is not None or record.voided_on is not None:
+            continue  # closed by a clerk or another run before the lock
+        card = Card.objects.select_related("resident").get(pk=card_id)
         reason = continued_use_void_reason(
             moved_in_on=record.moved_in_on,
             move_in_notice_on=record.move_in_notice_on,

@@ -91,3 +91,42 @@ def test_r_chg_4_two_job_runs_at_once_void_each_card_once(
     card.refresh_from_db()
     assert card.state == CardState.VOID
     assert ContinuedUse.objects.get(card=card).voided_on == due
+
+
+def test_r_chg_4_a_clerk_and_the_job_at_once_void_the_card_once_without_a_deadlock(
+    world: tuple[User, Resident, Card],
+) -> None:
+    """Both lock the card before its record: one voids it, the other is told or skips."""
+    clerk, resident, card = world
+    applicant = Applicant(documents=LICENSE)
+    continued_use_receive(
+        acting_user=clerk,
+        resident=resident,
+        data=ContinuedUseInput(
+            applicant=applicant,
+            planned_move_out_on=ON - timedelta(days=5),
+            moved_in_on=ON - timedelta(days=3),
+            move_in_notice_on=ON,
+            register_now=False,
+        ),
+        on=ON,
+    )
+    day_91 = ON + timedelta(days=91)
+
+    def act(i: int) -> object:
+        if i == 0:
+            return continued_use_void_due(on=day_91)
+        return continued_use_receive(
+            acting_user=clerk,
+            resident=resident,
+            data=ContinuedUseInput(applicant=applicant),
+            on=day_91,
+        )
+
+    results, errors = _at_once(act, 2)
+    assert all(isinstance(error, ValidationError) for error in errors), errors
+    card.refresh_from_db()
+    assert card.state == CardState.VOID
+    record = ContinuedUse.objects.get(card=card)
+    assert record.void_reason == "not_registered_in_time"
+    assert len(results) + len(errors) == 2
