@@ -110,7 +110,7 @@ class ApplicationIn(serializers.Serializer[Any]):
         max_length=500, required=False, default="", allow_blank=True
     )
     former_surname_listed = serializers.BooleanField(default=False)
-    # Issue 10 (procA): express issuance (R-EXP-1).
+    # Issue 10: express issuance (R-EXP-1).
     express = serializers.BooleanField(default=False)
     express_reason = serializers.ChoiceField(
         choices=EXPRESS_REASON_CHOICES, required=False, allow_null=True, default=None
@@ -142,7 +142,7 @@ class ApplicationOut(serializers.Serializer[Any]):
         source="new_card.expires_on", allow_null=True, default=None
     )
     handed_over_at = serializers.DateTimeField(allow_null=True)
-    # Issue 10 (procA)
+    # Issue 10
     express = serializers.BooleanField()
     express_reason = serializers.CharField()
     posted_on = serializers.DateField(allow_null=True)

@@ -1,4 +1,4 @@
-"""API endpoints for the card changes and express posting (issue 10, procA): the same
+"""API endpoints for the card changes and express posting (issue 10): the same
 services and permissions as the screens. No My Number and no PIN leaves or enters here."""
 
 from __future__ import annotations

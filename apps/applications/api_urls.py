@@ -20,7 +20,7 @@ urlpatterns = [
         "<uuid:application_id>/hand-over/", api.ApplicationHandOverView.as_view(), name="hand-over"
     ),
     path("<uuid:application_id>/cancel/", api.ApplicationCancelView.as_view(), name="cancel"),
-    # Issue 10 (procA): card changes, continued use, express posting.
+    # Issue 10: card changes, continued use, express posting.
     path("changes/", api_changes.ChangeCreateView.as_view(), name="changes"),
     path(
         "continued-use/due/",

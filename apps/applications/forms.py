@@ -24,7 +24,7 @@ from apps.core.bounds import PlausibleDateField
 from apps.fees.models import PaymentMethod
 from apps.fees.rules import ReissueReason, VoidOutcome
 
-# Issue 10 (procA): express issuance (R-EXP-1), for the kinds that have express cases.
+# Issue 10: express issuance (R-EXP-1), for the kinds that have express cases.
 _EXPRESS_FIELDS = ("express", "express_reason", "express_event_on")
 _EXPRESS_SHOWN = {"express_reason": "express", "express_event_on": "express"}
 
@@ -142,7 +142,7 @@ class ApplicationForm(forms.Form):
         label="電子証明書の発行を希望する", required=False, initial=True
     )
     former_surname_listed = forms.BooleanField(label="旧氏を併記する", required=False)
-    # Issue 10 (procA): express issuance (R-EXP-1…3).
+    # Issue 10: express issuance (R-EXP-1…3).
     express = forms.BooleanField(
         label="特急発行（J-LISが約1週間で作成し、住所へ書留で送付）", required=False
     )

@@ -1,4 +1,4 @@
-"""The clerk's forms for the card changes (issue 10, procA). They parse; the services decide.
+"""The clerk's forms for the card changes (issue 10). They parse; the services decide.
 
 Every form starts with who stands at the counter and what they showed (as the reissue form
 does), then the facts of its procedure; the first field gets the focus.

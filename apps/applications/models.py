@@ -199,7 +199,7 @@ class Application(models.Model):
     )
     cancel_reason = models.CharField("取下げの理由", max_length=200, blank=True)
 
-    # Issue 10 (procA): what a card-change procedure wrote. ``old_card`` is the card it
+    # Issue 10: what a card-change procedure wrote. ``old_card`` is the card it
     # changed (the constraint that a non-first-issue names a card holds for them too).
     endorsement = models.OneToOneField(
         "cards.Endorsement",
@@ -226,7 +226,7 @@ class Application(models.Model):
         related_name="application",
         verbose_name="有効期限の変更",
     )
-    # Issue 10 (procA): express issuance (R-EXP-1…3). The card is posted by J-LIS.
+    # Issue 10: express issuance (R-EXP-1…3). The card is posted by J-LIS.
     express = models.BooleanField("特急発行", default=False)
     express_reason = models.CharField(
         "特急発行の事由", max_length=32, choices=EXPRESS_REASON_CHOICES, blank=True
@@ -319,7 +319,7 @@ class Application(models.Model):
                 | models.Q(handed_over_at__isnull=False, pins_set=True),
                 name="application_handover_recorded",
             ),
-            # Issue 10 (procA): an express application names its case (R-EXP-1); only card
+            # Issue 10: an express application names its case (R-EXP-1); only card
             # kinds can be express, and only express cards are posted (R-EXP-3).
             models.CheckConstraint(
                 condition=models.Q(express=False, express_reason="")

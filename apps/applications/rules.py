@@ -34,7 +34,7 @@ class ApplicationKind(enum.StrEnum):
     FIRST_ISSUE = "first_issue"
     RENEWAL = "renewal"
     REISSUE = "reissue"
-    # Issue 10 (procA): changes on the card and its expiry; done at the counter at once.
+    # Issue 10: changes on the card and its expiry; done at the counter at once.
     ADDRESS_CHANGE = "address_change"
     NAME_CHANGE = "name_change"
     FORMER_SURNAME = "former_surname"
@@ -60,7 +60,7 @@ APPLICATION_KIND_LABELS: Final[dict[ApplicationKind, str]] = {
     ApplicationKind.FIRST_ISSUE: "新規交付申請",
     ApplicationKind.RENEWAL: "更新（有効期限）",
     ApplicationKind.REISSUE: "再交付申請",
-    # Issue 10 (procA)
+    # Issue 10
     ApplicationKind.ADDRESS_CHANGE: "住所変更（追記）",
     ApplicationKind.NAME_CHANGE: "氏名変更（追記）",
     ApplicationKind.FORMER_SURNAME: "旧氏併記",
@@ -73,7 +73,7 @@ KIND_PROCEDURES: Final[dict[ApplicationKind, Procedure]] = {
     ApplicationKind.FIRST_ISSUE: Procedure.FIRST_ISSUE,
     ApplicationKind.RENEWAL: Procedure.RENEWAL,
     ApplicationKind.REISSUE: Procedure.REISSUE,
-    # Issue 10 (procA)
+    # Issue 10
     ApplicationKind.ADDRESS_CHANGE: Procedure.CARD_CHANGE,
     ApplicationKind.NAME_CHANGE: Procedure.CARD_CHANGE,
     ApplicationKind.FORMER_SURNAME: Procedure.CARD_CHANGE,
@@ -95,7 +95,7 @@ KIND_SLUGS: Final[dict[str, ApplicationKind]] = {
     "reissue": ApplicationKind.REISSUE,
 }
 
-# Issue 10 (procA): the card-change procedures, each with a screen of its own
+# Issue 10: the card-change procedures, each with a screen of its own
 # (apps.applications.views_changes); the slugs are the URLs' last part.
 CHANGE_KIND_SLUGS: Final[dict[str, ApplicationKind]] = {
     "address-change": ApplicationKind.ADDRESS_CHANGE,
@@ -119,7 +119,7 @@ class ApplicationState(enum.StrEnum):
     ARRIVED = "arrived"
     HANDED_OVER = "handed_over"
     CANCELLED = "cancelled"
-    # Issue 10 (procA): a procedure done at the counter at once (R-CHG, R-VAL-7), and the
+    # Issue 10: a procedure done at the counter at once (R-CHG, R-VAL-7), and the
     # end of an express card posted by J-LIS instead of a handover (R-EXP-3).
     DONE = "done"
     POSTED = "posted"
@@ -158,7 +158,7 @@ APPLICATION_TRANSITIONS: Final[dict[ApplicationState, frozenset[ApplicationState
     ApplicationState.ARRIVED: frozenset({ApplicationState.HANDED_OVER, ApplicationState.CANCELLED}),
     ApplicationState.HANDED_OVER: frozenset(),
     ApplicationState.CANCELLED: frozenset(),
-    # Issue 10 (procA). A card change is done in the one step that receives it. An express
+    # Issue 10. A card change is done in the one step that receives it. An express
     # card is posted by J-LIS (R-EXP-3): delivered ends the application; a letter that came
     # back leaves the card at the city, handed over at the counter (or withdrawn).
     ApplicationState.DONE: frozenset(),
@@ -453,7 +453,7 @@ def age_band(days: int) -> str:
     return AGE_BANDS[-1][1]
 
 
-# --- R-EXP: express issuance (issue 10, procA) --------------------------------------------------
+# --- R-EXP: express issuance (issue 10) --------------------------------------------------
 
 # R-EXP-1: in force from 2024-12-02; applied for within 30 days of the event (the day after it
 # is day 1, so event + 30 is the last day).

@@ -44,7 +44,7 @@ def application_get(*, user: User, application_id: uuid.UUID) -> Application:
                 "waiver__approved_by",
                 "fee_schedule",
                 "handed_over_by",
-                # Issue 10 (procA): what a card change wrote.
+                # Issue 10: what a card change wrote.
                 "endorsement",
                 "continued_use",
                 "expiry_change",
@@ -85,7 +85,7 @@ _STEP_LABELS = {
     "application_hand_over": "交付",
     "application_cancel": "取下げ",
     "arrivals_import": "到着データの取込",
-    # Issue 10 (procA): the card changes and express posting.
+    # Issue 10: the card changes and express posting.
     "address_change_receive": "住所変更の追記",
     "name_change_receive": "氏名変更の追記",
     "former_surname_receive": "旧氏併記",

@@ -1,4 +1,4 @@
-"""Reads for the card-change screens (issue 10, procA), scoped with policy.restrict."""
+"""Reads for the card-change screens (issue 10), scoped with policy.restrict."""
 
 from __future__ import annotations
 

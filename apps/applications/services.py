@@ -80,7 +80,7 @@ class ApplicationInput:
     with_certificates: bool = True
     waiver_reason: str = ""
     former_surname_listed: bool = False
-    # Issue 10 (procA): express issuance (R-EXP-1): the case and the day it counts from.
+    # Issue 10: express issuance (R-EXP-1): the case and the day it counts from.
     express: bool = False
     express_reason: ExpressReason | None = None
     express_event_on: date | None = None

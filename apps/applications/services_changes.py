@@ -1,4 +1,4 @@
-"""Counter procedures that change a card in use (issue 10, procA): address and name changes
+"""Counter procedures that change a card in use (issue 10): address and name changes
 and the former surname written in the endorsement field (R-CHG-1…3), continued use after
 moving in (R-CHG-4), and a foreign resident's expiry change or special extension (R-VAL-7).
 

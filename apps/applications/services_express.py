@@ -1,4 +1,4 @@
-"""Express issuance after the order (issue 10, procA): J-LIS makes the card in about a week and
+"""Express issuance after the order (issue 10): J-LIS makes the card in about a week and
 posts it by registered mail to the registered address; there is no counter handover. The city
 records that it was posted and whether it was delivered or came back (R-EXP-3). Rule ids refer
 to ``docs/rules.md``.

@@ -27,7 +27,7 @@ def import_arrivals_task(import_id: str) -> str | None:
 
 @shared_task(name="applications.continued_use_void_due", acks_late=True)
 def continued_use_void_due_task(on: str | None = None) -> int:
-    """Issue 10 (procA), R-CHG-4: void the cards whose continued use was not registered in
+    """Issue 10, R-CHG-4: void the cards whose continued use was not registered in
     time (``on``: ISO date, default today). Idempotent: a repeated beat voids nothing twice."""
     from datetime import date
 

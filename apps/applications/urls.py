@@ -14,7 +14,7 @@ urlpatterns = [
     path("<uuid:application_id>/approve-waiver/", views.approve_waiver, name="approve_waiver"),
     path("<uuid:application_id>/cancel/", views.cancel, name="cancel"),
     path("<uuid:application_id>/handover/", views.handover, name="handover"),
-    # Issue 10 (procA): card changes, continued use, express posting.
+    # Issue 10: card changes, continued use, express posting.
     path(
         "changes/<uuid:resident_id>/<slug:kind_slug>/",
         views_changes.change_new,

@@ -1,4 +1,4 @@
-"""The clerk's screens for the card changes and express posting (issue 10, procA): thin,
+"""The clerk's screens for the card changes and express posting (issue 10): thin,
 they parse, call a service, render."""
 
 from __future__ import annotations

@@ -56,7 +56,7 @@ class Card(models.Model):
     expiry_extended = models.BooleanField(
         "特例期間の延長済", default=False, help_text="R-VAL-7 ② は一度だけ"
     )
-    # Issue 10 (procA): R-EXP-4, a child under one applying from 2024-12-02.
+    # Issue 10: R-EXP-4, a child under one applying from 2024-12-02.
     photo_less = models.BooleanField("顔写真なし", default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -121,7 +121,7 @@ class Card(models.Model):
         )
 
 
-# --- issue 10 (procA): what is written on a card, continued use, expiry changes ---------------
+# --- issue 10: what is written on a card, continued use, expiry changes ---------------
 
 
 @pghistory.track()

@@ -87,7 +87,7 @@ def card_history(*, resident: Resident, limit: int = 50) -> list[HistoryEntry]:
 
 
 def _endorsement_history(*, resident: Resident) -> list[HistoryEntry]:
-    """Issue 10 (procA): each entry written in the endorsement field (R-CHG-1…4), with the
+    """Issue 10: each entry written in the endorsement field (R-CHG-1…4), with the
     member of staff the trigger's context names; the card's state does not change with it."""
     event_model = apps.get_model("cards", "EndorsementEvent")
     events = list(

@@ -388,7 +388,7 @@ def cards_expire_due(*, acting_user: User | SystemActor = EXPIRY_JOB, on: date) 
     return moved
 
 
-# --- issue 10 (procA): the endorsement field, continued use, expiry changes ---------------------
+# --- issue 10: the endorsement field, continued use, expiry changes ---------------------
 
 
 class EndorsementFieldFull(ValidationError):

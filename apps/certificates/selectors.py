@@ -22,7 +22,7 @@ def cards_with_certificates(*, resident: Resident) -> QuerySet[Card]:
         .prefetch_related(
             Prefetch("certificates", queryset=Certificate.objects.order_by("kind", "-issued_on")),
             Prefetch("pin_states", queryset=PinState.objects.order_by("kind")),
-            # Issue 10 (procA): the endorsement field as written (R-CHG-1…4).
+            # Issue 10: the endorsement field as written (R-CHG-1…4).
             "endorsements",
         )
     )

@@ -182,7 +182,7 @@ def certificates_expire_due(*, acting_user: User | SystemActor = EXPIRY_JOB, on:
     return moved
 
 
-# --- issue 10 (procA): a change written on the card revokes SIGNING (R-CRT-4) ------------------
+# --- issue 10: a change written on the card revokes SIGNING (R-CRT-4) ------------------
 
 
 @service

@@ -154,7 +154,7 @@ def seed_demo(*, today: date, residents: int = 300, seed: int = 2026) -> SeedRep
         )
         desks = {honcho.pk: _Desk(clerk=staff["clerk_a"]), branch.pk: _Desk(clerk=staff["clerk_b"])}
         _create_showcase(office=honcho, today=today)
-        # Issue 10 (procA): a resident in each situation of the card changes and express.
+        # Issue 10: a resident in each situation of the card changes and express.
         create_change_residents(office=honcho, clerk=staff["clerk_a"], today=today)
         used_numbers = {SHOWCASE_MY_NUMBER}
         for n in range(residents):

@@ -1,4 +1,4 @@
-"""Demo residents for the card changes and express issuance (issue 10, procA): one in each
+"""Demo residents for the card changes and express issuance (issue 10): one in each
 situation, so that `make run` shows every procedure. They go in through the counter's own
 services, acting as the office's demo clerk.
 

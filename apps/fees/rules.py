@@ -22,7 +22,7 @@ class Procedure(enum.StrEnum):
     RENEWAL = "renewal"
     REISSUE = "reissue"
     CERTIFICATE_ISSUE = "certificate_issue"
-    # Issue 10 (procA): changes written on a card and its expiry (R-CHG, R-VAL-7), free.
+    # Issue 10: changes written on a card and its expiry (R-CHG, R-VAL-7), free.
     CARD_CHANGE = "card_change"
 
     @property
@@ -88,7 +88,7 @@ class FeeRow(enum.StrEnum):
     REISSUE_NOT_HOLDER_FAULT = "reissue_not_holder_fault"
     REISSUE_NUMBER_CHANGED = "reissue_number_changed"
     CERTIFICATE_ONLY = "certificate_only"
-    # Issue 10 (procA): changes on the card (R-CHG) and express issuance (R-EXP-2).
+    # Issue 10: changes on the card (R-CHG) and express issuance (R-EXP-2).
     CARD_CHANGE_FREE = "card_change_free"
     EXPRESS_WITH_CERTS = "express_with_certs"
     EXPRESS_NO_CERTS = "express_no_certs"

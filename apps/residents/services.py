@@ -304,7 +304,7 @@ def residents_erase_my_numbers(
     return erased
 
 
-# --- issue 10 (procA): the record changes that a card change follows (R-CHG-1, R-CHG-3) --------
+# --- issue 10: the record changes that a card change follows (R-CHG-1, R-CHG-3) --------
 
 _ADDRESS_MAX = 255
 _NAME_MAX = 60

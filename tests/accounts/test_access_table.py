@@ -435,7 +435,7 @@ TABLE: dict[tuple[str, str], Row] = {
     ),
 }
 
-# Issue 10 (procA): card changes, continued use and express posting (screens and API).
+# Issue 10: card changes, continued use and express posting (screens and API).
 TABLE.update(
     {
         ("applications:change_new", "GET"): Row(

@@ -263,7 +263,7 @@ def fee_schedules(world: World, n: int) -> Request:
 
 
 def continued_use_due(world: World, n: int) -> Request:
-    """Issue 10 (procA), R-CHG-4: the cards to register for continued use in 14 days."""
+    """Issue 10, R-CHG-4: the cards to register for continued use in 14 days."""
     today = timezone.localdate()
     cards = bulk_cards(bulk_residents(world.office, n))
     ContinuedUse.objects.bulk_create(

@@ -50,7 +50,7 @@ def test_demo_loads_once_with_every_role_and_many_card_states(
     assert all(Application.objects.filter(new_card=card).exists() for card in arrived)
     assert Notice.objects.filter(card__in=arrived).count() == arrived.count()  # pickup notices
     assert is_valid_my_number("123456789018")
-    # Issue 10 (procA): a resident in every situation of the card changes and express.
+    # Issue 10: a resident in every situation of the card changes and express.
     assert Endorsement.objects.exists()
     assert ContinuedUse.objects.filter(registered_on__isnull=True, voided_on__isnull=True).exists()
     assert Card.objects.filter(expiry_extended=True).exists()

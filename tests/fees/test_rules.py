@@ -47,11 +47,11 @@ TABLE = [
     (P.REISSUE, R.NOT_HOLDER_FAULT, True, True, FeeRow.REISSUE_NOT_HOLDER_FAULT, 0),
     (P.REISSUE, R.NUMBER_CHANGED, True, True, FeeRow.REISSUE_NUMBER_CHANGED, 0),
     (P.CERTIFICATE_ISSUE, None, True, True, FeeRow.CERTIFICATE_ONLY, 0),
-    # Issue 10 (procA): changes on the card (R-CHG-1, R-VAL-7) are free.
+    # Issue 10: changes on the card (R-CHG-1, R-VAL-7) are free.
     (P.CARD_CHANGE, None, False, True, FeeRow.CARD_CHANGE_FREE, 0),
 ]
 
-# Issue 10 (procA): the express rows (R-EXP-2), reached with ``express=True`` (their cases
+# Issue 10: the express rows (R-EXP-2), reached with ``express=True`` (their cases
 # and amounts: tests/fees/test_express_fees.py).
 EXPRESS_TABLE = [
     (P.REISSUE, R.LOST, True, False, FeeRow.EXPRESS_WITH_CERTS, 2000),
