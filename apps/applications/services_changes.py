@@ -540,18 +540,21 @@ def continued_use_void_due(*, acting_user: SystemActor = CONTINUED_USE_JOB, on: 
         card__resident__left_on__isnull=False,
         card__resident__left_on__lte=on,
     )
-    for record_id, card_id in candidates.values_list("pk", "card_id").distinct():
-        # The counter locks the card, then its record (continued_use_receive): so does the
-        # job, or a clerk and the job would wait for each other. A card a clerk is working on
-        # right now is skipped: the clerk decides it, or tomorrow's run does.
-        locked = (
-            Card.objects.select_for_update(skip_locked=True)
-            .filter(pk=card_id)
+    rows = candidates.values_list("pk", "card_id", "card__resident_id").distinct()
+    for record_id, card_id, resident_id in rows:
+        # The counter locks the resident, the card, then its record (continued_use_receive),
+        # and ending a card locks its resident with it (cards.services): so does the job, or
+        # a clerk and the job would wait for each other. A resident a clerk is serving right
+        # now is skipped: the clerk decides, or tomorrow's run does.
+        serving = (
+            Resident.objects.select_for_update(skip_locked=True)
+            .filter(pk=resident_id)
             .values_list("pk", flat=True)
             .first()
         )
-        if locked is None:
+        if serving is None:
             continue
+        Card.objects.select_for_update().filter(pk=card_id).values_list("pk").get()
         record = ContinuedUse.objects.select_for_update().get(pk=record_id)
         if record.registered_on is not None or record.voided_on is not None:
             continue  # closed by a clerk or another run before the lock
