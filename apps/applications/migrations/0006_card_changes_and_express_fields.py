@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0002_user_designated_handler'),
-        ('applications', '0004_card_changes_and_express'),
+        ('applications', '0005_card_changes_and_express'),
         ('cards', '0005_endorsements_continued_use_expiry_changes'),
         ('fees', '0006_fee_row_choices'),
         ('residents', '0003_retention'),

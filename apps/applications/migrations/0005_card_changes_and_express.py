@@ -7,7 +7,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('applications', '0003_arrivals_per_office_in_the_background'),
+        ('applications', '0004_report_indexes'),
     ]
 
     operations = [
