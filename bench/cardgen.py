@@ -13,23 +13,23 @@ from __future__ import annotations
 _CARDS = """
 INSERT INTO cards_card (
     id, resident_id, office_id, state, applied_on, issued_on, expires_on, arrived_on,
-    handed_over_on, ended_on, end_reason, former_surname_listed, expiry_extended, created_at,
-    updated_at)
+    handed_over_on, ended_on, end_reason, former_surname_listed, expiry_extended, photo_less,
+    created_at, updated_at)
 SELECT card_id, resident_id, office_id, state, issued_on - 30, issued_on, expires_on,
        CASE WHEN state = 'arrived' THEN {arrived} ELSE issued_on + 7 END,
        CASE WHEN state = 'arrived' THEN NULL ELSE issued_on + 14 END,
        CASE WHEN state IN ('returned', 'void') THEN %(on)s::date - 10 END,
        CASE WHEN state IN ('returned', 'void') THEN 'bench' ELSE '' END,
-       false, false, now(), now()
+       false, false, false, now(), now()
 FROM gen;
 
 -- Renewals under way: a new card ordered for an active holder (part of the N cards).
 INSERT INTO cards_card (
     id, resident_id, office_id, state, applied_on, issued_on, expires_on, arrived_on,
-    handed_over_on, ended_on, end_reason, former_surname_listed, expiry_extended, created_at,
-    updated_at)
+    handed_over_on, ended_on, end_reason, former_surname_listed, expiry_extended, photo_less,
+    created_at, updated_at)
 SELECT gen_random_uuid(), resident_id, office_id, 'ordered', %(on)s::date - 20, NULL, NULL, NULL,
-       NULL, NULL, '', false, false, now(), now()
+       NULL, NULL, '', false, false, false, now(), now()
 FROM (SELECT resident_id, office_id FROM gen WHERE state = 'active' AND i %% 50 = 7 ORDER BY i
       LIMIT %(renewals)s) renewing;
 

@@ -27,6 +27,12 @@ app.conf.beat_schedule = {
         "task": "certificates.expire_due",
         "schedule": crontab(hour=0, minute=5),
     },
+    # R-CHG-4 (issue 10): cards brought from another city and not registered for continued
+    # use within the notice + 90 days are voided; idempotent.
+    "applications-continued-use-void-due": {
+        "task": "applications.continued_use_void_due",
+        "schedule": crontab(hour=0, minute=10),
+    },
     # R-MYN-2: My Numbers kept past their retention period after departure are erased.
     "residents-erase-my-numbers": {
         "task": "residents.erase_my_numbers",

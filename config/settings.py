@@ -82,6 +82,8 @@ MY_NUMBER_REVEAL_SECONDS = env.integer("MY_NUMBER_REVEAL_SECONDS", 30, minimum=5
 MY_NUMBER_RETENTION_DAYS = env.integer("MY_NUMBER_RETENTION_DAYS", 7 * 365, minimum=0)
 
 # --- The city ---------------------------------------------------------------------------
+# R-CHG-2 (policy): how many entries the card's endorsement field (追記欄) holds.
+ENDORSEMENT_CAPACITY = env.integer("ENDORSEMENT_CAPACITY", 4, minimum=1)
 CITY_NAME = env.string("CITY_NAME", "みどり市")
 CITY_CONTACT = env.string("CITY_CONTACT", "みどり市役所 市民課 マイナンバーカード窓口 0144-00-0000")
 

@@ -30,13 +30,19 @@ from apps.applications.arrivals import (
 from apps.applications.models import (
     APPLICANT_CHOICES,
     DOCUMENT_CHOICES,
+    EXPRESS_REASON_CHOICES,
     KIND_CHOICES,
     NOTIFICATION_CARD_CHOICES,
     REASON_CHOICES,
     Application,
     ArrivalImport,
 )
-from apps.applications.rules import ApplicantType, ApplicationKind, NotificationCardStatus
+from apps.applications.rules import (
+    ApplicantType,
+    ApplicationKind,
+    ExpressReason,
+    NotificationCardStatus,
+)
 from apps.applications.selectors import (
     application_get,
     arrival_import_get,
@@ -55,6 +61,7 @@ from apps.applications.services import (
     fee_settled,
 )
 from apps.core.api import ServiceErrorsMixin
+from apps.core.bounds import PlausibleDateInput
 from apps.core.uploads import upload_too_large
 from apps.fees.api import PaymentOut
 from apps.fees.models import PaymentMethod
@@ -103,6 +110,12 @@ class ApplicationIn(serializers.Serializer[Any]):
         max_length=500, required=False, default="", allow_blank=True
     )
     former_surname_listed = serializers.BooleanField(default=False)
+    # Issue 10: express issuance (R-EXP-1).
+    express = serializers.BooleanField(default=False)
+    express_reason = serializers.ChoiceField(
+        choices=EXPRESS_REASON_CHOICES, required=False, allow_null=True, default=None
+    )
+    express_event_on = PlausibleDateInput(required=False, allow_null=True, default=None)
 
 
 class ApplicationOut(serializers.Serializer[Any]):
@@ -129,6 +142,12 @@ class ApplicationOut(serializers.Serializer[Any]):
         source="new_card.expires_on", allow_null=True, default=None
     )
     handed_over_at = serializers.DateTimeField(allow_null=True)
+    # Issue 10
+    express = serializers.BooleanField()
+    express_reason = serializers.CharField()
+    posted_on = serializers.DateField(allow_null=True)
+    delivered_on = serializers.DateField(allow_null=True)
+    returned_undelivered_on = serializers.DateField(allow_null=True)
 
     def get_fee_settled(self, application: Application) -> bool:
         return fee_settled(application)
@@ -279,6 +298,11 @@ class ApplicationCreateView(ServiceErrorsMixin):
                 with_certificates=data["with_certificates"],
                 waiver_reason=data["waiver_reason"],
                 former_surname_listed=data["former_surname_listed"],
+                express=data["express"],
+                express_reason=(
+                    ExpressReason(data["express_reason"]) if data["express_reason"] else None
+                ),
+                express_event_on=data["express_event_on"],
             ),
         )
         return Response(_out(request, application.pk), status=status.HTTP_201_CREATED)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.applications import api
+from apps.applications import api, api_changes
 
 app_name = "applications-api"
 urlpatterns = [
@@ -20,4 +20,16 @@ urlpatterns = [
         "<uuid:application_id>/hand-over/", api.ApplicationHandOverView.as_view(), name="hand-over"
     ),
     path("<uuid:application_id>/cancel/", api.ApplicationCancelView.as_view(), name="cancel"),
+    # Issue 10: card changes, continued use, express posting.
+    path("changes/", api_changes.ChangeCreateView.as_view(), name="changes"),
+    path(
+        "continued-use/due/",
+        api_changes.ContinuedUseDueView.as_view(),
+        name="continued-use-due",
+    ),
+    path(
+        "<uuid:application_id>/express/<slug:step>/",
+        api_changes.ExpressStepView.as_view(),
+        name="express-step",
+    ),
 ]

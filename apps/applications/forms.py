@@ -9,17 +9,24 @@ from django import forms
 from apps.applications.models import (
     APPLICANT_CHOICES,
     DOCUMENT_CHOICES,
+    EXPRESS_REASON_CHOICES,
     NOTIFICATION_CARD_CHOICES,
     REASON_CHOICES,
 )
 from apps.applications.rules import (
     ApplicantType,
     ApplicationKind,
+    ExpressReason,
     NotificationCardStatus,
 )
 from apps.applications.services import ApplicationInput, HandoverInput, documents_from
+from apps.core.bounds import PlausibleDateField
 from apps.fees.models import PaymentMethod
 from apps.fees.rules import ReissueReason, VoidOutcome
+
+# Issue 10: express issuance (R-EXP-1), for the kinds that have express cases.
+_EXPRESS_FIELDS = ("express", "express_reason", "express_event_on")
+_EXPRESS_SHOWN = {"express_reason": "express", "express_event_on": "express"}
 
 # Which fields each kind shows, in screen order (the first one gets the focus).
 _KIND_FIELDS: dict[ApplicationKind, tuple[str, ...]] = {
@@ -29,6 +36,7 @@ _KIND_FIELDS: dict[ApplicationKind, tuple[str, ...]] = {
         "documents",
         "with_certificates",
         "former_surname_listed",
+        *_EXPRESS_FIELDS,
     ),
     ApplicationKind.RENEWAL: (
         "applicant_type",
@@ -53,6 +61,7 @@ _KIND_FIELDS: dict[ApplicationKind, tuple[str, ...]] = {
         "documents",
         "with_certificates",
         "former_surname_listed",
+        *_EXPRESS_FIELDS,
     ),
 }
 
@@ -62,8 +71,9 @@ _KIND_FIELDS: dict[ApplicationKind, tuple[str, ...]] = {
 # service checks everything again.
 _PROXY_NAME = "applicant:legal_rep applicant:proxy"
 _SHOW_WHEN: dict[ApplicationKind, dict[str, str]] = {
-    ApplicationKind.FIRST_ISSUE: {"applicant_name": _PROXY_NAME},
+    ApplicationKind.FIRST_ISSUE: {"applicant_name": _PROXY_NAME, **_EXPRESS_SHOWN},
     ApplicationKind.REISSUE: {
+        **_EXPRESS_SHOWN,
         "applicant_name": _PROXY_NAME,
         "lost_at_home": "reason:lost",
         "police_report_no": "reason:lost reason:stolen",
@@ -132,6 +142,22 @@ class ApplicationForm(forms.Form):
         label="電子証明書の発行を希望する", required=False, initial=True
     )
     former_surname_listed = forms.BooleanField(label="旧氏を併記する", required=False)
+    # Issue 10: express issuance (R-EXP-1…3).
+    express = forms.BooleanField(
+        label="特急発行（J-LISが約1週間で作成し、住所へ書留で送付）", required=False
+    )
+    express_reason = forms.ChoiceField(
+        label="特急発行の事由",
+        choices=EXPRESS_REASON_CHOICES,
+        widget=forms.RadioSelect,
+        required=False,
+    )
+    express_event_on = PlausibleDateField(
+        label="起算日（転入届・紛失届の日等。1歳未満は不要）",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="起算日の翌日から30日以内に申請できます",
+    )
 
     def __init__(self, *args: Any, kind: ApplicationKind, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -162,6 +188,8 @@ class ApplicationForm(forms.Form):
         facts = {f"reason:{reason}", f"applicant:{data.get('applicant_type')}"}
         if data.get("old_card_lost"):
             facts.add("old_card_lost")
+        if data.get("express"):
+            facts.add("express")
         for name, conditions in show_when.items():
             shown = any(condition in facts for condition in conditions.split())
             if not shown and name in data:
@@ -180,6 +208,11 @@ class ApplicationForm(forms.Form):
             with_certificates=data.get("with_certificates", False),
             waiver_reason=data.get("waiver_reason", ""),
             former_surname_listed=data.get("former_surname_listed", False),
+            express=data.get("express", False),
+            express_reason=(
+                ExpressReason(data["express_reason"]) if data.get("express_reason") else None
+            ),
+            express_event_on=data.get("express_event_on"),
         )
 
 

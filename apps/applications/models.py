@@ -19,6 +19,7 @@ from apps.applications.rules import (
     ApplicantType,
     ApplicationKind,
     ApplicationState,
+    ExpressReason,
     IdentityDocument,
     NotificationCardStatus,
 )
@@ -33,6 +34,7 @@ APPLICANT_CHOICES = choices_of(ApplicantType)
 DOCUMENT_CHOICES = choices_of(IdentityDocument)
 REASON_CHOICES = REISSUE_REASON_CHOICES
 NOTIFICATION_CARD_CHOICES = choices_of(NotificationCardStatus)
+EXPRESS_REASON_CHOICES = choices_of(ExpressReason)
 
 _R = ReissueReason
 
@@ -197,6 +199,43 @@ class Application(models.Model):
     )
     cancel_reason = models.CharField("取下げの理由", max_length=200, blank=True)
 
+    # Issue 10: what a card-change procedure wrote. ``old_card`` is the card it
+    # changed (the constraint that a non-first-issue names a card holds for them too).
+    endorsement = models.OneToOneField(
+        "cards.Endorsement",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="application",
+        verbose_name="追記欄の記載",
+    )
+    continued_use = models.ForeignKey(
+        "cards.ContinuedUse",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="継続利用",
+        db_index=False,
+    )
+    expiry_change = models.OneToOneField(
+        "cards.ExpiryChange",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="application",
+        verbose_name="有効期限の変更",
+    )
+    # Issue 10: express issuance (R-EXP-1…3). The card is posted by J-LIS.
+    express = models.BooleanField("特急発行", default=False)
+    express_reason = models.CharField(
+        "特急発行の事由", max_length=32, choices=EXPRESS_REASON_CHOICES, blank=True
+    )
+    express_event_on = models.DateField("特急発行の起算日", null=True, blank=True)
+    posted_on = models.DateField("J-LISの発送日", null=True, blank=True)
+    delivered_on = models.DateField("配達日", null=True, blank=True)
+    returned_undelivered_on = models.DateField("返戻日", null=True, blank=True)
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -292,6 +331,23 @@ class Application(models.Model):
                 condition=~models.Q(state="handed_over")
                 | models.Q(handed_over_at__isnull=False, pins_set=True),
                 name="application_handover_recorded",
+            ),
+            # Issue 10: an express application names its case (R-EXP-1); only card
+            # kinds can be express, and only express cards are posted (R-EXP-3).
+            models.CheckConstraint(
+                condition=models.Q(express=False, express_reason="")
+                | models.Q(
+                    express=True,
+                    kind__in=sorted(kind.value for kind in CARD_KINDS),
+                    express_event_on__isnull=False,
+                )
+                & ~models.Q(express_reason=""),
+                name="application_express_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(state__in=["posted", "delivered", "undelivered"])
+                | models.Q(express=True, posted_on__isnull=False),
+                name="application_posted_is_express",
             ),
         ]
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Final
 
+from apps.fees.rules import EXPRESS_STARTS_ON as FEE_EXPRESS_STARTS_ON
 from apps.fees.rules import Procedure, ReissueReason
 from apps.fees.rules import old_card_returned_for_fee as fee_old_card_returned
-from apps.residents.rules import needs_legal_representative
+from apps.residents.rules import birthday_in_year, needs_legal_representative
 
 # --- kinds ----------------------------------------------------------------------------------------
 
@@ -33,6 +34,13 @@ class ApplicationKind(enum.StrEnum):
     FIRST_ISSUE = "first_issue"
     RENEWAL = "renewal"
     REISSUE = "reissue"
+    # Issue 10: changes on the card and its expiry; done at the counter at once.
+    ADDRESS_CHANGE = "address_change"
+    NAME_CHANGE = "name_change"
+    FORMER_SURNAME = "former_surname"
+    CONTINUED_USE = "continued_use"
+    EXPIRY_CHANGE = "expiry_change"
+    SPECIAL_EXTENSION = "special_extension"
 
     @property
     def label(self) -> str:
@@ -52,12 +60,26 @@ APPLICATION_KIND_LABELS: Final[dict[ApplicationKind, str]] = {
     ApplicationKind.FIRST_ISSUE: "新規交付申請",
     ApplicationKind.RENEWAL: "更新（有効期限）",
     ApplicationKind.REISSUE: "再交付申請",
+    # Issue 10
+    ApplicationKind.ADDRESS_CHANGE: "住所変更（追記）",
+    ApplicationKind.NAME_CHANGE: "氏名変更（追記）",
+    ApplicationKind.FORMER_SURNAME: "旧氏併記",
+    ApplicationKind.CONTINUED_USE: "転入による継続利用",
+    ApplicationKind.EXPIRY_CHANGE: "有効期限の変更（在留期間の更新等）",
+    ApplicationKind.SPECIAL_EXTENSION: "有効期限の延長（特例期間）",
 }
 
 KIND_PROCEDURES: Final[dict[ApplicationKind, Procedure]] = {
     ApplicationKind.FIRST_ISSUE: Procedure.FIRST_ISSUE,
     ApplicationKind.RENEWAL: Procedure.RENEWAL,
     ApplicationKind.REISSUE: Procedure.REISSUE,
+    # Issue 10
+    ApplicationKind.ADDRESS_CHANGE: Procedure.CARD_CHANGE,
+    ApplicationKind.NAME_CHANGE: Procedure.CARD_CHANGE,
+    ApplicationKind.FORMER_SURNAME: Procedure.CARD_CHANGE,
+    ApplicationKind.CONTINUED_USE: Procedure.CARD_CHANGE,
+    ApplicationKind.EXPIRY_CHANGE: Procedure.CARD_CHANGE,
+    ApplicationKind.SPECIAL_EXTENSION: Procedure.CARD_CHANGE,
 }
 
 # Kinds that order a new card from J-LIS and so go through the issuance pipeline (R-ISS-1).
@@ -73,6 +95,18 @@ KIND_SLUGS: Final[dict[str, ApplicationKind]] = {
     "reissue": ApplicationKind.REISSUE,
 }
 
+# Issue 10: the card-change procedures, each with a screen of its own
+# (apps.applications.views_changes); the slugs are the URLs' last part.
+CHANGE_KIND_SLUGS: Final[dict[str, ApplicationKind]] = {
+    "address-change": ApplicationKind.ADDRESS_CHANGE,
+    "name-change": ApplicationKind.NAME_CHANGE,
+    "former-surname": ApplicationKind.FORMER_SURNAME,
+    "continued-use": ApplicationKind.CONTINUED_USE,
+    "expiry-change": ApplicationKind.EXPIRY_CHANGE,
+    "special-extension": ApplicationKind.SPECIAL_EXTENSION,
+}
+CHANGE_KINDS: Final = frozenset(CHANGE_KIND_SLUGS.values())
+
 
 # --- the state machine ------------------------------------------------------------------------
 
@@ -85,6 +119,12 @@ class ApplicationState(enum.StrEnum):
     ARRIVED = "arrived"
     HANDED_OVER = "handed_over"
     CANCELLED = "cancelled"
+    # Issue 10: a procedure done at the counter at once (R-CHG, R-VAL-7), and the
+    # end of an express card posted by J-LIS instead of a handover (R-EXP-3).
+    DONE = "done"
+    POSTED = "posted"
+    DELIVERED = "delivered"
+    RETURNED_UNDELIVERED = "undelivered"  # fits the 16-character state column
 
     @property
     def label(self) -> str:
@@ -97,21 +137,53 @@ APPLICATION_STATE_LABELS: Final[dict[ApplicationState, str]] = {
     ApplicationState.ARRIVED: "到着（交付待ち）",
     ApplicationState.HANDED_OVER: "交付済",
     ApplicationState.CANCELLED: "取下げ",
+    ApplicationState.DONE: "完了",
+    ApplicationState.POSTED: "J-LISが郵送済（配達待ち）",
+    ApplicationState.DELIVERED: "配達済",
+    ApplicationState.RETURNED_UNDELIVERED: "返戻（窓口で交付待ち）",
 }
 
 # R-ISS-1: application → card made by J-LIS → arrives → pickup notice → handover.
 # What must stay true: HANDED_OVER and CANCELLED are final; an arrived card can still be
 # withdrawn (never collected, R-ISS-1), which voids it.
 APPLICATION_TRANSITIONS: Final[dict[ApplicationState, frozenset[ApplicationState]]] = {
-    ApplicationState.RECEIVED: frozenset({ApplicationState.ORDERED, ApplicationState.CANCELLED}),
-    ApplicationState.ORDERED: frozenset({ApplicationState.ARRIVED, ApplicationState.CANCELLED}),
+    # DONE: a card change, done in the step that receives it (issue 10).
+    ApplicationState.RECEIVED: frozenset(
+        {ApplicationState.ORDERED, ApplicationState.CANCELLED, ApplicationState.DONE}
+    ),
+    # POSTED: an express card that J-LIS posts to the holder (R-EXP-3).
+    ApplicationState.ORDERED: frozenset(
+        {ApplicationState.ARRIVED, ApplicationState.CANCELLED, ApplicationState.POSTED}
+    ),
     ApplicationState.ARRIVED: frozenset({ApplicationState.HANDED_OVER, ApplicationState.CANCELLED}),
     ApplicationState.HANDED_OVER: frozenset(),
     ApplicationState.CANCELLED: frozenset(),
+    # Issue 10. A card change is done in the one step that receives it. An express
+    # card is posted by J-LIS (R-EXP-3): delivered ends the application; a letter that came
+    # back leaves the card at the city, handed over at the counter (or withdrawn).
+    ApplicationState.DONE: frozenset(),
+    # Withdrawn while in the post (the holder died or left): the card is voided.
+    ApplicationState.POSTED: frozenset(
+        {
+            ApplicationState.DELIVERED,
+            ApplicationState.RETURNED_UNDELIVERED,
+            ApplicationState.CANCELLED,
+        }
+    ),
+    ApplicationState.DELIVERED: frozenset(),
+    ApplicationState.RETURNED_UNDELIVERED: frozenset(
+        {ApplicationState.HANDED_OVER, ApplicationState.CANCELLED}
+    ),
 }
 
 OPEN_STATES: Final = frozenset(
-    {ApplicationState.RECEIVED, ApplicationState.ORDERED, ApplicationState.ARRIVED}
+    {
+        ApplicationState.RECEIVED,
+        ApplicationState.ORDERED,
+        ApplicationState.ARRIVED,
+        ApplicationState.POSTED,
+        ApplicationState.RETURNED_UNDELIVERED,
+    }
 )
 
 
@@ -379,3 +451,127 @@ def age_band(days: int) -> str:
         if days >= threshold:
             return label
     return AGE_BANDS[-1][1]
+
+
+# --- R-EXP: express issuance (issue 10) --------------------------------------------------
+
+# R-EXP-1: in force from 2024-12-02; applied for within 30 days of the event (the day after it
+# is day 1, so event + 30 is the last day).
+EXPRESS_STARTS_ON: Final = FEE_EXPRESS_STARTS_ON
+EXPRESS_WINDOW_DAYS: Final = 30
+
+
+class ExpressReason(enum.StrEnum):
+    """The listed cases in which a card may be made by express issuance (R-EXP-1)."""
+
+    UNDER_ONE = "under_one"
+    MOVED_IN_FROM_ABROAD = "moved_in_from_abroad"
+    CARD_LOST = "card_lost"
+    NEW_MID_LONG_TERM_RESIDENT = "new_mid_long_term_resident"
+    NEWLY_REGISTERED = "newly_registered"
+    NUMBER_CHANGED = "number_changed"
+    CARD_UNUSABLE = "card_unusable"
+    ENDORSEMENT_FULL = "endorsement_full"
+    RELEASED_FROM_CUSTODY = "released_from_custody"
+
+    @property
+    def label(self) -> str:
+        return EXPRESS_REASON_LABELS[self]
+
+    @property
+    def event_label(self) -> str:
+        """What the event date is, as the form asks for it."""
+        return EXPRESS_EVENT_LABELS[self]
+
+
+EXPRESS_REASON_LABELS: Final[dict[ExpressReason, str]] = {
+    ExpressReason.UNDER_ONE: "1歳未満のお子さん",
+    ExpressReason.MOVED_IN_FROM_ABROAD: "国外からの転入",
+    ExpressReason.CARD_LOST: "カードの紛失",
+    ExpressReason.NEW_MID_LONG_TERM_RESIDENT: "新たに中長期在留者となった",
+    ExpressReason.NEWLY_REGISTERED: "新たに住民票に記載された（戸籍のない方等）",
+    ExpressReason.NUMBER_CHANGED: "個人番号・住民票コードの変更によるカードの失効",
+    ExpressReason.CARD_UNUSABLE: "焼失・著しい破損・IC故障・市の誤った廃止",
+    ExpressReason.ENDORSEMENT_FULL: "追記欄の余白不足",
+    ExpressReason.RELEASED_FROM_CUSTODY: "刑事施設等からの出所",
+}
+
+EXPRESS_EVENT_LABELS: Final[dict[ExpressReason, str]] = {
+    ExpressReason.UNDER_ONE: "出生日",
+    ExpressReason.MOVED_IN_FROM_ABROAD: "転入届の日",
+    ExpressReason.CARD_LOST: "紛失届の日",
+    ExpressReason.NEW_MID_LONG_TERM_RESIDENT: "転入届の日",
+    ExpressReason.NEWLY_REGISTERED: "本人確認書類を取得した日",
+    ExpressReason.NUMBER_CHANGED: "変更請求の日",
+    ExpressReason.CARD_UNUSABLE: "使えなくなった日",
+    ExpressReason.ENDORSEMENT_FULL: "記載できなかった日",
+    ExpressReason.RELEASED_FROM_CUSTODY: "本人確認書類を取得した日",
+}
+
+# Which procedure each case is (R-EXP-1): the kind, and for a reissue the reasons that fit.
+EXPRESS_KINDS: Final[dict[ExpressReason, tuple[ApplicationKind, frozenset[ReissueReason]]]] = {
+    ExpressReason.UNDER_ONE: (ApplicationKind.FIRST_ISSUE, frozenset()),
+    ExpressReason.MOVED_IN_FROM_ABROAD: (ApplicationKind.FIRST_ISSUE, frozenset()),
+    ExpressReason.NEW_MID_LONG_TERM_RESIDENT: (ApplicationKind.FIRST_ISSUE, frozenset()),
+    ExpressReason.NEWLY_REGISTERED: (ApplicationKind.FIRST_ISSUE, frozenset()),
+    ExpressReason.RELEASED_FROM_CUSTODY: (ApplicationKind.FIRST_ISSUE, frozenset()),
+    ExpressReason.CARD_LOST: (
+        ApplicationKind.REISSUE,
+        frozenset({ReissueReason.LOST, ReissueReason.STOLEN}),
+    ),
+    ExpressReason.NUMBER_CHANGED: (
+        ApplicationKind.REISSUE,
+        frozenset({ReissueReason.NUMBER_CHANGED}),
+    ),
+    ExpressReason.CARD_UNUSABLE: (
+        ApplicationKind.REISSUE,
+        frozenset({ReissueReason.DISASTER, ReissueReason.DAMAGED, ReissueReason.NOT_HOLDER_FAULT}),
+    ),
+    ExpressReason.ENDORSEMENT_FULL: (
+        ApplicationKind.REISSUE,
+        frozenset({ReissueReason.ENDORSEMENT_FULL}),
+    ),
+}
+
+
+def express_deadline(*, reason: ExpressReason, event_on: date, birth_date: date) -> date:
+    """The last day an express application may be made (R-EXP-1).
+
+    Under one: the day before the first birthday (a 29 February birth has its first birthday
+    on 28 February, R-VAL-5, so the last day is 27 February); ``event_on`` is not used. Every
+    other case: the event + 30 days (the day after the event is day 1).
+    """
+    if reason is ExpressReason.UNDER_ONE:
+        return birthday_in_year(birth_date, birth_date.year + 1) - timedelta(days=1)
+    return event_on + timedelta(days=EXPRESS_WINDOW_DAYS)
+
+
+def express_problem(
+    *,
+    reason: ExpressReason,
+    kind: ApplicationKind,
+    reissue_reason: ReissueReason | None,
+    event_on: date | None,
+    birth_date: date,
+    on: date,
+) -> str | None:
+    """Why an application received on ``on`` cannot be express (R-EXP-1), None when it can."""
+    if on < EXPRESS_STARTS_ON:
+        return "特急発行は令和6年12月2日から受け付けています。"
+    expected_kind, reasons = EXPRESS_KINDS[reason]
+    if kind is not expected_kind:
+        return f"「{reason.label}」による特急発行は{expected_kind.label}として受け付けます。"
+    if reasons and reissue_reason not in reasons:
+        return f"再交付の理由が「{reason.label}」の特急発行の対象ではありません。"
+    if reason is ExpressReason.UNDER_ONE:
+        event_on = birth_date
+    if event_on is None:
+        return f"{reason.event_label}を入力してください。"
+    if event_on > on:
+        return f"{reason.event_label}が受付日より後になっています。"
+    deadline = express_deadline(reason=reason, event_on=event_on, birth_date=birth_date)
+    if on > deadline:
+        if reason is ExpressReason.UNDER_ONE:
+            return "1歳の誕生日の前日を過ぎたため、特急発行の対象ではありません。"
+        return f"{reason.event_label}から30日を過ぎたため、特急発行の対象ではありません。"
+    return None

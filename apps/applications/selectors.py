@@ -44,6 +44,10 @@ def application_get(*, user: User, application_id: uuid.UUID) -> Application:
                 "waiver__approved_by",
                 "fee_schedule",
                 "handed_over_by",
+                # Issue 10: what a card change wrote.
+                "endorsement",
+                "continued_use",
+                "expiry_change",
             )
             .get(pk=application_id)
         )
@@ -81,6 +85,15 @@ _STEP_LABELS = {
     "application_hand_over": "交付",
     "application_cancel": "取下げ",
     "arrivals_import": "到着データの取込",
+    # Issue 10: the card changes and express posting.
+    "address_change_receive": "住所変更の追記",
+    "name_change_receive": "氏名変更の追記",
+    "former_surname_receive": "旧氏併記",
+    "continued_use_receive": "継続利用",
+    "expiry_change_receive": "有効期限の変更",
+    "application_express_posted": "発送の記録",
+    "application_express_delivered": "配達の記録",
+    "application_express_returned": "返戻の記録",
 }
 
 

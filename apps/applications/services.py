@@ -24,12 +24,14 @@ from apps.applications.rules import (
     ApplicantType,
     ApplicationKind,
     ApplicationState,
+    ExpressReason,
     HandoverChecklist,
     IdentityDocument,
     NotificationCardStatus,
     OldCardAction,
     applicant_problem,
     can_transition,
+    express_problem,
     handover_problems,
     identity_problems,
     old_card_action_at_receipt,
@@ -78,6 +80,10 @@ class ApplicationInput:
     with_certificates: bool = True
     waiver_reason: str = ""
     former_surname_listed: bool = False
+    # Issue 10: express issuance (R-EXP-1): the case and the day it counts from.
+    express: bool = False
+    express_reason: ExpressReason | None = None
+    express_event_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -273,6 +279,7 @@ def _check_applicant(*, resident: Resident, data: ApplicationInput, on: date) ->
         errors["documents"] = " ".join(identity)
     if data.former_surname_listed and not resident.former_surname:
         errors["former_surname_listed"] = "旧氏が登録されていないため、旧氏併記はできません。"
+    errors.update(_express_errors(resident=resident, data=data, on=on))
     errors.update(_evidence_errors(data))
     if errors:
         raise ValidationError(errors)
@@ -297,6 +304,25 @@ def _card_replaced(*, resident: Resident, data: ApplicationInput, on: date) -> C
     if existing.filter(state=CardState.EXPIRED).exists():
         raise ValidationError("有効期限切れのカードがあります。更新として受け付けてください。")
     return None
+
+
+def _express_errors(*, resident: Resident, data: ApplicationInput, on: date) -> dict[str, str]:
+    """R-EXP-1: an express application names a listed case, within its window."""
+    if not data.express:
+        if data.express_reason is not None:
+            return {"express_reason": "特急発行でない申請に特急発行の事由は指定できません。"}
+        return {}
+    if data.express_reason is None:
+        return {"express_reason": "特急発行の事由を選んでください。"}
+    problem = express_problem(
+        reason=data.express_reason,
+        kind=data.kind,
+        reissue_reason=data.reissue_reason,
+        event_on=data.express_event_on,
+        birth_date=resident.birth_date,
+        on=on,
+    )
+    return {"express_event_on": problem} if problem else {}
 
 
 @dataclass(frozen=True)
@@ -340,6 +366,7 @@ def _receipt_fee(
         with_certificates=data.with_certificates,
         old_card_returned=old_card_returned,
         on=on,
+        express=data.express,
     )
     waiver = (
         fee_waiver_request(
@@ -393,6 +420,17 @@ def _application_from(
         ),
         with_certificates=data.with_certificates,
         former_surname_listed=data.former_surname_listed,
+        express=data.express,
+        express_reason=data.express_reason.value if data.express and data.express_reason else "",
+        express_event_on=(
+            (
+                resident.birth_date
+                if data.express_reason is ExpressReason.UNDER_ONE
+                else data.express_event_on
+            )
+            if data.express
+            else None
+        ),
         fee_row=fee.quote.row,
         fee_amount_yen=fee.quote.amount_yen,
         fee_schedule_id=fee.quote.schedule_id,

@@ -36,3 +36,17 @@ def resume_imports_task() -> int:
     for import_id in queued:
         _enqueue_import(str(import_id))
     return len(queued)
+
+
+@shared_task(name="applications.continued_use_void_due", acks_late=True)
+def continued_use_void_due_task(on: str | None = None) -> int:
+    """Issue 10, R-CHG-4: void the cards whose continued use was not registered in
+    time (``on``: ISO date, default today). Idempotent: a repeated beat voids nothing twice."""
+    from datetime import date
+
+    from django.utils import timezone
+
+    from apps.applications.services_changes import CONTINUED_USE_JOB, continued_use_void_due
+
+    day = date.fromisoformat(on) if on else timezone.localdate()
+    return continued_use_void_due(acting_user=CONTINUED_USE_JOB, on=day)

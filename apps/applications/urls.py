@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.applications import views
+from apps.applications import views, views_changes
 
 app_name = "applications"
 urlpatterns = [
@@ -14,4 +14,16 @@ urlpatterns = [
     path("<uuid:application_id>/approve-waiver/", views.approve_waiver, name="approve_waiver"),
     path("<uuid:application_id>/cancel/", views.cancel, name="cancel"),
     path("<uuid:application_id>/handover/", views.handover, name="handover"),
+    # Issue 10: card changes, continued use, express posting.
+    path(
+        "changes/<uuid:resident_id>/<slug:kind_slug>/",
+        views_changes.change_new,
+        name="change_new",
+    ),
+    path("continued-use/due/", views_changes.continued_use_due, name="continued_use_due"),
+    path(
+        "<uuid:application_id>/express/<slug:step>/",
+        views_changes.express_step,
+        name="express_step",
+    ),
 ]

@@ -30,7 +30,7 @@ from apps.applications.forms import (
     PaymentVoidForm,
 )
 from apps.applications.models import Application
-from apps.applications.rules import KIND_SLUGS, ApplicationState
+from apps.applications.rules import KIND_SLUGS, ApplicationKind, ApplicationState
 from apps.applications.selectors import (
     application_get,
     application_history,
@@ -54,10 +54,14 @@ from apps.core.http import apply_errors
 from apps.core.uploads import upload_too_large
 from apps.core.wareki import format_both
 from apps.fees.models import PaymentMethod
-from apps.fees.rules import FeeRow, VoidOutcome
+from apps.fees.rules import FeeRow, ReissueReason, VoidOutcome
 from apps.fees.selectors import payment_get
 from apps.fees.services import payment_is_settled
 from apps.residents.selectors import resident_get
+
+# Cards at the office, waiting for their holder: arrived, or an express card whose registered
+# letter came back undelivered (R-EXP-3, issue 10).
+_HANDOVER_STATES = frozenset({ApplicationState.ARRIVED, ApplicationState.RETURNED_UNDELIVERED})
 
 
 @require_http_methods(["GET", "POST"])
@@ -67,7 +71,14 @@ def new(request: StaffRequest, resident_id: uuid.UUID, kind_slug: str) -> HttpRe
     if kind is None:
         raise Http404
     resident = resident_get(user=request.user, resident_id=resident_id)
-    form = ApplicationForm(request.POST or None, kind=kind)
+    # Issue 10: the card-change screen's "full endorsement field" offer opens the reissue with
+    # its reason chosen (R-CHG-2); anything else in the query is ignored.
+    initial = (
+        {"reissue_reason": ReissueReason.ENDORSEMENT_FULL.value}
+        if kind is ApplicationKind.REISSUE and request.GET.get("reason") == "endorsement_full"
+        else {}
+    )
+    form = ApplicationForm(request.POST or None, kind=kind, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             application = application_receive(
@@ -126,7 +137,8 @@ def _render_detail(
                 and application.waiver_pending
                 and policy.may_approve_waiver(request.user, application.waiver)
             ),
-            "can_hand_over": application.state_enum is ApplicationState.ARRIVED and settled,
+            "can_hand_over": application.state_enum in _HANDOVER_STATES and settled,
+            "today": timezone.localdate(),
             "may_void": policy.may_void_payments(request.user) and application.is_open,
             "payment_form": payment_form or PaymentForm(),
             "cancel_form": cancel_form or CancelForm(),
@@ -246,7 +258,7 @@ def cancel(request: StaffRequest, application_id: uuid.UUID) -> HttpResponse:
 @resident_staff_required
 def handover(request: StaffRequest, application_id: uuid.UUID) -> HttpResponse:
     application = application_get(user=request.user, application_id=application_id)
-    if application.state_enum is not ApplicationState.ARRIVED:
+    if application.state_enum not in _HANDOVER_STATES:
         messages.error(request, "この申請のカードは交付できる状態ではありません。")
         return redirect("applications:detail", application_id=application.pk)
     old_card = application.old_card

@@ -348,3 +348,194 @@ IN_HOLDERS_HANDS: Final = frozenset({CardState.ACTIVE, CardState.SUSPENDED, Card
 def can_transition(from_state: CardState, to_state: CardState) -> bool:
     """True if a card may move from ``from_state`` to ``to_state`` (see ``CARD_TRANSITIONS``)."""
     return to_state in CARD_TRANSITIONS[from_state]
+
+
+# --- R-CHG-1 … R-CHG-3: what is written in the endorsement field --------------------------------
+
+
+class EndorsementKind(enum.StrEnum):
+    """What an entry of the endorsement field (追記欄) records (R-CHG-1, R-CHG-3, R-CHG-4)."""
+
+    ADDRESS = "address"
+    NAME = "name"
+    FORMER_SURNAME = "former_surname"
+    CONTINUED_USE = "continued_use"
+
+    @property
+    def label(self) -> str:
+        """The Japanese heading the clerk writes before the new value."""
+        return ENDORSEMENT_KIND_LABELS[self]
+
+    @property
+    def revokes_signing(self) -> bool:
+        """Every change written on the card changes what SIGNING carries (R-CRT-4)."""
+        return True
+
+
+ENDORSEMENT_KIND_LABELS: Final[dict[EndorsementKind, str]] = {
+    EndorsementKind.ADDRESS: "住所変更",
+    EndorsementKind.NAME: "氏名変更",
+    EndorsementKind.FORMER_SURNAME: "旧氏併記",
+    EndorsementKind.CONTINUED_USE: "転入（継続利用）",
+}
+
+# R-CHG-3: former-surname co-listing is available from this day.
+FORMER_SURNAME_STARTS_ON: Final = date(2019, 11, 5)
+
+
+def endorsement_room(*, used: int, capacity: int) -> int:
+    """Entries still free in the endorsement field (R-CHG-2; the capacity is a setting)."""
+    if capacity < 1:
+        raise ValueError("追記欄の記載可能件数は1以上で設定してください。")
+    if used < 0:
+        raise ValueError("追記欄の記載件数が負になっています。")
+    return max(capacity - used, 0)
+
+
+def endorsement_field_full(*, used: int, capacity: int) -> bool:
+    """True when nothing more can be written: the holder may have a free reissue (R-CHG-2)."""
+    return endorsement_room(used=used, capacity=capacity) == 0
+
+
+def name_as_card_shows(*, family_name: str, given_name: str, former_surname: str = "") -> str:
+    """The name as the card prints it; with the former surname "番号 [旧氏] 花子" (R-CHG-3)."""
+    if former_surname:
+        return f"{family_name} [{former_surname}] {given_name}"
+    return f"{family_name} {given_name}"
+
+
+def former_surname_problem(*, former_surname: str, on: date) -> str | None:
+    """Why the former surname cannot be listed on ``on`` (R-CHG-3), None when it can."""
+    if on < FORMER_SURNAME_STARTS_ON:
+        return "旧氏併記は令和元年11月5日から受け付けています。"
+    if not former_surname.strip():
+        return "旧氏が住民票に記載されていないため、旧氏併記はできません。"
+    return None
+
+
+# --- R-CHG-4: continued use after moving in from another city -----------------------------------
+
+# Counting (policy, as cities publish it): the day after the notice is day 1.
+CONTINUED_USE_DAYS: Final = 90
+MOVE_IN_NOTICE_DAYS: Final = 14
+AFTER_PLANNED_MOVE_OUT_DAYS: Final = 30
+# The clerks' list of cards that still need registering looks this far ahead.
+CONTINUED_USE_DUE_WINDOW_DAYS: Final = 14
+
+
+class ContinuedUseVoid(enum.StrEnum):
+    """Why a card brought from another city can no longer be continued (R-CHG-4)."""
+
+    LATE_MOVE_IN_NOTICE = "late_move_in_notice"
+    NOT_REGISTERED_IN_TIME = "not_registered_in_time"
+    MOVED_OUT_AGAIN = "moved_out_again"
+
+    @property
+    def label(self) -> str:
+        return CONTINUED_USE_VOID_LABELS[self]
+
+
+CONTINUED_USE_VOID_LABELS: Final[dict[ContinuedUseVoid, str]] = {
+    ContinuedUseVoid.LATE_MOVE_IN_NOTICE: (
+        "転入届が転入日から14日、または転出予定日から30日を過ぎて出されたため"
+    ),
+    ContinuedUseVoid.NOT_REGISTERED_IN_TIME: "転入届の日から90日以内に継続利用の手続がなかったため",
+    ContinuedUseVoid.MOVED_OUT_AGAIN: "継続利用の手続の前に再び転出したため",
+}
+
+
+def continued_use_deadline(*, move_in_notice_on: date) -> date:
+    """The last day to register continued use: the notice day + 90 (R-CHG-4).
+
+    The day after the notice is day 1, so a notice on 2026-01-10 may be followed by the
+    registration up to and including 2026-04-10.
+    """
+    return move_in_notice_on + timedelta(days=CONTINUED_USE_DAYS)
+
+
+def move_in_notice_late(
+    *, moved_in_on: date, move_in_notice_on: date, planned_move_out_on: date
+) -> bool:
+    """The notice came after moved-in + 14 or after planned move-out + 30 (R-CHG-4)."""
+    return move_in_notice_on > moved_in_on + timedelta(
+        days=MOVE_IN_NOTICE_DAYS
+    ) or move_in_notice_on > planned_move_out_on + timedelta(days=AFTER_PLANNED_MOVE_OUT_DAYS)
+
+
+def continued_use_void_reason(
+    *,
+    moved_in_on: date,
+    move_in_notice_on: date,
+    planned_move_out_on: date,
+    registered_on: date | None,
+    on: date,
+    moved_out_again_on: date | None = None,
+) -> ContinuedUseVoid | None:
+    """Why the card is void on day ``on``, or None while it may still be (or has been)
+    continued (R-CHG-4).
+
+    - The notice itself after moved-in + 14, or after planned move-out + 30: void from the
+      notice, whatever happens next (LATE_MOVE_IN_NOTICE).
+    - Registered on or before the notice + 90 (and not after moving out again): continued,
+      None for good; a later move-out is an ordinary one.
+    - Moved out again before registering, on or before ``on`` and before the deadline passed:
+      MOVED_OUT_AGAIN.
+    - Not registered and ``on`` is past the notice + 90 (or registered too late):
+      NOT_REGISTERED_IN_TIME.
+
+    Impossible input (a notice before moving in, a registration or a second move-out before
+    the notice) is a ``ValueError``.
+    """
+    if move_in_notice_on < moved_in_on:
+        raise ValueError("転入届の日が転入日より前です。")
+    if registered_on is not None and registered_on < move_in_notice_on:
+        raise ValueError("継続利用の手続の日が転入届の日より前です。")
+    if moved_out_again_on is not None and moved_out_again_on < moved_in_on:
+        raise ValueError("再転出の日が転入日より前です。")
+    if move_in_notice_late(
+        moved_in_on=moved_in_on,
+        move_in_notice_on=move_in_notice_on,
+        planned_move_out_on=planned_move_out_on,
+    ):
+        return ContinuedUseVoid.LATE_MOVE_IN_NOTICE
+    deadline = continued_use_deadline(move_in_notice_on=move_in_notice_on)
+    moved_out = (
+        moved_out_again_on if moved_out_again_on is not None and moved_out_again_on <= on else None
+    )
+    if registered_on is not None and registered_on <= on:
+        if moved_out is not None and moved_out <= registered_on:
+            return ContinuedUseVoid.MOVED_OUT_AGAIN
+        if registered_on <= deadline:
+            return None
+        return ContinuedUseVoid.NOT_REGISTERED_IN_TIME
+    if moved_out is not None and moved_out <= deadline:
+        return ContinuedUseVoid.MOVED_OUT_AGAIN
+    if on > deadline:
+        return ContinuedUseVoid.NOT_REGISTERED_IN_TIME
+    return None
+
+
+def continued_use_card_problem(
+    *, state: CardState, expires_on: date | None, on: date
+) -> str | None:
+    """An expired, suspended or cancelled card cannot be continued (R-CHG-4)."""
+    if state is CardState.SUSPENDED:
+        return "一時停止中のカードは継続利用できません。"
+    if state is not CardState.ACTIVE:
+        return f"「{state.label}」のカードは継続利用できません。"
+    if expires_on is not None and expires_on < on:
+        return "有効期限が切れたカードは継続利用できません。"
+    return None
+
+
+# --- R-EXP-4: photo-less cards for children under one -------------------------------------------
+
+# R-EXP-4 applies to cards applied for from this day (the express rules came into force then).
+PHOTO_LESS_UNDER_ONE_FROM: Final = date(2024, 12, 2)
+
+
+def photo_less(*, birth_date: date, applied_on: date) -> bool:
+    """A card applied for from 2024-12-02 by a child under one has no photo (R-EXP-4)."""
+    return (
+        applied_on >= PHOTO_LESS_UNDER_ONE_FROM and age_on(birth_date=birth_date, on=applied_on) < 1
+    )

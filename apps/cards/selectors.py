@@ -81,5 +81,29 @@ def card_history(*, resident: Resident, limit: int = 50) -> list[HistoryEntry]:
         )
         for event, actor in zip(moves, actor_labels(contexts), strict=True)
     ]
+    entries.extend(_endorsement_history(resident=resident))
     entries.sort(key=lambda entry: (entry.on, entry.pgh_created_at), reverse=True)
     return entries[:limit]
+
+
+def _endorsement_history(*, resident: Resident) -> list[HistoryEntry]:
+    """Issue 10: each entry written in the endorsement field (R-CHG-1…4), with the
+    member of staff the trigger's context names; the card's state does not change with it."""
+    event_model = apps.get_model("cards", "EndorsementEvent")
+    events = list(
+        event_model.objects.filter(card__resident_id=resident.pk, pgh_label="insert")
+        .select_related("pgh_context")
+        .order_by("pgh_id")
+    )
+    contexts = [event.pgh_context.metadata if event.pgh_context else None for event in events]
+    return [
+        HistoryEntry(
+            on=event.written_on,
+            label=f"追記欄に記載：{event.text}",
+            # The field is written only on a card in use (the change services refuse others).
+            state_label=CardState.ACTIVE.label,
+            actor=actor,
+            pgh_created_at=event.pgh_created_at,
+        )
+        for event, actor in zip(events, actor_labels(contexts), strict=True)
+    ]

@@ -10,14 +10,32 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.cards.models import CURRENT_STATES, Card
-from apps.cards.rules import END_STATES, CardState, can_transition, card_expiry
+from apps.cards.models import (
+    CURRENT_STATES,
+    Card,
+    ContinuedUse,
+    Endorsement,
+    ExpiryChange,
+    ExpiryChangeKind,
+)
+from apps.cards.rules import (
+    END_STATES,
+    CardState,
+    ContinuedUseVoid,
+    EndorsementKind,
+    can_transition,
+    card_expiry,
+    continued_use_deadline,
+    endorsement_field_full,
+    photo_less,
+)
 from apps.core.service import SystemActor, service
 from apps.residents.models import Resident
 from apps.residents.rules import Residence, ResidenceCategory
@@ -41,7 +59,10 @@ def card_order(
     applied_on: date,
     former_surname_listed: bool = False,
 ) -> Card:
-    """A card application was accepted and the card ordered from J-LIS (R-ISS-1)."""
+    """A card application was accepted and the card ordered from J-LIS (R-ISS-1).
+
+    A child under one applying from 2024-12-02 gets a card without a photo (R-EXP-4).
+    """
     Resident.objects.select_for_update().filter(pk=resident.pk).first()
     if former_surname_listed and not resident.former_surname:
         raise ValidationError("旧氏が登録されていないため、旧氏併記はできません。")
@@ -52,6 +73,7 @@ def card_order(
         state=CardState.ORDERED,
         applied_on=applied_on,
         former_surname_listed=former_surname_listed,
+        photo_less=photo_less(birth_date=resident.birth_date, applied_on=applied_on),
     )
 
 
@@ -364,3 +386,197 @@ def cards_expire_due(*, acting_user: User | SystemActor = EXPIRY_JOB, on: date) 
     )
     logger.info("cards expired: on=%s count=%d", on.isoformat(), moved)
     return moved
+
+
+# --- issue 10: the endorsement field, continued use, expiry changes ---------------------
+
+
+class EndorsementFieldFull(ValidationError):
+    """The endorsement field has no free line: the holder may have a free reissue (R-CHG-2)."""
+
+
+def endorsement_capacity() -> int:
+    """The entries a card's endorsement field holds (policy, a setting: R-CHG-2)."""
+    return int(settings.ENDORSEMENT_CAPACITY)
+
+
+@service
+def card_endorse(
+    *,
+    acting_user: User,
+    card: Card,
+    kind: EndorsementKind,
+    text: str,
+    on: date,
+) -> Endorsement:
+    """Write one entry in the card's endorsement field and on the chip (R-CHG-1, R-CHG-3).
+
+    Only a card in use can be written on. The card is locked first and its entries counted
+    after the lock, so two clerks at once cannot both take the last line
+    (``endorsement_card_seq`` backs it). A full field raises :class:`EndorsementFieldFull`.
+    """
+    card = _locked(card)
+    if card.state not in (CardState.ACTIVE, CardState.SUSPENDED):
+        raise ValidationError(f"「{card.state_enum.label}」のカードには追記できません。")
+    text = text.strip()
+    if not text or len(text) > 300:
+        raise ValidationError("追記する内容は1文字以上300文字以内にしてください。")
+    used = Endorsement.objects.filter(card=card).count()
+    capacity = endorsement_capacity()
+    if endorsement_field_full(used=used, capacity=capacity):
+        raise EndorsementFieldFull(
+            f"追記欄に余白がありません（{capacity}件記載済）。"
+            "追記欄の余白不足による再交付（無料）、または特急発行を案内してください。"
+        )
+    try:
+        with transaction.atomic():
+            return Endorsement.objects.create(
+                card=card,
+                seq=used + 1,
+                kind=kind,
+                written_on=on,
+                text=text,
+                chip_rewritten=True,
+                written_by=acting_user,
+            )
+    except IntegrityError:  # pragma: no cover - the lock above serialises writers
+        raise ValidationError("同時に追記が行われました。画面を開き直してください。") from None
+
+
+@service
+def card_record_issued(*, acting_user: User | SystemActor, card: Card, issued_on: date) -> Card:
+    """J-LIS made an express card on ``issued_on`` (R-VAL-1) and posts it to the holder
+    (R-EXP-3): the card stays ORDERED, with its issue date and expiry (R-VAL-2…6), because
+    it never reaches the city's stock; it arrives (at the holder or back at the city) later
+    through :func:`card_arrive`, which keeps these dates."""
+    card = _locked(card)
+    if card.state != CardState.ORDERED:
+        raise ValidationError(f"「{card.state_enum.label}」のカードの発行は記録できません。")
+    if issued_on < card.applied_on:
+        raise ValidationError({"issued_on": "発行日が申請受付日より前になっています。"})
+    resident = card.resident
+    try:
+        expires_on = card_expiry(
+            birth_date=resident.birth_date,
+            issued_on=issued_on,
+            applied_on=card.applied_on,
+            residence=resident.residence,
+        )
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+    card.issued_on = issued_on
+    card.expires_on = expires_on
+    card.save(update_fields=["issued_on", "expires_on", "updated_at"])
+    return card
+
+
+@service
+def card_list_former_surname(*, acting_user: User, card: Card) -> Card:
+    """The card shows the former surname from now on (R-CHG-3; the endorsement says so)."""
+    card = _locked(card)
+    if card.former_surname_listed:
+        raise ValidationError("このカードには既に旧氏が併記されています。")
+    card.former_surname_listed = True
+    card.save(update_fields=["former_surname_listed", "updated_at"])
+    return card
+
+
+@service
+def card_change_expiry(
+    *,
+    acting_user: User,
+    card: Card,
+    kind: ExpiryChangeKind,
+    requested_on: date,
+    new_expires_on: date,
+    new_period_ends_on: date,
+    proof: str,
+) -> ExpiryChange:
+    """Move a foreign resident's card expiry and record the proof seen (R-VAL-7).
+
+    The dates come from apps.cards.rules (expiry_change / special_period_extension), which
+    the caller has applied; this writes them. A special extension sets
+    ``Card.expiry_extended``; ``expirychange_special_once_per_card`` backs "once". The
+    e-certificates are not touched (R-VAL-7).
+    """
+    card = _locked(card)
+    if card.state not in (CardState.ACTIVE, CardState.SUSPENDED) or card.expires_on is None:
+        raise ValidationError(f"「{card.state_enum.label}」のカードの有効期限は変更できません。")
+    proof = proof.strip()
+    if not proof or len(proof) > 200:
+        raise ValidationError({"proof": "確認した書類を200文字以内で記録してください。"})
+    special = kind == ExpiryChangeKind.SPECIAL_EXTENSION
+    if special and card.expiry_extended:
+        raise ValidationError("特例期間による有効期限の延長は1回限りです。")
+    old = card.expires_on
+    card.expires_on = new_expires_on
+    if special:
+        card.expiry_extended = True
+    card.save(update_fields=["expires_on", "expiry_extended", "updated_at"])
+    try:
+        with transaction.atomic():
+            return ExpiryChange.objects.create(
+                card=card,
+                kind=kind,
+                requested_on=requested_on,
+                old_expires_on=old,
+                new_expires_on=new_expires_on,
+                new_period_ends_on=new_period_ends_on,
+                proof=proof,
+            )
+    except IntegrityError:  # pragma: no cover - the flag under the lock answers first
+        raise ValidationError("特例期間による有効期限の延長は1回限りです。") from None
+
+
+@service
+def continued_use_open(
+    *,
+    acting_user: User,
+    card: Card,
+    planned_move_out_on: date,
+    moved_in_on: date,
+    move_in_notice_on: date,
+) -> ContinuedUse:
+    """Record the move-in of a card brought from another city (R-CHG-4).
+
+    One open record per card (``continueduse_one_open_per_card``).
+    """
+    card = _locked(card)
+    if move_in_notice_on < moved_in_on:
+        raise ValidationError({"move_in_notice_on": "転入届の日が転入日より前です。"})
+    if ContinuedUse.objects.filter(
+        card=card, registered_on__isnull=True, voided_on__isnull=True
+    ).exists():
+        raise ValidationError("このカードには手続待ちの転入の記録があります。")
+    return ContinuedUse.objects.create(
+        card=card,
+        office_id=card.resident.office_id,
+        planned_move_out_on=planned_move_out_on,
+        moved_in_on=moved_in_on,
+        move_in_notice_on=move_in_notice_on,
+        register_by=continued_use_deadline(move_in_notice_on=move_in_notice_on),
+    )
+
+
+@service
+def continued_use_close(
+    *,
+    acting_user: User | SystemActor,
+    continued_use: ContinuedUse,
+    on: date,
+    void_reason: ContinuedUseVoid | None,
+) -> ContinuedUse:
+    """Close an open record: registered on ``on`` (None) or void for ``void_reason``.
+
+    Locked, then read: a record the daily job closed a moment ago is not closed twice.
+    """
+    row = ContinuedUse.objects.select_for_update().get(pk=continued_use.pk)
+    if row.registered_on is not None or row.voided_on is not None:
+        raise ValidationError("この転入の記録は手続が済んでいます。")
+    if void_reason is None:
+        row.registered_on = on
+    else:
+        row.voided_on = on
+        row.void_reason = void_reason.value
+    row.save()
+    return row

@@ -17,9 +17,12 @@ def cards_with_certificates(*, resident: Resident) -> QuerySet[Card]:
     """
     return (
         Card.objects.filter(resident=resident)
+        .select_related("resident")  # Card.name_shown (R-CHG-3)
         .order_by("-applied_on", "-created_at")
         .prefetch_related(
             Prefetch("certificates", queryset=Certificate.objects.order_by("kind", "-issued_on")),
             Prefetch("pin_states", queryset=PinState.objects.order_by("kind")),
+            # Issue 10: the endorsement field as written (R-CHG-1…4).
+            "endorsements",
         )
     )

@@ -180,3 +180,22 @@ def certificates_expire_due(*, acting_user: User | SystemActor = EXPIRY_JOB, on:
     )
     logger.info("certificates expired: on=%s count=%d", on.isoformat(), moved)
     return moved
+
+
+# --- issue 10: a change written on the card revokes SIGNING (R-CRT-4) ------------------
+
+
+@service
+def signing_revoke_for_change(
+    *, acting_user: User | SystemActor, card: Card, on: date, reason: str
+) -> int:
+    """Revoke the card's active SIGNING certificate after a change of name, former surname,
+    address, sex or date of birth (R-CRT-4): it carries those facts. AUTH stays.
+
+    Returns how many were revoked (0 when the card had none, as for an under-15). A new
+    SIGNING certificate is its own application.
+    """
+    Card.objects.select_for_update().filter(pk=card.pk).values_list("pk").get()
+    return Certificate.objects.filter(
+        card=card, kind=CertificateKind.SIGNING, state=CertificateState.ACTIVE
+    ).update(state=CertificateState.REVOKED, revoked_on=on, revoke_reason=reason[:200])

@@ -60,6 +60,7 @@ class FeeQuoteQuery(serializers.Serializer[Any]):
     )
     with_certificates = serializers.BooleanField(default=True)
     old_card_returned = serializers.BooleanField(default=True)
+    express = serializers.BooleanField(default=False)  # R-EXP-2
     on = PlausibleDateInput(required=False, earliest=FIRST_FEE_DAY)
 
 
@@ -164,6 +165,7 @@ class FeeQuoteView(ServiceErrorsMixin):
             with_certificates=data["with_certificates"],
             old_card_returned=data["old_card_returned"],
             on=data.get("on") or timezone.localdate(),
+            express=data["express"],
         )
         return Response(
             FeeQuoteOut(

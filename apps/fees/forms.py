@@ -51,6 +51,7 @@ class QuoteForm(forms.Form):
     reissue_reason = forms.ChoiceField(choices=[("", "—"), *REISSUE_REASON_CHOICES], required=False)
     with_certificates = forms.BooleanField(required=False)
     old_card_lost = forms.BooleanField(required=False)
+    express = forms.BooleanField(required=False)  # R-EXP-2
 
 
 class CloseChoiceForm(forms.Form):

@@ -22,6 +22,8 @@ class Procedure(enum.StrEnum):
     RENEWAL = "renewal"
     REISSUE = "reissue"
     CERTIFICATE_ISSUE = "certificate_issue"
+    # Issue 10: changes written on a card and its expiry (R-CHG, R-VAL-7), free.
+    CARD_CHANGE = "card_change"
 
     @property
     def label(self) -> str:
@@ -34,6 +36,7 @@ PROCEDURE_LABELS: Final[dict[Procedure, str]] = {
     Procedure.RENEWAL: "更新",
     Procedure.REISSUE: "再交付",
     Procedure.CERTIFICATE_ISSUE: "電子証明書の発行・更新",
+    Procedure.CARD_CHANGE: "券面記載事項の変更・有効期限の変更",
 }
 
 
@@ -85,6 +88,10 @@ class FeeRow(enum.StrEnum):
     REISSUE_NOT_HOLDER_FAULT = "reissue_not_holder_fault"
     REISSUE_NUMBER_CHANGED = "reissue_number_changed"
     CERTIFICATE_ONLY = "certificate_only"
+    # Issue 10: changes on the card (R-CHG) and express issuance (R-EXP-2).
+    CARD_CHANGE_FREE = "card_change_free"
+    EXPRESS_WITH_CERTS = "express_with_certs"
+    EXPRESS_NO_CERTS = "express_no_certs"
 
     @property
     def label(self) -> str:
@@ -116,6 +123,9 @@ FEE_ROW_LABELS: Final[dict[FeeRow, str]] = {
     FeeRow.REISSUE_NOT_HOLDER_FAULT: "再交付（本人の責によらない事由）",
     FeeRow.REISSUE_NUMBER_CHANGED: "再交付（個人番号・住民票コードの変更）",
     FeeRow.CERTIFICATE_ONLY: "電子証明書の発行・更新のみ",
+    FeeRow.CARD_CHANGE_FREE: "券面記載事項の変更・有効期限の変更",
+    FeeRow.EXPRESS_WITH_CERTS: "特急発行（紛失・盗難・破損・電子証明書あり）",
+    FeeRow.EXPRESS_NO_CERTS: "特急発行（紛失・盗難・破損・電子証明書なし）",
 }
 
 FEE_ROW_RULES: Final[dict[FeeRow, str]] = {
@@ -158,6 +168,18 @@ FEE_ROW_RULES: Final[dict[FeeRow, str]] = {
         "R-REI table: reissue after a change of My Number or resident-register code (free)."
     ),
     FeeRow.CERTIFICATE_ONLY: "R-REI table: e-certificate issued or renewed on its own (free).",
+    FeeRow.CARD_CHANGE_FREE: (
+        "R-REI table / R-CHG-1: a change written on the card (R-CHG-1, R-CHG-3, R-CHG-4) or "
+        "its expiry changed (R-VAL-7); the table has no fee for it (free)."
+    ),
+    FeeRow.EXPRESS_WITH_CERTS: (
+        "R-REI table / R-EXP-2: express issuance where the ordinary case charges the reissue "
+        "fee, with e-certificates (card 1,800 + certificates 200)."
+    ),
+    FeeRow.EXPRESS_NO_CERTS: (
+        "R-REI table / R-EXP-2: express issuance where the ordinary case charges the reissue "
+        "fee, without e-certificates."
+    ),
 }
 
 # The schedule as of the guidebook, in yen. Seed data for the effective-dated fee schedule
@@ -176,6 +198,9 @@ DEFAULT_FEE_AMOUNTS: Final[dict[FeeRow, int]] = {
     FeeRow.REISSUE_NOT_HOLDER_FAULT: 0,
     FeeRow.REISSUE_NUMBER_CHANGED: 0,
     FeeRow.CERTIFICATE_ONLY: 0,
+    FeeRow.CARD_CHANGE_FREE: 0,
+    FeeRow.EXPRESS_WITH_CERTS: 2000,  # card 1,800 + certificates 200 (R-EXP-2)
+    FeeRow.EXPRESS_NO_CERTS: 1800,
 }
 
 # R-REI-3: a waiver that is the clerk's judgement needs a recorded reason and approver.
@@ -206,6 +231,51 @@ def fee_row_for(
     reason: ReissueReason | None = None,
     with_certificates: bool = True,
     old_card_returned: bool = True,
+    express: bool = False,
+) -> FeeRow:
+    """The R-REI table row for a procedure; ``express`` applies R-EXP-2 on top of it.
+
+    Express: where the ordinary row charges the reissue fee (loss, theft, damage by the
+    holder, a renewal whose card is lost), the express row (2,000 / 1,800 yen); every other
+    express case is free, as its ordinary case is (R-EXP-2).
+    """
+    row = _ordinary_fee_row(
+        procedure=procedure,
+        reason=reason,
+        with_certificates=with_certificates,
+        old_card_returned=old_card_returned,
+    )
+    if not express:
+        return row
+    if procedure is Procedure.CARD_CHANGE or procedure is Procedure.CERTIFICATE_ISSUE:
+        raise ValueError(f"「{procedure.label}」に特急発行はありません。")
+    if row in _ORDINARY_PAID_ROWS:
+        return FeeRow.EXPRESS_WITH_CERTS if with_certificates else FeeRow.EXPRESS_NO_CERTS
+    return row
+
+
+# R-EXP-1 / R-EXP-2: express issuance is in force from this day.
+EXPRESS_STARTS_ON: Final = date(2024, 12, 2)
+
+# The ordinary rows that charge the reissue fee (R-EXP-2 turns them into the express rows).
+_ORDINARY_PAID_ROWS: Final = frozenset(
+    {
+        FeeRow.RENEWAL_NOT_RETURNED_WITH_CERTS,
+        FeeRow.RENEWAL_NOT_RETURNED_NO_CERTS,
+        FeeRow.REISSUE_LOSS_WITH_CERTS,
+        FeeRow.REISSUE_LOSS_NO_CERTS,
+        FeeRow.REISSUE_DAMAGE_WITH_CERTS,
+        FeeRow.REISSUE_DAMAGE_NO_CERTS,
+    }
+)
+
+
+def _ordinary_fee_row(
+    *,
+    procedure: Procedure,
+    reason: ReissueReason | None,
+    with_certificates: bool,
+    old_card_returned: bool,
 ) -> FeeRow:
     """The R-REI table row for a procedure (amounts come from the schedule, R-REI-3).
 
@@ -227,6 +297,8 @@ def fee_row_for(
         return FeeRow.FIRST_ISSUE_FREE
     if procedure is Procedure.CERTIFICATE_ISSUE:
         return FeeRow.CERTIFICATE_ONLY
+    if procedure is Procedure.CARD_CHANGE:
+        return FeeRow.CARD_CHANGE_FREE
     if procedure is Procedure.RENEWAL:
         if old_card_returned:
             return FeeRow.RENEWAL_FREE

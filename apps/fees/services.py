@@ -33,6 +33,7 @@ from apps.fees.models import (
 )
 from apps.fees.rules import (
     DEFAULT_FEE_AMOUNTS,
+    EXPRESS_STARTS_ON,
     FEE_ROWS_NEEDING_APPROVAL,
     MAX_COUNTED_CASH_YEN,
     MAX_FEE_YEN,
@@ -99,20 +100,27 @@ def fee_quote(
     with_certificates: bool = True,
     old_card_returned: bool = True,
     on: date,
+    express: bool = False,
 ) -> FeeQuote:
-    """The fee for a procedure on ``on`` (R-REI table, R-REI-2, R-REI-3).
+    """The fee for a procedure on ``on`` (R-REI table, R-REI-2, R-REI-3; R-EXP-2 if ``express``).
+
+    An express quote for a day before express issuance came into force (2024-12-02, R-EXP-1)
+    is a ``ValidationError``.
 
     The row comes from the pure classification (apps.fees.rules.fee_row_for), the amount from
     the schedule in force that day, never from a constant (R-REI-3). Impossible combinations
     (a reissue without a reason, a damaged card not returned, …) are a ``ValidationError``
     with the rule's Japanese message.
     """
+    if express and on < EXPRESS_STARTS_ON:
+        raise ValidationError(f"特急発行は{format_both(EXPRESS_STARTS_ON)}から受け付けています。")
     try:
         row = fee_row_for(
             procedure=procedure,
             reason=reason,
             with_certificates=with_certificates,
             old_card_returned=old_card_returned,
+            express=express,
         )
     except ValueError as exc:
         raise ValidationError(str(exc)) from None

@@ -123,6 +123,7 @@ def quote(request: StaffRequest) -> HttpResponse:
                         old_card_returned=not form.cleaned_data["old_card_lost"],
                     ),
                     on=timezone.localdate(),
+                    express=form.cleaned_data["express"],
                 )
             except ValidationError as exc:
                 context["message"] = " ".join(exc.messages)

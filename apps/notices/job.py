@@ -150,7 +150,7 @@ _CITY_DUE = """
 # The foreign residents' current cards in the window: few (a few per cent), so the R-NOT-3
 # decision is made by the pure rules in Python rather than re-implemented in SQL.
 _FOREIGN_DUE = """
-    SELECT c.id, c.expires_on, c.issued_on, c.applied_on, r.birth_date
+    SELECT c.id, c.expires_on, c.issued_on, c.applied_on, r.birth_date, c.expiry_extended
     FROM {card} c
     JOIN {resident} r ON r.id = c.resident_id
     WHERE c.state IN {current}
@@ -274,7 +274,7 @@ def classify_foreign(*, window: tuple[date, date]) -> tuple[list[uuid.UUID], lis
     with connection.cursor() as cursor:
         cursor.execute(_FOREIGN_DUE, {"from": window[0], "until": window[1]})
         rows = cursor.fetchall()
-    for card_id, expires_on, issued_on, applied_on, birth_date in rows:
+    for card_id, expires_on, issued_on, applied_on, birth_date, extended in rows:
         try:
             national_on: date | None = national_card_expiry(
                 birth_date=birth_date, issued_on=issued_on, applied_on=applied_on
@@ -285,6 +285,10 @@ def classify_foreign(*, window: tuple[date, date]) -> tuple[list[uuid.UUID], lis
         ends_with_stay = card_ends_with_period_of_stay(
             foreign=True, card_expires_on=expires_on, national_expires_on=national_on
         )
+        if ends_with_stay and extended:
+            # Issue 10: the special extension was made (R-VAL-7 ②): the holder has applied
+            # and the reminder has done its work; R-NOT-3 stops for this card.
+            continue
         (stay if ends_with_stay else national).append(card_id)
     return stay, national
 

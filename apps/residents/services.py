@@ -362,3 +362,110 @@ def my_numbers_reencrypt_batch(*, acting_user: SystemActor = ROTATION_JOB, batch
                 [encrypt_my_number(number, resident_id=resident_id), resident_id],
             )
     return len(rows)
+
+
+# --- issue 10: the record changes that a card change follows (R-CHG-1, R-CHG-3) --------
+
+_ADDRESS_MAX = 255
+_NAME_MAX = 60
+
+
+@service
+def resident_change_address(
+    *, acting_user: User | SystemActor, resident: Resident, address: str, postal_code: str = ""
+) -> Resident:
+    """The register's new address (a move within the city or a move-in), R-CHG-1 / R-CHG-4.
+
+    The caller writes the card's endorsement in the same transaction.
+    """
+    address = address.strip()
+    postal_code = postal_code.strip()
+    if not address:
+        raise ValidationError({"address": "新しい住所を入力してください。"})
+    if len(address) > _ADDRESS_MAX:
+        raise ValidationError({"address": f"住所は{_ADDRESS_MAX}文字以内で入力してください。"})
+    if postal_code and not (
+        len(postal_code) == 8
+        and postal_code[3] == "-"
+        and (postal_code[:3] + postal_code[4:]).isascii()
+        and (postal_code[:3] + postal_code[4:]).isdigit()
+    ):
+        raise ValidationError({"postal_code": "郵便番号は「123-4567」の形で入力してください。"})
+    resident = Resident.objects.select_for_update().get(pk=resident.pk)
+    if resident.address == address:
+        raise ValidationError({"address": "現在の住所と同じです。"})
+    resident.address = address
+    resident.postal_code = postal_code
+    # A letter that came back flagged the old address; the new one is unconfirmed no more.
+    resident.address_flagged_on = None
+    resident.save(update_fields=["address", "postal_code", "address_flagged_on", "updated_at"])
+    return resident
+
+
+@service
+def resident_change_name(
+    *,
+    acting_user: User | SystemActor,
+    resident: Resident,
+    family_name: str,
+    given_name: str,
+    family_name_kana: str,
+    given_name_kana: str,
+) -> Resident:
+    """The register's new name (marriage, adoption …), R-CHG-1."""
+    values = {
+        "family_name": family_name.strip(),
+        "given_name": given_name.strip(),
+        "family_name_kana": normalize_kana(family_name_kana),
+        "given_name_kana": normalize_kana(given_name_kana),
+    }
+    errors = {
+        name: "入力してください。" if not value else f"{_NAME_MAX * 2}文字以内で入力してください。"
+        for name, value in values.items()
+        if not value or len(value) > _NAME_MAX * 2
+    }
+    if errors:
+        raise ValidationError(errors)
+    resident = Resident.objects.select_for_update().get(pk=resident.pk)
+    if all(getattr(resident, name) == value for name, value in values.items()):
+        raise ValidationError("現在の氏名と同じです。")
+    for name, value in values.items():
+        setattr(resident, name, value)
+    resident.search_kana = normalize_kana(values["family_name_kana"] + values["given_name_kana"])
+    resident.save()
+    return resident
+
+
+@service
+def resident_set_former_surname(
+    *,
+    acting_user: User | SystemActor,
+    resident: Resident,
+    former_surname: str,
+    former_surname_kana: str,
+) -> Resident:
+    """The former surname recorded on the register, so the card can list it (R-CHG-3)."""
+    former_surname = former_surname.strip()
+    kana = normalize_kana(former_surname_kana)
+    if not former_surname or len(former_surname) > _NAME_MAX:
+        raise ValidationError({"former_surname": f"旧氏を{_NAME_MAX}文字以内で入力してください。"})
+    if not kana or len(kana) > _NAME_MAX * 2:
+        raise ValidationError({"former_surname_kana": "旧氏のフリガナを入力してください。"})
+    resident = Resident.objects.select_for_update().get(pk=resident.pk)
+    resident.former_surname = former_surname
+    resident.former_surname_kana = kana
+    resident.save(update_fields=["former_surname", "former_surname_kana", "updated_at"])
+    return resident
+
+
+@service
+def resident_change_period_of_stay(
+    *, acting_user: User | SystemActor, resident: Resident, period_ends_on: date
+) -> Resident:
+    """A foreign resident's new end of stay, after a renewal or change of status (R-VAL-7)."""
+    resident = Resident.objects.select_for_update().get(pk=resident.pk)
+    if not resident.is_foreign or resident.period_of_stay_ends_on is None:
+        raise ValidationError("在留期間の定めのある外国人住民ではありません。")
+    resident.period_of_stay_ends_on = period_ends_on
+    resident.save(update_fields=["period_of_stay_ends_on", "updated_at"])
+    return resident

@@ -453,6 +453,36 @@ TABLE: dict[tuple[str, str], Row] = {
     ),
 }
 
+# Issue 10: card changes, continued use and express posting (screens and API).
+TABLE.update(
+    {
+        ("applications:change_new", "GET"): Row(
+            "GET",
+            staff_page(other_office=404),
+            lambda w: {"resident_id": w.resident.pk, "kind_slug": "address-change"},
+        ),
+        ("applications:change_new", "POST"): Row(
+            "POST",
+            staff_page(400, other_office=404),
+            lambda w: {"resident_id": w.resident.pk, "kind_slug": "address-change"},
+        ),
+        ("applications:continued_use_due", "GET"): Row("GET", staff_page()),
+        ("applications:express_step", "POST"): Row(
+            "POST",
+            staff_page(ANY_REDIRECT, other_office=404),
+            lambda w: {"application_id": w.application.pk, "step": "delivered"},
+        ),
+        ("applications-api:changes", "POST"): Row("POST", staff_api(400), json=True),
+        ("applications-api:continued-use-due", "GET"): Row("GET", staff_api(200)),
+        ("applications-api:express-step", "POST"): Row(
+            "POST",
+            staff_api(400, other_office=404),
+            lambda w: {"application_id": w.application.pk, "step": "delivered"},
+            json=True,
+        ),
+    }
+)
+
 # The sign-in pages (allauth, routed one by one in config/urls.py: no sign-up, no e-mail and no
 # self-service password reset). Every session here has its second factor (tests/auth.py);
 # tests/accounts/test_mfa.py walks every route with a password-only session.

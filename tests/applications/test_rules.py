@@ -13,6 +13,8 @@ from apps.applications.rules import (
     APPLICATION_STATE_LABELS,
     APPLICATION_TRANSITIONS,
     CARD_KINDS,
+    CHANGE_KIND_SLUGS,
+    CHANGE_KINDS,
     IDENTITY_DOCUMENT_LABELS,
     KIND_PROCEDURES,
     KIND_SLUGS,
@@ -64,14 +66,21 @@ def test_final_states_and_cancellation() -> None:
 
 
 def test_kinds_are_complete() -> None:
-    """Every kind has a label, a fee procedure and a URL slug; all three here make a card."""
-    assert set(APPLICATION_KIND_LABELS) == set(K) == set(KIND_SLUGS.values())
+    """Every kind has a label, a fee procedure and a URL slug; the card kinds make a card, the
+    card changes of issue 10 (their own slugs) do not."""
+    assert (
+        set(APPLICATION_KIND_LABELS)
+        == set(K)
+        == set(KIND_SLUGS.values()) | set(CHANGE_KIND_SLUGS.values())
+    )
+    assert set(K) == CARD_KINDS | CHANGE_KINDS
+    assert not any(kind.makes_card for kind in CHANGE_KINDS)
+    assert all(kind.procedure is not None for kind in K)
     assert set(APPLICATION_STATE_LABELS) == set(S)
     assert set(IDENTITY_DOCUMENT_LABELS) == set(D)
     assert KIND_PROCEDURES[K.REISSUE] is Procedure.REISSUE
     assert K.RENEWAL.procedure is Procedure.RENEWAL
-    assert all(kind.makes_card for kind in K)
-    assert set(K) == CARD_KINDS
+    assert all(kind.makes_card for kind in CARD_KINDS)
     assert not PHOTO_IDS & NON_PHOTO_IDS
 
 

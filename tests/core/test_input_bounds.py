@@ -35,6 +35,7 @@ from apps.fees.models import DailyClose
 
 
 def _modules(suffix: str) -> Iterator[Any]:
+    """Each app's ``<suffix>`` module and its ``<suffix>_*`` siblings (``forms_changes``)."""
     for info in pkgutil.iter_modules(apps.__path__):
         name = f"apps.{info.name}.{suffix}"
         try:
@@ -42,6 +43,10 @@ def _modules(suffix: str) -> Iterator[Any]:
         except ModuleNotFoundError as exc:
             if exc.name != name:
                 raise
+        package = importlib.import_module(f"apps.{info.name}")
+        for sub in pkgutil.iter_modules(package.__path__):
+            if sub.name.startswith(f"{suffix}_"):
+                yield importlib.import_module(f"apps.{info.name}.{sub.name}")
 
 
 def _form_classes() -> list[type[forms.BaseForm]]:

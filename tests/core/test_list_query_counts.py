@@ -28,7 +28,7 @@ from apps.accounts.roles import Role
 from apps.applications.models import Application, ArrivalImport
 from apps.applications.rules import ApplicantType, ApplicationKind, ApplicationState
 from apps.audit.models import AccessLog, Action, Alert
-from apps.cards.models import Card
+from apps.cards.models import Card, ContinuedUse
 from apps.cards.rules import CardState
 from apps.certificates.models import Certificate, CertificateState, PinState
 from apps.certificates.rules import CertificateKind, PinKind
@@ -434,6 +434,24 @@ def report_money(world: World, n: int) -> Request:
     return Request(world.supervisor, "get", reverse("reports:money") + query, None, "data-table")
 
 
+def continued_use_due(world: World, n: int) -> Request:
+    """Issue 10, R-CHG-4: the cards to register for continued use in 14 days."""
+    today = timezone.localdate()
+    cards = bulk_cards(bulk_residents(world.office, n))
+    ContinuedUse.objects.bulk_create(
+        ContinuedUse(
+            card=card,
+            office_id=world.office.pk,
+            planned_move_out_on=today - timedelta(days=85),
+            moved_in_on=today - timedelta(days=85),
+            move_in_notice_on=today - timedelta(days=80),
+            register_by=today + timedelta(days=k % 14),
+        )
+        for k, card in enumerate(cards)
+    )
+    return Request(world.clerk, "get", reverse("applications:continued_use_due"), None, "山田")
+
+
 CASES: list[Callable[[World, int], Request]] = [
     search,
     uncollected,
@@ -458,6 +476,7 @@ CASES: list[Callable[[World, int], Request]] = [
     resident_page,
     report_stock_list,
     report_money,
+    continued_use_due,
 ]
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from apps.accounts.models import User
 from apps.applications.models import Application
-from apps.cards.models import Card
+from apps.cards.models import Card, ContinuedUse, Endorsement
 from apps.demo.seed import SHOWCASE_AUTH_SERIAL, seed_demo
 from apps.notices.models import Notice
 from apps.residents.models import Resident
@@ -27,7 +27,7 @@ def test_demo_loads_once_with_every_role_and_many_card_states(
         report = seed_demo(today=date(2026, 11, 27), residents=120)
     assert report is not None
     assert seed_demo(today=date(2026, 11, 27), residents=120) is None  # once only
-    assert Resident.objects.count() == 121
+    assert Resident.objects.count() == 131  # 120, the showcase, issue 10's ten
     assert set(User.objects.values_list("role", flat=True)) == {
         "clerk",
         "supervisor",
@@ -50,3 +50,10 @@ def test_demo_loads_once_with_every_role_and_many_card_states(
     assert all(Application.objects.filter(new_card=card).exists() for card in arrived)
     assert Notice.objects.filter(card__in=arrived).count() == arrived.count()  # pickup notices
     assert is_valid_my_number("123456789018")
+    # Issue 10: a resident in every situation of the card changes and express.
+    assert Endorsement.objects.exists()
+    assert ContinuedUse.objects.filter(registered_on__isnull=True, voided_on__isnull=True).exists()
+    assert Card.objects.filter(expiry_extended=True).exists()
+    assert Application.objects.filter(express=True, state="ordered").exists()
+    assert Application.objects.filter(express=True, state="posted").exists()
+    assert Resident.objects.filter(birth_date__gt=date(2025, 11, 27)).exists()  # under one

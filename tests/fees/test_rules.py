@@ -47,6 +47,15 @@ TABLE = [
     (P.REISSUE, R.NOT_HOLDER_FAULT, True, True, FeeRow.REISSUE_NOT_HOLDER_FAULT, 0),
     (P.REISSUE, R.NUMBER_CHANGED, True, True, FeeRow.REISSUE_NUMBER_CHANGED, 0),
     (P.CERTIFICATE_ISSUE, None, True, True, FeeRow.CERTIFICATE_ONLY, 0),
+    # Issue 10: changes on the card (R-CHG-1, R-VAL-7) are free.
+    (P.CARD_CHANGE, None, False, True, FeeRow.CARD_CHANGE_FREE, 0),
+]
+
+# Issue 10: the express rows (R-EXP-2), reached with ``express=True`` (their cases
+# and amounts: tests/fees/test_express_fees.py).
+EXPRESS_TABLE = [
+    (P.REISSUE, R.LOST, True, False, FeeRow.EXPRESS_WITH_CERTS, 2000),
+    (P.REISSUE, R.DAMAGED, False, True, FeeRow.EXPRESS_NO_CERTS, 1800),
 ]
 
 
@@ -69,7 +78,7 @@ def test_r_rei_table_rows(
 
 def test_r_rei_table_every_row_is_reachable_and_described() -> None:
     """R-REI table / R-REI-3: every row is used, has an amount, a label and a rule citation."""
-    assert {case[4] for case in TABLE} == set(FeeRow)
+    assert {case[4] for case in TABLE} | {case[4] for case in EXPRESS_TABLE} == set(FeeRow)
     assert set(DEFAULT_FEE_AMOUNTS) == set(FeeRow)
     assert set(FEE_ROW_LABELS) == set(FeeRow)
     assert set(FEE_ROW_RULES) == set(FeeRow)

@@ -6,7 +6,7 @@ from typing import Any
 
 from django import template
 
-from apps.applications.rules import KIND_SLUGS
+from apps.applications.rules import CHANGE_KIND_SLUGS, KIND_SLUGS
 from apps.applications.selectors import recent_applications_of
 
 register = template.Library()
@@ -18,5 +18,7 @@ def counter_procedures(context: template.Context, resident: Any) -> dict[str, An
     return {
         "resident": resident,
         "kinds": [(slug, kind.label) for slug, kind in KIND_SLUGS.items()],
+        # Issue 10: the changes to the card in use (apps.applications.views_changes).
+        "change_kinds": [(slug, kind.label) for slug, kind in CHANGE_KIND_SLUGS.items()],
         "applications": recent_applications_of(user=request.user, resident_id=resident.pk),
     }

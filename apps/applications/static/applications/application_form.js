@@ -8,6 +8,7 @@ document.addEventListener("DOMContentLoaded", () => {
     const applicant = form.querySelector("input[name=applicant_type]:checked")?.value || "";
     const facts = new Set([`reason:${reason}`, `applicant:${applicant}`]);
     if (form.querySelector("input[name=old_card_lost]")?.checked) facts.add("old_card_lost");
+    if (form.querySelector("input[name=express]")?.checked) facts.add("express");
     form.querySelectorAll("[data-show-when]").forEach((row) => {
       row.hidden = !row.dataset.showWhen.split(" ").some((c) => facts.has(c));
     });
