@@ -29,6 +29,7 @@ run: install
 	$(APP_DB) $(PY) manage.py seed_demo
 	$(APP_DB) $(PY) manage.py expire_due   # states follow the calendar (the beat job does it daily)
 	$(APP_DB) $(PY) manage.py notices_run  # today's notices; idempotent (one per expiry event)
+	$(APP_DB) $(PY) manage.py reports_refresh  # the reports' nightly summaries (beat: 00:40)
 	@$(APP_DB) $(PY) manage.py demo_totp
 	@echo "Serving Madoguchi at http://$(HOST):$(PORT)/"
 	$(APP_DB) $(PY) manage.py runserver $(HOST):$(PORT)
