@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "apps.fees",
     "apps.notices",
     "apps.counters",
+    "apps.custody",
     "apps.home",
     # The top floor: the demo city (manage.py seed_demo). apps.reports stays out until the
     # reports issue fills it.
@@ -369,6 +370,25 @@ CELERY_TASK_DEFAULT_QUEUE = env.string("CELERY_QUEUE", "celery")
 NOTICE_BATCH_SIZE = env.integer("NOTICE_BATCH_SIZE", 1000, minimum=1)
 # The daily job's time (NOTICE_RUN_HOUR / NOTICE_RUN_MINUTE, Asia/Tokyo) is read by the beat
 # schedule in config/celery.py, which must not import these settings.
+
+# --- Custody and the handover interlock (apps.custody) -----------------------------------
+# R-STK-3: reminders to collect a waiting card at these ages (whole months after arrival),
+# sent by the daily notice run; one letter per card and age.
+UNCOLLECTED_REMINDER_MONTHS = tuple(
+    sorted(
+        {
+            env_month
+            for env_month in (
+                int(part) for part in env.string("UNCOLLECTED_REMINDER_MONTHS", "1,3").split(",")
+            )
+            if env_month >= 1
+        }
+    )
+)
+# R-STK-3: a card not collected this many months after arrival may be destroyed.
+CUSTODY_RETENTION_MONTHS = env.integer("CUSTODY_RETENTION_MONTHS", 6, minimum=1)
+# R-HND-2: a card read at the counter counts for the handover for this many seconds.
+HANDOVER_READ_FRESH_SECONDS = env.integer("HANDOVER_READ_FRESH_SECONDS", 300, minimum=10)
 
 # --- I18n, time ----------------------------------------------------------------------------
 # The clerk's screens are Japanese whatever the browser asks for (no LocaleMiddleware).

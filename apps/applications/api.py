@@ -36,7 +36,12 @@ from apps.applications.models import (
     Application,
     ArrivalImport,
 )
-from apps.applications.rules import ApplicantType, ApplicationKind, NotificationCardStatus
+from apps.applications.rules import (
+    ApplicantType,
+    ApplicationKind,
+    IdentityDocument,
+    NotificationCardStatus,
+)
 from apps.applications.selectors import (
     application_get,
     arrival_import_get,
@@ -178,6 +183,13 @@ class HandoverIn(serializers.Serializer[Any]):
         choices=NOTIFICATION_CARD_CHOICES, required=False, allow_null=True, default=None
     )
     old_card_returned = serializers.BooleanField(default=False)
+    reference_code = serializers.CharField(
+        max_length=40, required=False, default="", allow_blank=True
+    )
+    extra_identity_check = serializers.BooleanField(default=False)
+    second_document = serializers.ChoiceField(
+        choices=DOCUMENT_CHOICES, required=False, allow_null=True, default=None
+    )
 
 
 class CancelIn(serializers.Serializer[Any]):
@@ -397,6 +409,11 @@ class ApplicationHandOverView(ServiceErrorsMixin):
                     else None
                 ),
                 old_card_returned=data["old_card_returned"],
+                reference_code=data["reference_code"],
+                extra_identity_check=data["extra_identity_check"],
+                second_document=(
+                    IdentityDocument(data["second_document"]) if data["second_document"] else None
+                ),
             ),
         )
         return Response(_out(request, application_id))

@@ -85,6 +85,8 @@ class ApplicationState(enum.StrEnum):
     ARRIVED = "arrived"
     HANDED_OVER = "handed_over"
     CANCELLED = "cancelled"
+    # R-STK-3: the card waited past the retention period and was destroyed.
+    NOT_COLLECTED = "not_collected"
 
     @property
     def label(self) -> str:
@@ -97,6 +99,7 @@ APPLICATION_STATE_LABELS: Final[dict[ApplicationState, str]] = {
     ApplicationState.ARRIVED: "到着（交付待ち）",
     ApplicationState.HANDED_OVER: "交付済",
     ApplicationState.CANCELLED: "取下げ",
+    ApplicationState.NOT_COLLECTED: "未受領（カード廃棄）",
 }
 
 # R-ISS-1: application → card made by J-LIS → arrives → pickup notice → handover.
@@ -105,9 +108,12 @@ APPLICATION_STATE_LABELS: Final[dict[ApplicationState, str]] = {
 APPLICATION_TRANSITIONS: Final[dict[ApplicationState, frozenset[ApplicationState]]] = {
     ApplicationState.RECEIVED: frozenset({ApplicationState.ORDERED, ApplicationState.CANCELLED}),
     ApplicationState.ORDERED: frozenset({ApplicationState.ARRIVED, ApplicationState.CANCELLED}),
-    ApplicationState.ARRIVED: frozenset({ApplicationState.HANDED_OVER, ApplicationState.CANCELLED}),
+    ApplicationState.ARRIVED: frozenset(
+        {ApplicationState.HANDED_OVER, ApplicationState.CANCELLED, ApplicationState.NOT_COLLECTED}
+    ),
     ApplicationState.HANDED_OVER: frozenset(),
     ApplicationState.CANCELLED: frozenset(),
+    ApplicationState.NOT_COLLECTED: frozenset(),
 }
 
 OPEN_STATES: Final = frozenset(

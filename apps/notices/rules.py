@@ -95,6 +95,9 @@ class NoticeKind(enum.StrEnum):
     STAY_REMINDER = "stay_reminder"
     # R-ISS-1: the card has arrived at the city, come and collect it.
     PICKUP = "pickup"
+    # R-STK-3: the card still waits at the city at a set age after arrival, come and collect
+    # it; one per card and age (``Notice.reminder_months``).
+    UNCOLLECTED = "uncollected"
 
     @property
     def label(self) -> str:
@@ -107,6 +110,7 @@ NOTICE_KIND_LABELS: Final[dict[NoticeKind, str]] = {
     NoticeKind.CERTIFICATE_EXPIRY: "有効期限通知書（電子証明書）",
     NoticeKind.STAY_REMINDER: "有効期限変更手続のお知らせ",
     NoticeKind.PICKUP: "交付通知書",
+    NoticeKind.UNCOLLECTED: "マイナンバーカード受取のお願い",
 }
 
 
