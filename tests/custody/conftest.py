@@ -57,7 +57,9 @@ def make_arrived(clerk_a: User, make_resident: Any, office_a: Office) -> Any:
     def make(**resident: Any) -> Application:
         holder = make_resident(office_a, **resident)
         application = receive(clerk_a, holder, ApplicationKind.FIRST_ISSUE, on=ON)
-        arrive(clerk_a, application, issued_on=ARRIVED_ON - timedelta(days=2), arrived_on=ARRIVED_ON)
+        arrive(
+            clerk_a, application, issued_on=ARRIVED_ON - timedelta(days=2), arrived_on=ARRIVED_ON
+        )
         return Application.objects.get(pk=application.pk)
 
     return make

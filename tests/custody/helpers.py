@@ -92,7 +92,8 @@ def receive(user: User, application: Application) -> CardCustody:
     if existing is not None:
         return existing
     card = application.new_card
-    assert card is not None and card.arrived_on is not None
+    assert card is not None
+    assert card.arrived_on is not None
     lot_receive(acting_user=user, place=place_of(user), arrived_on=card.arrived_on)
     return CardCustody.objects.get(pk=card.pk)
 
@@ -115,5 +116,6 @@ def ready_to_hand_over(user: User, application: Application) -> CardCustody:
     assert user.counter is not None
     read_card(user.counter, custody.auth_serial)
     interlock = handover_read_check(acting_user=user, application=application)
-    assert interlock.check is not None and interlock.check.matches
+    assert interlock.check is not None
+    assert interlock.check.matches
     return custody

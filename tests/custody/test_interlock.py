@@ -71,9 +71,10 @@ def test_r_hnd_1_setup_binds_the_serial_once(clerk_a: User, make_arrived: Any) -
     second = make_arrived(family_name_kana="ニ")
     serial = new_serial()
     custody = set_up(clerk_a, first, serial)
-    assert custody.auth_serial == serial and custody.set_up_by == clerk_a
+    assert custody.auth_serial == serial
+    assert custody.set_up_by == clerk_a
     # The same chip read again for the next card of the lot: refused with the first name.
-    with pytest.raises(ValidationError, match="既に.*さんのカード"):
+    with pytest.raises(ValidationError, match=r"既に.*さんのカード"):
         set_up(clerk_a, second, serial)
     assert not CardCustody.objects.get(pk=second.new_card_id).is_set_up
     # The database says so too (a second binding of one chip).
@@ -91,19 +92,21 @@ def test_r_hnd_2_the_right_card_turns_green_and_hands_over(
 ) -> None:
     custody = ready_to_hand_over(clerk_a, arrived)
     view = interlock_view(user=clerk_a, application=arrived)
-    assert view.green and not view.red
+    assert view.green
+    assert not view.red
     done = _hand_over(clerk_a, arrived)
     assert done.state == ApplicationState.HANDED_OVER
     custody.refresh_from_db()
-    assert custody.state == CustodyState.HANDED_OVER and custody.place is None
+    assert custody.state == CustodyState.HANDED_OVER
+    assert custody.place is None
     last = CustodyMove.objects.filter(card_id=custody.card_id).order_by("-id").first()
-    assert last is not None and last.kind == MoveKind.HANDED_OVER
-    assert last.counter_id == clerk_a.counter_id and last.moved_by == clerk_a
+    assert last is not None
+    assert last.kind == MoveKind.HANDED_OVER
+    assert last.counter_id == clerk_a.counter_id
+    assert last.moved_by == clerk_a
 
 
-def test_r_hnd_2_another_card_blocks_and_is_logged(
-    clerk_a: User, make_arrived: Any
-) -> None:
+def test_r_hnd_2_another_card_blocks_and_is_logged(clerk_a: User, make_arrived: Any) -> None:
     mine = make_arrived(family_name_kana="ミギ", given_name_kana="イチロウ")
     other = make_arrived(family_name_kana="ヒダリ", given_name_kana="ジロウ")
     set_up(clerk_a, mine)
@@ -126,7 +129,8 @@ def test_r_hnd_2_another_card_blocks_and_is_logged(
         _hand_over(clerk_a, mine)
     assert Card.objects.get(pk=mine.new_card_id).state == CardState.ARRIVED
     view = interlock_view(user=clerk_a, application=mine)
-    assert view.red and view.read_name == other.resident.full_name
+    assert view.red
+    assert view.read_name == other.resident.full_name
     assert list(blocked_handovers_for(clerk_a, timezone.localdate())) == [interlock.check]
 
 
@@ -180,9 +184,7 @@ def test_r_hnd_2_a_newer_read_must_be_judged_again(clerk_a: User, arrived: Appli
 # --- R-HND-3 ---------------------------------------------------------------------------------
 
 
-def test_r_hnd_3_the_reference_code_must_name_this_card(
-    clerk_a: User, make_arrived: Any
-) -> None:
+def test_r_hnd_3_the_reference_code_must_name_this_card(clerk_a: User, make_arrived: Any) -> None:
     mine = make_arrived(family_name_kana="ツウチ")
     other = make_arrived(family_name_kana="ベツ")
     pickup_notices_create_for_arrivals(
@@ -191,12 +193,16 @@ def test_r_hnd_3_the_reference_code_must_name_this_card(
     pickup = Notice.objects.get(card_id=mine.new_card_id, kind=NoticeKind.PICKUP)
     foreign = Notice.objects.get(card_id=other.new_card_id, kind=NoticeKind.PICKUP)
     ready_to_hand_over(clerk_a, mine)
-    base = dict(documents=HANDOVER.documents, pins_set=True, notification_card=HANDOVER.notification_card)
+    base = dict(
+        documents=HANDOVER.documents, pins_set=True, notification_card=HANDOVER.notification_card
+    )
     with pytest.raises(ValidationError, match="整理番号を読み取るか"):
         _hand_over(clerk_a, mine, HandoverInput(**base))  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="この申請のカードの交付通知書ではありません"):
         _hand_over(
-            clerk_a, mine, HandoverInput(**base, reference_code=foreign.reference_code)  # type: ignore[arg-type]
+            clerk_a,
+            mine,
+            HandoverInput(**base, reference_code=foreign.reference_code),  # type: ignore[arg-type]
         )
     with pytest.raises(ValidationError, match="検査数字"):
         _hand_over(clerk_a, mine, HandoverInput(**base, reference_code="N00000000010"))  # type: ignore[arg-type]
@@ -214,12 +220,17 @@ def test_r_hnd_4_same_kana_name_and_household_needs_a_second_document(
     from datetime import date
 
     mine = make_arrived(
-        family_name_kana="ドウメイ", given_name_kana="ハナコ", household_code="H0001",
+        family_name_kana="ドウメイ",
+        given_name_kana="ハナコ",
+        household_code="H0001",
         birth_date=date(1960, 1, 1),
     )
     # Same kana name, same household, another birth date (a grandmother and her namesake).
     make_resident(
-        office_a, family_name_kana="ドウメイ", given_name_kana="ハナコ", household_code="H0001",
+        office_a,
+        family_name_kana="ドウメイ",
+        given_name_kana="ハナコ",
+        household_code="H0001",
         birth_date=date(1990, 5, 5),
     )
     # Same kana in another household with another birth date: not a warning on its own.
@@ -229,14 +240,20 @@ def test_r_hnd_4_same_kana_name_and_household_needs_a_second_document(
     with pytest.raises(ValidationError, match="同姓同名"):
         _hand_over(clerk_a, mine)
     same_doc = HandoverInput(
-        documents=HANDOVER.documents, pins_set=True, notification_card=HANDOVER.notification_card,
-        extra_identity_check=True, second_document=IdentityDocument.DRIVERS_LICENSE,
+        documents=HANDOVER.documents,
+        pins_set=True,
+        notification_card=HANDOVER.notification_card,
+        extra_identity_check=True,
+        second_document=IdentityDocument.DRIVERS_LICENSE,
     )
     with pytest.raises(ValidationError, match="1点目と別の書類"):
         _hand_over(clerk_a, mine, same_doc)
     second = HandoverInput(
-        documents=HANDOVER.documents, pins_set=True, notification_card=HANDOVER.notification_card,
-        extra_identity_check=True, second_document=IdentityDocument.PASSPORT,
+        documents=HANDOVER.documents,
+        pins_set=True,
+        notification_card=HANDOVER.notification_card,
+        extra_identity_check=True,
+        second_document=IdentityDocument.PASSPORT,
     )
     assert _hand_over(clerk_a, mine, second).state == ApplicationState.HANDED_OVER
 
@@ -247,11 +264,16 @@ def test_r_hnd_4_other_household_and_birth_date_is_no_warning(
     from datetime import date
 
     mine = make_arrived(
-        family_name_kana="タニン", given_name_kana="ジロウ", household_code="H1",
+        family_name_kana="タニン",
+        given_name_kana="ジロウ",
+        household_code="H1",
         birth_date=date(1970, 1, 1),
     )
     make_resident(
-        office_a, family_name_kana="タニン", given_name_kana="ジロウ", household_code="H2",
+        office_a,
+        family_name_kana="タニン",
+        given_name_kana="ジロウ",
+        household_code="H2",
         birth_date=date(1980, 1, 1),
     )
     assert interlock_view(user=clerk_a, application=mine).same_name == []

@@ -154,6 +154,7 @@ def test_notice_kinds_have_japanese_labels() -> None:
         "有効期限通知書（電子証明書）",
         "有効期限変更手続のお知らせ",
         "交付通知書",
+        "マイナンバーカード受取のお願い",
     }
 
 
