@@ -38,6 +38,7 @@ urlpatterns = [
     path("api/fees/", include("apps.fees.api_urls")),
     path("notices/", include("apps.notices.urls")),
     path("counters/", include("apps.counters.urls")),
+    path("custody/", include("apps.custody.urls")),
     path("api/v1/", include("apps.counters.api_urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
