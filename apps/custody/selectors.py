@@ -104,7 +104,7 @@ def custody_history(*, custody: CardCustody) -> list[CustodyMove]:
 
 def arrivals_not_received(*, user: User) -> list[tuple[date, int]]:
     """Arrival days of the office with cards not yet in a lot (R-STK-1), oldest first."""
-    if not policy.resident_staff(user):
+    if not policy.resident_staff(user) or user.office_id is None:
         return []
     rows = (
         Card.objects.filter(office_id=user.office_id, state=CardState.ARRIVED, custody__isnull=True)
@@ -112,7 +112,7 @@ def arrivals_not_received(*, user: User) -> list[tuple[date, int]]:
         .annotate(count=Count("pk"))
         .order_by("arrived_on")
     )
-    return [(row["arrived_on"], row["count"]) for row in rows]
+    return [(row["arrived_on"], int(row["count"])) for row in rows if row["arrived_on"] is not None]
 
 
 def next_to_set_up(*, lot: Lot) -> CardCustody | None:

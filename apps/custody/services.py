@@ -8,12 +8,13 @@ then loads what it decides on. The handover itself stays apps.applications'
 from __future__ import annotations
 
 import contextlib
+import uuid
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -104,6 +105,13 @@ def _move(
     return move
 
 
+def _office_id(user: User) -> uuid.UUID:
+    """The office a member of staff acts for (the policy checks already required one)."""
+    if user.office_id is None:
+        raise PermissionDenied("庁舎に所属していない職員は、この操作を行えません。")
+    return user.office_id
+
+
 def _locked_custody(card_id: Any) -> CardCustody:
     CardCustody.objects.select_for_update().filter(pk=card_id).values_list("pk").get()
     return CardCustody.objects.select_related("card__resident", "lot", "place").get(pk=card_id)
@@ -119,12 +127,13 @@ def place_create(*, acting_user: User, name: str, kind: PlaceKind, sort_order: i
     name = name.strip()
     if not name or len(name) > 60:
         raise ValidationError({"name": "保管場所の名称を60文字以内で入力してください。"})
-    if Place.objects.filter(office_id=acting_user.office_id, name=name).exists():
+    office_id = _office_id(acting_user)
+    if Place.objects.filter(office_id=office_id, name=name).exists():
         raise ValidationError({"name": "同じ名称の保管場所があります。"})
     try:
         with transaction.atomic():
             return Place.objects.create(
-                office_id=acting_user.office_id, name=name, kind=kind, sort_order=sort_order
+                office_id=office_id, name=name, kind=kind, sort_order=sort_order
             )
     except IntegrityError:
         raise ValidationError({"name": "同じ名称の保管場所があります。"}) from None
@@ -155,7 +164,7 @@ def lot_receive(*, acting_user: User, place: Place, arrived_on: date) -> Lot:
     policy.check(policy.same_office(acting_user, place), "この保管場所は使えません。")
     if not place.active:
         raise ValidationError({"place": "使用停止中の保管場所です。"})
-    office = Office.objects.select_for_update().get(pk=acting_user.office_id)
+    office = Office.objects.select_for_update().get(pk=_office_id(acting_user))
     # The office row's lock queues concurrent receipts; each then sees what the one before
     # it committed, and the card's primary key in the ledger is the backstop.
     cards = list(
@@ -417,6 +426,8 @@ def _reference_problems(application: Application, data: HandoverInput) -> list[s
         number = parse_reference_code(data.reference_code)
     except InvalidReferenceCodeError as exc:
         return [str(exc)]
+    if application.new_card_id is None:
+        return ["この申請には交付するカードがありません。"]
     names_this_card = Notice.objects.filter(
         pk=number,
         card_id=application.new_card_id,

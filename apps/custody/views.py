@@ -131,9 +131,10 @@ def setup(request: StaffRequest, lot_id: uuid.UUID) -> HttpResponse:
     if request.method == "POST":
         custody = selectors.custody_get(user=request.user, card_id=_uuid(request.POST.get("card")))
         read_id = request.POST.get("read", "")
+        counter_id = request.user.counter_id
         read = (
-            CardRead.objects.filter(pk=int(read_id), counter_id=request.user.counter_id).first()
-            if read_id.isdigit() and len(read_id) < 19
+            CardRead.objects.filter(pk=int(read_id), counter_id=counter_id).first()
+            if read_id.isdigit() and len(read_id) < 19 and counter_id is not None
             else None
         )
         if read is None:

@@ -28,7 +28,6 @@ from apps.applications.models import Application
 from apps.applications.rules import ApplicationKind, ApplicationState, IdentityDocument
 from apps.applications.services import ApplicationInput, application_receive
 from apps.audit.models import AccessLog, Action
-from apps.cards.models import Card
 from apps.cards.rules import CardState
 from apps.counters.models import Device
 from apps.counters.services import device_approve
@@ -48,7 +47,7 @@ from tests.agent.harness import (
     vpcd_reader_name,
 )
 from tests.auth import mfa_login
-from tests.custody.helpers import place_of
+from tests.custody.helpers import card_of, place_of
 from tests.services import chromium_path, require
 
 pytestmark = [pytest.mark.pcsc, pytest.mark.browser]
@@ -103,7 +102,7 @@ def test_setup_binds_the_card_and_the_interlock_turns_green_then_red(
     )
     mine = _arrived(clerk_a, holder)
     theirs = _arrived(clerk_a, other)
-    lot_day = Card.objects.get(pk=mine.new_card_id).arrived_on
+    lot_day = card_of(mine).arrived_on
     assert lot_day is not None
     from apps.custody.services import lot_receive
 
@@ -195,7 +194,7 @@ def test_setup_binds_the_card_and_the_interlock_turns_green_then_red(
             browser.close()
 
     assert Application.objects.get(pk=mine.pk).state == ApplicationState.ARRIVED
-    assert Card.objects.get(pk=mine.new_card_id).state == CardState.ARRIVED
+    assert card_of(mine).state == CardState.ARRIVED
     blocked = AccessLog.objects.filter(action=Action.HANDOVER_BLOCKED)
     assert {row.resident_id for row in blocked} == {holder.pk, other.pk}
 

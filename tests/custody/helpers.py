@@ -17,6 +17,7 @@ from django.utils import timezone
 from apps.accounts.models import Counter, User
 from apps.accounts.roles import Role
 from apps.applications.models import Application
+from apps.cards.models import Card
 from apps.certificates.rules import PinKind
 from apps.counters.httpsig import fingerprint
 from apps.counters.models import CardRead, Device, DeviceState, ReadKind
@@ -75,6 +76,12 @@ def read_card(counter: Counter, serial: str, *, read_at: datetime | None = None)
         ),
     )
     return read
+
+
+def card_of(application: Application) -> Card:
+    """The application's new card, as the database has it now."""
+    assert application.new_card_id is not None
+    return Card.objects.get(pk=application.new_card_id)
 
 
 def place_of(user: User, name: str = "金庫") -> Place:

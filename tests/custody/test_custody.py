@@ -50,7 +50,7 @@ from apps.notices.rules import NoticeKind
 from apps.notices.services import notices_run
 from tests.actors import FIXTURES
 from tests.custody.conftest import ARRIVED_ON, HANDOVER
-from tests.custody.helpers import place_of, receive, set_up
+from tests.custody.helpers import card_of, place_of, receive, set_up
 
 pytestmark = pytest.mark.django_db
 
@@ -186,10 +186,13 @@ def test_r_stk_3_one_reminder_per_card_and_age(
     month_later = ARRIVED_ON + timedelta(days=32)
     notices_run(acting_user=FIXTURES, on=month_later, render=False)
     notices_run(acting_user=FIXTURES, on=month_later, render=False)
-    reminders = Notice.objects.filter(card_id=arrived.new_card_id, kind=NoticeKind.UNCOLLECTED)
+    reminders = Notice.objects.filter(card=card_of(arrived), kind=NoticeKind.UNCOLLECTED)
     assert list(reminders.values_list("reminder_months", flat=True)) == [1]
     notices_run(acting_user=FIXTURES, on=ARRIVED_ON + timedelta(days=100), render=False)
-    assert sorted(reminders.values_list("reminder_months", flat=True)) == [1, 3]
+    assert sorted(int(m or 0) for m in reminders.values_list("reminder_months", flat=True)) == [
+        1,
+        3,
+    ]
     first = reminders.get(reminder_months=1)
     with pytest.raises(IntegrityError), transaction.atomic():
         Notice.objects.create(
@@ -208,7 +211,7 @@ def test_r_stk_3_destruction_by_two_staff_closes_the_application(
     clerk_a: User, supervisor_a: User, supervisor_a2: User, arrived: Application
 ) -> None:
     receive(clerk_a, arrived)
-    card = Card.objects.get(pk=arrived.new_card_id)
+    card = card_of(arrived)
     too_early = ARRIVED_ON + timedelta(days=100)
     with pytest.raises(ValidationError, match="保管期間が過ぎていない"):
         destruction_request(acting_user=clerk_a, card=card, on=too_early)
@@ -230,7 +233,7 @@ def test_r_stk_3_a_destroyed_card_cannot_be_handed_over_or_activated(
     clerk_a: User, supervisor_a: User, supervisor_a2: User, arrived: Application
 ) -> None:
     set_up(clerk_a, arrived)
-    card = Card.objects.get(pk=arrived.new_card_id)
+    card = card_of(arrived)
     later = ARRIVED_ON + timedelta(days=200)
     destruction = destruction_request(acting_user=clerk_a, card=card, on=later)
     destruction_approve(acting_user=supervisor_a, destruction=destruction, on=later)
