@@ -370,19 +370,30 @@ def handover_read_check(
             read_name=holder.full_name if holder is not None and not existing.matches else "",
         )
     verdict = verdict_for(bound_serial=custody.auth_serial, read_serial=serial)
-    check = HandoverReadCheck.objects.create(
-        office_id=application.office_id,
-        application=application,
-        card_id=custody.card_id,
-        counter_id=acting_user.counter_id,
-        read=read,
-        checked_by=acting_user,
-        checked_at=timezone.now(),
-        bound_serial=custody.auth_serial,
-        read_serial=serial,
-        matches=verdict is Verdict.MATCH,
-        read_resident=holder if verdict is Verdict.MISMATCH else None,
-    )
+    try:
+        with transaction.atomic():
+            check = HandoverReadCheck.objects.create(
+                office_id=application.office_id,
+                application=application,
+                card_id=custody.card_id,
+                counter_id=acting_user.counter_id,
+                read=read,
+                checked_by=acting_user,
+                checked_at=timezone.now(),
+                bound_serial=custody.auth_serial,
+                read_serial=serial,
+                matches=verdict is Verdict.MATCH,
+                read_resident=holder if verdict is Verdict.MISMATCH else None,
+            )
+    except IntegrityError:
+        # The same read judged at the same moment by a second tab (readcheck_once_per_read):
+        # the first verdict stands and its access-log rows were written by that request.
+        check = HandoverReadCheck.objects.get(application=application, read=read)
+        return Interlock(
+            verdict=Verdict.MATCH if check.matches else Verdict.MISMATCH,
+            check=check,
+            read_name=holder.full_name if holder is not None and not check.matches else "",
+        )
     if verdict is Verdict.MISMATCH:
         detail = {
             "application": str(application.pk),

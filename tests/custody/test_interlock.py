@@ -320,3 +320,60 @@ def test_checks_are_recorded_once_per_read(clerk_a: User, arrived: Application) 
     ready_to_hand_over(clerk_a, arrived)
     handover_read_check(acting_user=clerk_a, application=arrived)
     assert HandoverReadCheck.objects.filter(application=arrived).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_r_hnd_1_two_cards_bound_to_one_chip_at_once_one_wins(
+    clerk_a: User, clerk_a2: User, make_arrived: Any
+) -> None:
+    """Two clerks set up two cards with the same chip at the same moment: exactly one binding,
+    and the other is told which card holds it (custody_one_card_per_serial backs the check)."""
+    import threading
+
+    from django.db import connection
+
+    from apps.custody.models import Lot
+    from apps.custody.services import card_setup_bind
+    from tests.custody.helpers import receive
+
+    first = make_arrived(family_name_kana="ヘイコウイチ")
+    second = make_arrived(family_name_kana="ヘイコウニ")
+    receive(clerk_a, first)
+    lot = Lot.objects.get()
+    serial = new_serial()
+    assert clerk_a.counter is not None
+    assert clerk_a2.counter is not None
+    reads = {
+        clerk_a.pk: read_card(clerk_a.counter, serial),
+        clerk_a2.pk: read_card(clerk_a2.counter, serial),
+    }
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def bind(user: User, application: Application) -> None:
+        try:
+            barrier.wait(timeout=30)
+            card_setup_bind(
+                acting_user=user,
+                lot=lot,
+                card=Card.objects.get(pk=application.new_card_id),
+                read=reads[user.pk],
+            )
+            outcomes.append("bound")
+        except ValidationError as exc:
+            outcomes.append(" ".join(exc.messages))
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=bind, args=(clerk_a, first)),
+        threading.Thread(target=bind, args=(clerk_a2, second)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes)[0] == "bound"
+    assert outcomes.count("bound") == 1
+    assert "既に" in " ".join(outcomes) or "別のカード" in " ".join(outcomes)
+    assert CardCustody.objects.filter(auth_serial=serial).count() == 1
