@@ -311,6 +311,9 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # The identity documents are one choice set whether a field lists them or names one
+    # (the handover's second document, R-HND-4): one enum in the schema.
+    "ENUM_NAME_OVERRIDES": {"IdentityDocumentEnum": "apps.applications.models.DOCUMENT_CHOICES"},
 }
 
 # Largest JSON body and deepest nesting the API parses (apps.core.bounds.BoundedJSONParser).

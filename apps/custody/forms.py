@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
 
+from apps.core.bounds import PlausibleDateField, today
 from apps.custody.models import PlaceKind
 
 
@@ -16,7 +15,7 @@ class PlaceForm(forms.Form):
 
 
 class LotReceiveForm(forms.Form):
-    arrived_on = forms.DateField(label="到着日")
+    arrived_on = PlausibleDateField(label="到着日", latest=today)
     place = forms.UUIDField(label="保管場所")
 
 
@@ -35,10 +34,3 @@ class ResolveForm(forms.Form):
         label="解決の記録", max_length=500, widget=forms.Textarea(attrs={"rows": 2})
     )
 
-
-class SetupBindForm(forms.Form):
-    card = forms.UUIDField()
-    read = forms.IntegerField(min_value=1, max_value=2**62)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)

@@ -4,6 +4,7 @@ import uuid
 from datetime import date
 
 import pghistory
+from django.contrib.postgres.indexes import HashIndex
 from django.db import models
 
 from apps.accounts.models import Office
@@ -139,7 +140,9 @@ class Resident(models.Model):
                 fields=["office", "birth_date", "search_kana"], name="resident_office_dob"
             ),
             # R-HND-4: the same kana name anywhere in the city, at every handover: one probe.
-            models.Index(fields=["search_kana", "birth_date"], name="resident_kana_city"),
+            # A hash index serves equality only, so it never takes the office's kana prefix
+            # search away from resident_office_kana (a B-tree on the kana would).
+            HashIndex(fields=["search_kana"], name="resident_kana_city"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["resident_code"], name="resident_code_unique"),

@@ -1,9 +1,11 @@
 """R-HND-4 asks at every handover whether another resident of the city shares the kana name:
-an index on the kana (then the birth date) across offices. Built CONCURRENTLY (not atomic):
+a hash index on the kana across offices (equality only, so the office's prefix search keeps
+its own index). Built CONCURRENTLY (not atomic):
 at a big city's size it takes minutes, during which counters keep writing."""
 
 from django.contrib.postgres.operations import AddIndexConcurrently
-from django.db import migrations, models
+from django.contrib.postgres.indexes import HashIndex
+from django.db import migrations
 
 
 class Migration(migrations.Migration):
@@ -14,6 +16,6 @@ class Migration(migrations.Migration):
     operations = [
         AddIndexConcurrently(
             model_name="resident",
-            index=models.Index(fields=["search_kana", "birth_date"], name="resident_kana_city"),
+            index=HashIndex(fields=["search_kana"], name="resident_kana_city"),
         ),
     ]
