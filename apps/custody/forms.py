@@ -33,4 +33,3 @@ class ResolveForm(forms.Form):
     note = forms.CharField(
         label="解決の記録", max_length=500, widget=forms.Textarea(attrs={"rows": 2})
     )
-
