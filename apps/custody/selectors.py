@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter as Tally
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -22,7 +23,8 @@ from apps.accounts.models import Counter, User
 from apps.applications.models import Application
 from apps.applications.rules import ApplicationState
 from apps.cards.models import Card
-from apps.cards.rules import CardState
+from apps.cards.rules import CardState, add_months
+from apps.core.paging import Keyset, KeysetPage
 from apps.counters.models import CardRead
 from apps.custody.models import (
     CardCustody,
@@ -287,45 +289,85 @@ class StockRow:
     destruction: Destruction | None
 
 
-def stock_for(*, user: User, today: date, limit: int = 500) -> list[StockRow]:
-    """The cards held by the office, oldest arrival first, with their age band (R-STK-3)."""
+@dataclass(frozen=True)
+class Stock:
+    """One page of the office's cards in custody, oldest arrival first, and its neighbours."""
+
+    rows: list[StockRow]
+    page: KeysetPage[Card]
+
+
+STOCK_PAGE_SIZE = 100
+# Oldest first, then the card's id: one range of the card_waiting index per page.
+_STOCK = Keyset(Card, ("arrived_on", "id"))
+
+
+def stock_for(
+    *, user: User, today: date, params: Mapping[str, Any], size: int = STOCK_PAGE_SIZE
+) -> Stock:
+    """A page of the cards held by the office with their age band (R-STK-3): reminders sent
+    and a destruction recorded, each read for the page at once (no query per row)."""
     from apps.notices.models import Notice
     from apps.notices.rules import NoticeKind
 
     months = int(settings.CUSTODY_RETENTION_MONTHS)
-    rows = list(
-        custody_for(user)
-        .filter(state__in=HELD, card__state=CardState.ARRIVED)
-        .order_by("card__arrived_on", "card_id")[:limit]
-    )
-    card_ids = [row.card_id for row in rows]
+    cards = policy.restrict(
+        Card.objects.filter(state=CardState.ARRIVED, custody__state__in=HELD), user
+    ).select_related("resident", "custody", "custody__place", "custody__lot")
+    page = _STOCK.page(cards, params=params, size=size)
+    card_ids = [card.pk for card in page]
     reminders: dict[Any, list[int]] = {}
     for card_id, age in Notice.objects.filter(
         card_id__in=card_ids, kind=NoticeKind.UNCOLLECTED.value
     ).values_list("card_id", "reminder_months"):
         reminders.setdefault(card_id, []).append(int(age or 0))
     destructions = {d.card_id: d for d in Destruction.objects.filter(card_id__in=card_ids)}
-    out = []
-    for row in rows:
-        arrived_on = row.card.arrived_on or today
-        out.append(
+    rows = []
+    for card in page:
+        arrived_on = card.arrived_on or today
+        rows.append(
             StockRow(
-                custody=row,
+                custody=card.custody,
                 band=age_band(arrived_on=arrived_on, today=today),
                 retention_ends_on=retention_ends_on(arrived_on=arrived_on, retention_months=months),
                 past_retention=may_destroy(
                     arrived_on=arrived_on, today=today, retention_months=months
                 ),
-                reminders=sorted(reminders.get(row.card_id, [])),
-                destruction=destructions.get(row.card_id),
+                reminders=sorted(reminders.get(card.pk, [])),
+                destruction=destructions.get(card.pk),
             )
         )
+    return Stock(rows=rows, page=page)
+
+
+BAND_CAP = 999
+
+
+@dataclass(frozen=True)
+class BandCount:
+    band: AgeBand
+    count: int
+    more: bool  # more than ``count`` (a big stock is not counted to the end)
+
+
+def band_counts(*, user: User, today: date) -> list[BandCount]:
+    """How many held cards fall in each age band (R-STK-3): one capped range count each, on
+    the card_waiting index (office, arrived_on)."""
+    held = policy.restrict(
+        Card.objects.filter(state=CardState.ARRIVED, custody__state__in=HELD), user
+    )
+    one, three, six = (add_months(today, -m) for m in (1, 3, 6))
+    spans = {
+        AgeBand.UNDER_1: Q(arrived_on__gt=one),
+        AgeBand.FROM_1_TO_3: Q(arrived_on__lte=one, arrived_on__gt=three),
+        AgeBand.FROM_3_TO_6: Q(arrived_on__lte=three, arrived_on__gte=six),
+        AgeBand.OVER_6: Q(arrived_on__lt=six),
+    }
+    out = []
+    for band in AgeBand:
+        count = held.filter(spans[band])[: BAND_CAP + 1].count()
+        out.append(BandCount(band=band, count=min(count, BAND_CAP), more=count > BAND_CAP))
     return out
-
-
-def band_totals(rows: list[StockRow]) -> list[tuple[AgeBand, int]]:
-    tally = Tally(row.band for row in rows)
-    return [(band, tally.get(band, 0)) for band in AgeBand]
 
 
 def destructions_waiting_for(user: User) -> QuerySet[Destruction]:

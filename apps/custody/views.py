@@ -53,7 +53,9 @@ def _errors(request: StaffRequest, exc: ValidationError) -> None:
 def index(request: StaffRequest) -> HttpResponse:
     """The office's cards in custody with their age (R-STK-3), places and lots (R-STK-1)."""
     today = timezone.localdate()
-    rows = selectors.stock_for(user=request.user, today=today)
+    stock = selectors.stock_for(user=request.user, today=today, params=request.GET)
+    rows = stock.rows
+    bands = selectors.band_counts(user=request.user, today=today)
     access_log_view(request, action=Action.VIEW_LIST, detail={"list": "custody", "rows": len(rows)})
     waiting = list(selectors.destructions_waiting_for(request.user))
     return render(
@@ -62,7 +64,9 @@ def index(request: StaffRequest) -> HttpResponse:
         {
             "today": today,
             "rows": rows,
-            "bands": selectors.band_totals(rows),
+            "page": stock.page,
+            "bands": bands,
+            "band_max": max([b.count for b in bands] + [1]),
             "places": list(selectors.places_for(request.user).filter(active=True)),
             "held": selectors.held_per_place(user=request.user),
             "lots": list(selectors.lots_for(request.user)[:20]),

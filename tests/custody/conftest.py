@@ -12,6 +12,7 @@ from apps.accounts.roles import Role
 from apps.applications.models import Application
 from apps.applications.rules import ApplicationKind, NotificationCardStatus
 from apps.applications.services import HandoverInput
+from apps.fees.services import fee_schedule_seed_default
 from tests.applications.helpers import LICENSE, arrive, receive
 
 ON = date(2026, 10, 1)
@@ -54,6 +55,9 @@ def supervisor_a2(office_a: Office) -> User:
 
 @pytest.fixture
 def make_arrived(clerk_a: User, make_resident: Any, office_a: Office) -> Any:
+    # A transactional test empties the tables the data migration filled: the fee schedule too.
+    fee_schedule_seed_default()
+
     def make(**resident: Any) -> Application:
         holder = make_resident(office_a, **resident)
         application = receive(clerk_a, holder, ApplicationKind.FIRST_ISSUE, on=ON)

@@ -29,6 +29,7 @@ from apps.custody.models import (
 )
 from apps.custody.rules import AgeBand, Person, age_band, may_destroy, normalize_serial, shares_name
 from apps.custody.selectors import (
+    band_counts,
     custody_for,
     custody_history,
     open_count_differences_for,
@@ -203,8 +204,16 @@ def test_r_stk_3_one_reminder_per_card_and_age(
             created_on=first.created_on,
             reminder_months=1,
         )
-    stock = stock_for(user=clerk_a, today=ARRIVED_ON + timedelta(days=100))
-    assert [(row.band, row.reminders) for row in stock] == [(AgeBand.FROM_3_TO_6, [1, 3])]
+    later = ARRIVED_ON + timedelta(days=100)
+    stock = stock_for(user=clerk_a, today=later, params={})
+    assert [(row.band, row.reminders) for row in stock.rows] == [(AgeBand.FROM_3_TO_6, [1, 3])]
+    counts = {b.band: b.count for b in band_counts(user=clerk_a, today=later)}
+    assert counts == {
+        AgeBand.UNDER_1: 0,
+        AgeBand.FROM_1_TO_3: 0,
+        AgeBand.FROM_3_TO_6: 1,
+        AgeBand.OVER_6: 0,
+    }
 
 
 def test_r_stk_3_destruction_by_two_staff_closes_the_application(
