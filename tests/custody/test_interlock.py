@@ -334,7 +334,7 @@ def test_r_hnd_1_two_cards_bound_to_one_chip_at_once_one_wins(
 
     from apps.custody.models import Lot
     from apps.custody.services import card_setup_bind
-    from tests.custody.helpers import receive
+    from tests.custody.helpers import card_of, receive
 
     first = make_arrived(family_name_kana="ヘイコウイチ")
     second = make_arrived(family_name_kana="ヘイコウニ")
@@ -356,7 +356,7 @@ def test_r_hnd_1_two_cards_bound_to_one_chip_at_once_one_wins(
             card_setup_bind(
                 acting_user=user,
                 lot=lot,
-                card=Card.objects.get(pk=application.new_card_id),
+                card=card_of(application),
                 read=reads[user.pk],
             )
             outcomes.append("bound")

@@ -44,7 +44,7 @@ def test_the_reconciliation_job_runs_on_a_worker_and_reruns_harmlessly(
     on = timezone.localdate().isoformat()
     for _ in range(2):
         sender.send_task("custody.reconcile_daily", kwargs={"on": on}, queue=queue)
-    rows = DailyReconciliation.objects.filter(office_id=clerk_a.office_id, on=on)
+    rows = DailyReconciliation.objects.filter(office=clerk_a.office, on=on)
     _wait_for(lambda: rows.exists(), seconds=60, what="the reconciliation row")
     row = rows.get()
     assert row.figures["held"] == 1
