@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
@@ -157,7 +158,10 @@ def setup(request: StaffRequest, lot_id: uuid.UUID) -> HttpResponse:
     read = None
     bound_elsewhere: CardCustody | None = None
     if request.user.counter_id is not None:
-        read = selectors.latest_fresh_read(counter_id=request.user.counter_id, fresh_seconds=300)
+        read = selectors.latest_fresh_read(
+            counter_id=request.user.counter_id,
+            fresh_seconds=int(settings.HANDOVER_READ_FRESH_SECONDS),
+        )
         if read is not None and read.certificate_serial:
             bound_elsewhere = (
                 CardCustody.objects.filter(auth_serial=normalize_serial(read.certificate_serial))
