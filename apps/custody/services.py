@@ -173,9 +173,7 @@ def lot_receive(*, acting_user: User, place: Place, arrived_on: date) -> Lot:
             state=CardState.ARRIVED,
             arrived_on=arrived_on,
             custody__isnull=True,
-        )
-        .select_related("resident")
-        .order_by("resident__search_kana", "id")
+        ).order_by("resident__search_kana", "id")
     )
     if not cards:
         raise ValidationError("この到着日に受け入れていないカードはありません。")
@@ -188,8 +186,9 @@ def lot_receive(*, acting_user: User, place: Place, arrived_on: date) -> Lot:
         received_by=acting_user,
         card_count=len(cards),
     )
-    for position, card in enumerate(cards, start=1):
-        custody = CardCustody.objects.create(
+    # Set-based: a big arrivals day is thousands of cards (two INSERTs, not two per card).
+    CardCustody.objects.bulk_create(
+        CardCustody(
             card=card,
             office=office,
             lot=lot,
@@ -197,7 +196,10 @@ def lot_receive(*, acting_user: User, place: Place, arrived_on: date) -> Lot:
             state=CustodyState.IN_PLACE,
             place=place,
         )
-        CustodyMove.objects.create(
+        for position, card in enumerate(cards, start=1)
+    )
+    CustodyMove.objects.bulk_create(
+        CustodyMove(
             card=card,
             kind=MoveKind.RECEIVED,
             to_place=place,
@@ -205,7 +207,8 @@ def lot_receive(*, acting_user: User, place: Place, arrived_on: date) -> Lot:
             moved_at=lot.received_at,
             note=lot.number,
         )
-        del custody
+        for card in cards
+    )
     return lot
 
 
