@@ -19,7 +19,6 @@ from apps.accounts.policy import StaffRequest, require, resident_staff_required,
 from apps.applications.selectors import application_get
 from apps.audit.models import Action
 from apps.audit.services import access_log_view
-from apps.cards.models import Card
 from apps.core.http import apply_errors, client_ip
 from apps.counters.models import CardRead
 from apps.custody import selectors
@@ -425,6 +424,3 @@ def second_check_confirm_view(request: StaffRequest, check_id: uuid.UUID) -> Htt
     else:
         messages.success(request, "二人目の確認を記録しました。")
     return redirect("custody:second-checks")
-
-
-__all__ = ["Card"]
