@@ -1,6 +1,6 @@
 """What the handover interlock's city-wide same-name probe (R-HND-4) costs at a big city's size.
 
-    .venv/bin/python bench/interlock.py [--residents 300000] [--probes 300]
+    .venv/bin/python bench/interlock.py [--residents 100000] [--probes 300]
 
 Makes a scratch database (``madoguchi_bench_interlock``, on the embedded PostgreSQL or on the
 server of DATABASE_URL), migrates it, inserts ``--residents`` residents in one statement
@@ -29,7 +29,7 @@ SCRATCH_DB = "madoguchi_bench_interlock"
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--residents", type=int, default=300_000)
+    parser.add_argument("--residents", type=int, default=100_000)
     parser.add_argument("--probes", type=int, default=300)
     args = parser.parse_args()
 
