@@ -58,4 +58,10 @@ app.conf.beat_schedule = {
             minute=env.integer("NOTICE_RUN_MINUTE", 30, minimum=0),
         ),
     },
+    # Daily reconciliation (issue: handover integrity): after the counters close, each
+    # office's handovers, custody counts and blocked reads of the day are recorded.
+    "custody-reconcile-daily": {
+        "task": "custody.reconcile_daily",
+        "schedule": crontab(hour=20, minute=0),
+    },
 }

@@ -118,6 +118,7 @@ INSTALLED_APPS = [
     "apps.fees",
     "apps.notices",
     "apps.counters",
+    "apps.custody",
     "apps.home",
     "apps.reports",
     # The top floor: the demo city (manage.py seed_demo). apps.reports stays out until the
@@ -344,6 +345,9 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # The identity documents are one choice set whether a field lists them or names one
+    # (the handover's second document, R-HND-4): one enum in the schema.
+    "ENUM_NAME_OVERRIDES": {"IdentityDocumentEnum": "apps.applications.models.DOCUMENT_CHOICES"},
 }
 
 # Largest JSON body and deepest nesting the API parses (apps.core.bounds.BoundedJSONParser).
@@ -409,6 +413,25 @@ CELERY_TASK_DEFAULT_QUEUE = env.string("CELERY_QUEUE", "celery")
 NOTICE_BATCH_SIZE = env.integer("NOTICE_BATCH_SIZE", 1000, minimum=1)
 # The daily job's time (NOTICE_RUN_HOUR / NOTICE_RUN_MINUTE, Asia/Tokyo) is read by the beat
 # schedule in config/celery.py, which must not import these settings.
+
+# --- Custody and the handover interlock (apps.custody) -----------------------------------
+# R-STK-3: reminders to collect a waiting card at these ages (whole months after arrival),
+# sent by the daily notice run; one letter per card and age.
+UNCOLLECTED_REMINDER_MONTHS = tuple(
+    sorted(
+        {
+            env_month
+            for env_month in (
+                int(part) for part in env.string("UNCOLLECTED_REMINDER_MONTHS", "1,3").split(",")
+            )
+            if env_month >= 1
+        }
+    )
+)
+# R-STK-3: a card not collected this many months after arrival may be destroyed.
+CUSTODY_RETENTION_MONTHS = env.integer("CUSTODY_RETENTION_MONTHS", 6, minimum=1)
+# R-HND-2: a card read at the counter counts for the handover for this many seconds.
+HANDOVER_READ_FRESH_SECONDS = env.integer("HANDOVER_READ_FRESH_SECONDS", 300, minimum=10)
 
 # --- I18n, time ----------------------------------------------------------------------------
 # The clerk's screens are Japanese whatever the browser asks for (no LocaleMiddleware).

@@ -40,6 +40,7 @@ urlpatterns = [
     path("notices/", include("apps.notices.urls")),
     path("counters/", include("apps.counters.urls")),
     path("reports/", include("apps.reports.urls")),
+    path("custody/", include("apps.custody.urls")),
     path("api/v1/", include("apps.counters.api_urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -236,6 +236,25 @@ may_reopen_closes = is_supervisor
 may_reopen_close = is_supervisor & same_office
 
 
+# Card custody and the handover interlock (apps.custody, R-STK, R-HND).
+may_configure_custody_places = is_supervisor
+may_resolve_count_differences = is_supervisor
+# The custody history of a card: the staff of its office, and the auditor for any card.
+may_read_custody = resident_staff | is_auditor
+
+
+@rule
+def _requested(user: object, record: object) -> bool:
+    """The member of staff who asked for a second check or recorded a destruction."""
+    return isinstance(user, User) and getattr(record, "requested_by_id", None) == user.pk
+
+
+# R-HND-5: a second member of staff, never the one who asked; R-STK-3: the destruction's
+# second member of staff is a supervisor of the office, never the one who recorded it.
+may_confirm_second_check = resident_staff & same_office & ~_requested
+may_approve_destruction = is_supervisor & same_office & ~_requested
+
+
 # The rules templates may name (``user|may:"…"``); the same objects as above.
 RULES = RuleSet()
 for _name, _rule in {
@@ -253,6 +272,11 @@ for _name, _rule in {
     "be_auditor": is_auditor,
     "read_reports": may_read_reports,
     "reconcile_notices": may_reconcile_notices,
+    "configure_custody_places": may_configure_custody_places,
+    "resolve_count_differences": may_resolve_count_differences,
+    "read_custody": may_read_custody,
+    "confirm_second_check": may_confirm_second_check,
+    "approve_destruction": may_approve_destruction,
 }.items():
     RULES[_name] = _rule
 

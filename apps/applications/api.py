@@ -41,6 +41,7 @@ from apps.applications.rules import (
     ApplicantType,
     ApplicationKind,
     ExpressReason,
+    IdentityDocument,
     NotificationCardStatus,
 )
 from apps.applications.selectors import (
@@ -197,6 +198,13 @@ class HandoverIn(serializers.Serializer[Any]):
         choices=NOTIFICATION_CARD_CHOICES, required=False, allow_null=True, default=None
     )
     old_card_returned = serializers.BooleanField(default=False)
+    reference_code = serializers.CharField(
+        max_length=40, required=False, default="", allow_blank=True
+    )
+    extra_identity_check = serializers.BooleanField(default=False)
+    second_document = serializers.ChoiceField(
+        choices=DOCUMENT_CHOICES, required=False, allow_null=True, default=None
+    )
 
 
 class CancelIn(serializers.Serializer[Any]):
@@ -421,6 +429,11 @@ class ApplicationHandOverView(ServiceErrorsMixin):
                     else None
                 ),
                 old_card_returned=data["old_card_returned"],
+                reference_code=data["reference_code"],
+                extra_identity_check=data["extra_identity_check"],
+                second_document=(
+                    IdentityDocument(data["second_document"]) if data["second_document"] else None
+                ),
             ),
         )
         return Response(_out(request, application_id))

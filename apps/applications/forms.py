@@ -17,6 +17,7 @@ from apps.applications.rules import (
     ApplicantType,
     ApplicationKind,
     ExpressReason,
+    IdentityDocument,
     NotificationCardStatus,
 )
 from apps.applications.services import ApplicationInput, HandoverInput, documents_from
@@ -297,6 +298,20 @@ class HandoverForm(forms.Form):
         required=False,
     )
     old_card_returned = forms.BooleanField(label="旧カードの返納を受けた", required=False)
+    reference_code = forms.CharField(
+        label="交付通知書の整理番号（QRコードを読み取るか入力）",
+        max_length=40,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "latin"}),
+    )
+    extra_identity_check = forms.BooleanField(
+        label="交付通知書の持参がないため、追加の本人確認を行った", required=False
+    )
+    second_document = forms.ChoiceField(
+        label="同姓同名の方がいるため確認した2点目の本人確認書類",
+        choices=[("", "（同姓同名の警告がないときは不要）"), *DOCUMENT_CHOICES],
+        required=False,
+    )
 
     def __init__(
         self, *args: Any, kind: ApplicationKind, old_card_in_hand: bool, **kwargs: Any
@@ -318,6 +333,11 @@ class HandoverForm(forms.Form):
             legal_rep_present=data.get("legal_rep_present", False),
             notification_card=NotificationCardStatus(notification) if notification else None,
             old_card_returned=data.get("old_card_returned", False),
+            reference_code=data.get("reference_code", ""),
+            extra_identity_check=data.get("extra_identity_check", False),
+            second_document=(
+                IdentityDocument(data["second_document"]) if data.get("second_document") else None
+            ),
         )
 
 

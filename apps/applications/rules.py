@@ -125,6 +125,8 @@ class ApplicationState(enum.StrEnum):
     POSTED = "posted"
     DELIVERED = "delivered"
     RETURNED_UNDELIVERED = "undelivered"  # fits the 16-character state column
+    # R-STK-3: the card waited past the retention period and was destroyed.
+    NOT_COLLECTED = "not_collected"
 
     @property
     def label(self) -> str:
@@ -141,6 +143,7 @@ APPLICATION_STATE_LABELS: Final[dict[ApplicationState, str]] = {
     ApplicationState.POSTED: "J-LISが郵送済（配達待ち）",
     ApplicationState.DELIVERED: "配達済",
     ApplicationState.RETURNED_UNDELIVERED: "返戻（窓口で交付待ち）",
+    ApplicationState.NOT_COLLECTED: "未受領（カード廃棄）",
 }
 
 # R-ISS-1: application → card made by J-LIS → arrives → pickup notice → handover.
@@ -155,7 +158,10 @@ APPLICATION_TRANSITIONS: Final[dict[ApplicationState, frozenset[ApplicationState
     ApplicationState.ORDERED: frozenset(
         {ApplicationState.ARRIVED, ApplicationState.CANCELLED, ApplicationState.POSTED}
     ),
-    ApplicationState.ARRIVED: frozenset({ApplicationState.HANDED_OVER, ApplicationState.CANCELLED}),
+    # NOT_COLLECTED: the card waited past the retention period and was destroyed (R-STK-3).
+    ApplicationState.ARRIVED: frozenset(
+        {ApplicationState.HANDED_OVER, ApplicationState.CANCELLED, ApplicationState.NOT_COLLECTED}
+    ),
     ApplicationState.HANDED_OVER: frozenset(),
     ApplicationState.CANCELLED: frozenset(),
     # Issue 10. A card change is done in the one step that receives it. An express
@@ -174,6 +180,7 @@ APPLICATION_TRANSITIONS: Final[dict[ApplicationState, frozenset[ApplicationState
     ApplicationState.RETURNED_UNDELIVERED: frozenset(
         {ApplicationState.HANDED_OVER, ApplicationState.CANCELLED}
     ),
+    ApplicationState.NOT_COLLECTED: frozenset(),
 }
 
 OPEN_STATES: Final = frozenset(

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Protocol
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -96,6 +97,40 @@ class HandoverInput:
     legal_rep_present: bool = False
     notification_card: NotificationCardStatus | None = None
     old_card_returned: bool = False
+    # R-HND-3: the pickup notice's reference code as scanned or typed; without the notice,
+    # ``extra_identity_check`` records that the clerk made the extra identity check.
+    reference_code: str = ""
+    extra_identity_check: bool = False
+    # R-HND-4: the second identity document asked for when another resident shares the name.
+    second_document: IdentityDocument | None = None
+
+
+class HandoverGate(Protocol):
+    """A check an app above this one makes before any handover (apps.custody: R-HND-1…5).
+
+    Called inside the handover's transaction, after the application is locked; it answers
+    the problems that stop the handover (an empty list lets it go on). This app cannot import
+    the apps that know the card reads and the custody ledger, so they register here, once,
+    from their AppConfig.ready (dependency inversion, not a signal: the call is explicit and
+    its answer decides).
+    """
+
+    def __call__(
+        self, *, acting_user: User, application: Application, data: HandoverInput, on: date
+    ) -> list[str]: ...
+
+
+_HANDOVER_GATES: list[HandoverGate] = []
+
+
+def handover_gate_register(gate: HandoverGate) -> None:
+    """Register a gate once (a second registration of the same function changes nothing)."""
+    if gate not in _HANDOVER_GATES:
+        _HANDOVER_GATES.append(gate)
+
+
+def handover_gates() -> tuple[HandoverGate, ...]:
+    return tuple(_HANDOVER_GATES)
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -701,6 +736,12 @@ def application_hand_over(
         on=on,
         old_card_in_hand=old_in_hand,
     )
+    if not _HANDOVER_GATES:
+        # Without the interlock (R-HND-1…5) no card leaves the office: a deployment that
+        # left apps.custody out fails closed, not open.
+        raise ValidationError("交付前の照合の仕組みが設定されていないため、交付できません。")
+    for gate in _HANDOVER_GATES:
+        problems += gate(acting_user=acting_user, application=application, data=data, on=on)
     if problems:
         raise ValidationError(problems)
 
@@ -731,6 +772,35 @@ def application_hand_over(
     application.legal_rep_present = data.legal_rep_present
     application.notification_card = data.notification_card.value if data.notification_card else ""
     application.old_card_returned_at_handover = old_in_hand and data.old_card_returned
+    application.save()
+    return application
+
+
+# --- not collected (R-STK-3) ----------------------------------------------------------------------
+
+
+@service
+def application_close_not_collected(
+    *, acting_user: User, application: Application, on: date
+) -> Application:
+    """Close an application whose card was never collected: the card is destroyed (R-STK-3).
+
+    Called by apps.custody's destruction service, which has already checked the retention
+    period and the two members of staff; here the application and the card move together.
+    """
+    application = _locked(application)
+    _require_staff_for(acting_user, application.resident)
+    _move(application, ApplicationState.NOT_COLLECTED)
+    new_card = application.new_card
+    if new_card is None or new_card.state != CardState.ARRIVED:
+        raise ValidationError("廃棄できるのは到着して未交付のカードだけです。")
+    card_end(
+        acting_user=acting_user,
+        card=new_card,
+        to_state=CardState.DESTROYED,
+        on=on,
+        reason="未受領のため保管期間経過後に廃棄",
+    )
     application.save()
     return application
 

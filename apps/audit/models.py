@@ -29,6 +29,8 @@ class Action(models.TextChoices):
     CARD_READ = "card_read", "カード読取の表示"
     VIEW_APPLICATION = "view_application", "申請の閲覧"
     VIEW_HANDOVER = "view_handover", "交付画面の閲覧"
+    HANDOVER_BLOCKED = "handover_blocked", "交付の差止め（別のカードの読取）"
+    VIEW_CUSTODY = "view_custody", "カード保管記録の閲覧"
     VIEW_RECEIPT = "view_receipt", "領収書の表示"
     VIEW_LIST = "view_list", "一覧の閲覧"
     DENIED = "denied", "拒否されたアクセス"

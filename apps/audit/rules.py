@@ -53,6 +53,15 @@ def describe_access(action: str, detail: Mapping[str, Any] | None) -> str:
             if match
             else ("窓口でカードを読み取り、画面に表示しました。")
         )
+    if action == "handover_blocked":
+        role = detail.get("role")
+        if role == "read":
+            return (
+                "交付の照合で、この方のカードが別の申請の窓口で読み取られました（交付を差し止め）。"
+            )
+        return "交付の照合で、登録されたカードと別のカードが読み取られたため交付を差し止めました。"
+    if action == "view_custody":
+        return "カードの保管記録（保管場所・移動の履歴）を閲覧しました。"
     if not detail:
         return ""
     # A detail this module does not know yet: still words, not key=value.

@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 
 import pghistory
+import pgtrigger
 from django.conf import settings
 from django.db import models
 
@@ -99,6 +100,21 @@ class Card(models.Model):
                 condition=~models.Q(state__in=["arrived", "active", "suspended", "expired"])
                 | models.Q(issued_on__isnull=False, expires_on__isnull=False),
                 name="card_made_cards_have_dates",
+            ),
+            # R-STK-3: a destroyed card was never handed over.
+            models.CheckConstraint(
+                condition=~models.Q(state="destroyed") | models.Q(handed_over_on__isnull=True),
+                name="card_destroyed_never_handed_over",
+            ),
+        ]
+        triggers = [
+            # R-STK-3: a destroyed card can never become active. The transition table says so
+            # for the services; this says so for every UPDATE, a bulk one or a hand-typed one.
+            pgtrigger.Protect(
+                name="card_destroyed_is_final",
+                operation=pgtrigger.Update,
+                condition=pgtrigger.Q(old__state="destroyed")
+                & ~pgtrigger.Q(new__state="destroyed"),
             ),
         ]
 

@@ -274,6 +274,9 @@ class CardState(enum.StrEnum):
     VOID = "void"
     RETURNED = "returned"
     LOST = "lost"
+    # Never collected and destroyed after the retention period (R-STK-3): final, and the
+    # database refuses any move out of it (apps.cards.models.Card's trigger).
+    DESTROYED = "destroyed"
 
     @property
     def label(self) -> str:
@@ -290,6 +293,7 @@ CARD_STATE_LABELS: Final[dict[CardState, str]] = {
     CardState.VOID: "廃止",
     CardState.RETURNED: "返納済",
     CardState.LOST: "紛失",
+    CardState.DESTROYED: "廃棄(未受領)",
 }
 
 # Legal moves. What must stay true:
@@ -307,7 +311,7 @@ CARD_TRANSITIONS: Final[dict[CardState, frozenset[CardState]]] = {
     # J-LIS could not make it, or the application was withdrawn.
     CardState.ORDERED: frozenset({CardState.ARRIVED, CardState.VOID}),
     # Handed over, or never collected and destroyed after the retention period (R-ISS-1).
-    CardState.ARRIVED: frozenset({CardState.ACTIVE, CardState.VOID}),
+    CardState.ARRIVED: frozenset({CardState.ACTIVE, CardState.VOID, CardState.DESTROYED}),
     CardState.ACTIVE: frozenset(
         {
             CardState.SUSPENDED,
@@ -330,13 +334,15 @@ CARD_TRANSITIONS: Final[dict[CardState, frozenset[CardState]]] = {
     CardState.EXPIRED: frozenset({CardState.RETURNED}),
     CardState.VOID: frozenset(),
     CardState.RETURNED: frozenset(),
+    # R-STK-3: a destroyed card can never become active (nor anything else).
+    CardState.DESTROYED: frozenset(),
 }
 
 
 # States that end a card's life: they record the day and the reason, and the card's
 # e-certificates end with it (R-CRT-5, apps.certificates.services.card_end).
 END_STATES: Final = frozenset(
-    {CardState.VOID, CardState.RETURNED, CardState.LOST, CardState.EXPIRED}
+    {CardState.VOID, CardState.RETURNED, CardState.LOST, CardState.EXPIRED, CardState.DESTROYED}
 )
 
 

@@ -33,6 +33,7 @@ _MOVE_LABELS = {
     CardState.VOID: "廃止",
     CardState.RETURNED: "返納",
     CardState.LOST: "紛失の届出",
+    CardState.DESTROYED: "未受領のため廃棄",
 }
 
 
@@ -47,6 +48,7 @@ def _business_date(event: Any, state: CardState) -> date:
         CardState.VOID: event.ended_on,
         CardState.RETURNED: event.ended_on,
         CardState.LOST: event.ended_on,
+        CardState.DESTROYED: event.ended_on,
     }
     day = by_state.get(state)
     return day if day is not None else timezone.localdate(event.pgh_created_at)

@@ -169,13 +169,79 @@ def seed_demo(*, today: date, residents: int = 300, seed: int = 2026) -> SeedRep
             )
         cards_expire_due(acting_user=DEMO, on=today)
         certificates_expire_due(acting_user=DEMO, on=today)
+        _create_custody_cases(
+            rng, desk=desks[honcho.pk], office=honcho, today=today, used_numbers=used_numbers
+        )
         for desk in desks.values():
             _import_arrivals(desk, today=today)
+        _receive_into_custody(staff=staff, offices=(honcho, branch))
     return SeedReport(
         residents=Resident.objects.count(),
         cards=Card.objects.count(),
         applications=Application.objects.count(),
     )
+
+
+def _create_custody_cases(
+    rng: random.Random, *, desk: _Desk, office: Office, today: date, used_numbers: set[str]
+) -> None:
+    """R-HND-4: two residents of one household sharing a kana name, both with a card waiting;
+    R-STK-3: one card that arrived seven months ago and was never collected."""
+    cases = [
+        ("10000000901", "同名", "花子", "ドウメイ", "ハナコ", date(1950, 3, 3), "D0001", 40),
+        ("10000000902", "同名", "華子", "ドウメイ", "ハナコ", date(1990, 7, 7), "D0001", 40),
+        ("10000000903", "放置", "太郎", "ホウチ", "タロウ", date(1970, 1, 20), "D0002", 240),
+    ]
+    for code, family, given, family_kana, given_kana, born, household, applied_ago in cases:
+        resident = resident_register(
+            acting_user=DEMO,
+            office=office,
+            data=ResidentData(
+                resident_code=code,
+                family_name=family,
+                given_name=given,
+                family_name_kana=family_kana,
+                given_name_kana=given_kana,
+                birth_date=born,
+                sex="2" if given.endswith("子") else "1",
+                address="みどり市旭町2丁目3番4号",
+                postal_code="053-0000",
+                household_code=household,
+            ),
+            my_number=_random_my_number(rng, used_numbers),
+        )
+        applied = today - timedelta(days=applied_ago)
+        application = application_receive(
+            acting_user=desk.clerk,
+            resident=resident,
+            data=ApplicationInput(
+                kind=ApplicationKind.FIRST_ISSUE,
+                documents=frozenset({IdentityDocument.DRIVERS_LICENSE}),
+            ),
+            on=applied,
+        )
+        assert application.new_card_id is not None  # noqa: S101 - a first issue orders a card
+        issued = applied + timedelta(days=21)
+        desk.arrivals.append((application.new_card_id, issued, issued + timedelta(days=7)))
+
+
+def _receive_into_custody(*, staff: dict[str, User], offices: tuple[Office, ...]) -> None:
+    """Every office's places, and its arrived cards received into the safe as lots (R-STK-1)."""
+    from apps.custody.models import Place, PlaceKind
+    from apps.custody.services import lot_receive
+
+    clerks = {staff[name].office_id: staff[name] for name in ("clerk_a", "clerk_b")}
+    for office in offices:
+        safe = Place.objects.create(office=office, name="金庫", kind=PlaceKind.SAFE, sort_order=1)
+        Place.objects.create(office=office, name="保管箱A", kind=PlaceKind.BOX, sort_order=2)
+        Place.objects.create(office=office, name="交付トレイ", kind=PlaceKind.TRAY, sort_order=3)
+        days = (
+            Card.objects.filter(office=office, state=CardState.ARRIVED)
+            .values_list("arrived_on", flat=True)
+            .distinct()
+        )
+        for day in sorted(d for d in days if d is not None):
+            lot_receive(acting_user=clerks[office.pk], place=safe, arrived_on=day)
 
 
 def _import_arrivals(desk: _Desk, *, today: date) -> None:

@@ -29,7 +29,7 @@ from typing import Any, Final
 from django.db import connection
 
 from apps.cards.models import Card
-from apps.cards.rules import CardState, national_card_expiry
+from apps.cards.rules import CardState, add_months, national_card_expiry
 from apps.certificates.models import Certificate, CertificateState
 from apps.notices.models import Notice, NoticeBatch
 from apps.notices.rules import NoticeKind, card_ends_with_period_of_stay
@@ -147,6 +147,25 @@ _CITY_DUE = """
       AND {not_notified}
 """.format(current=_CURRENT, not_notified=_not_notified("t.expires_on"), **_T)
 
+
+# R-STK-3: cards still waiting at the city ``months`` after their arrival, without that
+# reminder yet. The event of the letter (its ``expires_on``) is the day that age was reached;
+# PostgreSQL's month arithmetic clamps to a shorter month's end, as cards.rules.add_months.
+# The state literal matches the partial index card_waiting (office, arrived_on, id).
+_UNCOLLECTED_DUE = """
+    SELECT c.id AS card_id, c.resident_id, r.office_id,
+           (c.arrived_on + make_interval(months => %(reminder_months)s))::date AS expires_on,
+           r.postal_code AS sort_key
+    FROM {card} c
+    JOIN {resident} r ON r.id = c.resident_id
+    WHERE c.state = '{arrived}' AND c.arrived_on <= %(cutoff)s
+      AND NOT EXISTS (
+        SELECT 1 FROM {notice} n
+        WHERE n.card_id = c.id AND n.kind = %(kind)s AND n.reminder_months = %(reminder_months)s
+        OFFSET 0
+      )
+""".format(arrived=CardState.ARRIVED.value, **_T)
+
 # The foreign residents' current cards in the window: few (a few per cent), so the R-NOT-3
 # decision is made by the pure rules in Python rather than re-implemented in SQL.
 _FOREIGN_DUE = """
@@ -191,8 +210,9 @@ batches AS (
 ),
 inserted AS (
     INSERT INTO {notice} (kind, resident_id, card_id, expires_on, created_on, created_at,
-                          batch_id)
-    SELECT %(kind)s, p.resident_id, p.card_id, p.expires_on, %(on)s, now(), b.id
+                          batch_id, reminder_months)
+    SELECT %(kind)s, p.resident_id, p.card_id, p.expires_on, %(on)s, now(), b.id,
+           %(reminder_months)s
     FROM placed p JOIN batches b ON b.office_id = p.office_id AND b.sequence = p.sequence
     ON CONFLICT DO NOTHING
     RETURNING batch_id
@@ -232,6 +252,7 @@ def _insert(
     *, kind: NoticeKind, on: date, due: str, params: dict[str, Any], batch_size: int
 ) -> Created:
     sql = _INSERT.format(due=due, **_T)
+    params = {"reminder_months": None, **params}
     with connection.cursor() as cursor:
         cursor.execute(sql, {**params, "kind": kind.value, "on": on, "batch_size": batch_size})
         per_batch: dict[uuid.UUID, int] = {row[0]: row[1] for row in cursor.fetchall()}
@@ -362,6 +383,19 @@ def create_city_letters(
             "card_ids": [card_id for card_id, _ in events],
             "expiries": [expires_on for _, expires_on in events],
         },
+        batch_size=batch_size,
+    )
+
+
+def create_uncollected_reminders(*, on: date, months: int, batch_size: int) -> Created:
+    """One reminder per card still waiting ``months`` after arrival, once (R-STK-3)."""
+    if months < 1:
+        raise ValueError("months must be at least 1")
+    return _insert(
+        kind=NoticeKind.UNCOLLECTED,
+        on=on,
+        due=_UNCOLLECTED_DUE,
+        params={"reminder_months": months, "cutoff": add_months(on, -months)},
         batch_size=batch_size,
     )
 

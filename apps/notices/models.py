@@ -156,6 +156,9 @@ class Notice(models.Model):
         blank=True,
         verbose_name="束",
     )
+    # R-STK-3: for a reminder of an uncollected card, its age in months after arrival; its
+    # ``expires_on`` is then the day that age was reached (the event of the letter).
+    reminder_months = models.PositiveSmallIntegerField("未受領の月数", null=True, blank=True)
     returned_on = models.DateField("宛所不明で返戻された日", null=True, blank=True)
     returned_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -194,6 +197,17 @@ class Notice(models.Model):
             models.CheckConstraint(
                 condition=models.Q(kind__in=[kind.value for kind in NoticeKind]),
                 name="notice_kind_valid",
+            ),
+            # R-STK-3: one reminder per uncollected card and age, however often the job runs.
+            models.UniqueConstraint(
+                fields=["card", "reminder_months"],
+                condition=models.Q(kind="uncollected"),
+                name="notice_one_reminder_per_card_age",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind="uncollected", reminder_months__gte=1)
+                | (~models.Q(kind="uncollected") & models.Q(reminder_months__isnull=True)),
+                name="notice_reminder_months_iff_uncollected",
             ),
             models.CheckConstraint(
                 condition=models.Q(returned_on__isnull=True) | models.Q(returned_by__isnull=False),

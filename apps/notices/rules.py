@@ -100,6 +100,9 @@ class NoticeKind(enum.StrEnum):
     # certificate's.
     CITY_CARD_EXPIRY = "city_card"
     CITY_CERTIFICATE_EXPIRY = "city_cert"
+    # R-STK-3: the card still waits at the city at a set age after arrival, come and collect
+    # it; one per card and age (``Notice.reminder_months``).
+    UNCOLLECTED = "uncollected"
 
     @property
     def label(self) -> str:
@@ -114,6 +117,7 @@ NOTICE_KIND_LABELS: Final[dict[NoticeKind, str]] = {
     NoticeKind.PICKUP: "交付通知書",
     NoticeKind.CITY_CARD_EXPIRY: "有効期限のお知らせ（カード・市から）",
     NoticeKind.CITY_CERTIFICATE_EXPIRY: "有効期限のお知らせ（電子証明書・市から）",
+    NoticeKind.UNCOLLECTED: "マイナンバーカード受取のお願い",
 }
 
 

@@ -86,6 +86,14 @@ def _run(
             created.add(
                 job.create_pickup_notices(on=on, card_ids=pickup_card_ids, batch_size=_batch_size())
             )
+            if expiry:
+                # R-STK-3: the daily run also reminds the holders of cards still waiting.
+                for months in settings.UNCOLLECTED_REMINDER_MONTHS:
+                    created.add(
+                        job.create_uncollected_reminders(
+                            on=on, months=months, batch_size=_batch_size()
+                        )
+                    )
             NoticeRun.objects.filter(pk=run.pk).update(
                 finished_at=timezone.now(),
                 created=created.counts,
@@ -120,9 +128,10 @@ def notices_run(
     (an index range scan over the expiry dates); R-NOT-2: one notice per holder per event,
     whatever the number of runs; R-NOT-3: foreign residents whose card ends with their stay
     get the city's reminder instead of the national notice; R-ISS-1: any arrived card still
-    without its pickup notice gets one. A card renewed (a newer card ordered or waiting),
-    voided, returned or lost before the run gets none. New batches are rendered after the
-    commit when ``render`` is true.
+    without its pickup notice gets one; R-STK-3: a card still waiting at the set ages after
+    arrival (UNCOLLECTED_REMINDER_MONTHS) gets one reminder per age. A card renewed (a newer
+    card ordered or waiting), voided, returned or lost before the run gets none. New batches
+    are rendered after the commit when ``render`` is true.
     """
     return _run(on=on, trigger=trigger, render=render, expiry=True, pickup_card_ids=None)
 

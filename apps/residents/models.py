@@ -4,6 +4,7 @@ import uuid
 from datetime import date
 
 import pghistory
+from django.contrib.postgres.indexes import HashIndex
 from django.db import models
 
 from apps.accounts.models import Office
@@ -66,6 +67,9 @@ class Resident(models.Model):
     search_kana = models.CharField(max_length=240, editable=False, db_collation="C")
 
     birth_date = models.DateField("生年月日")
+    # The register's household number (世帯番号); empty when the register did not give one.
+    # R-HND-4 compares it between residents sharing a kana name (resident_household below).
+    household_code = models.CharField("世帯番号", max_length=20, blank=True, default="")
     sex = models.CharField("性別", max_length=1, choices=Sex.choices)
     postal_code = models.CharField("郵便番号", max_length=8, blank=True)
     address = models.CharField("住所", max_length=255)
@@ -135,6 +139,10 @@ class Resident(models.Model):
             models.Index(
                 fields=["office", "birth_date", "search_kana"], name="resident_office_dob"
             ),
+            # R-HND-4: the same kana name anywhere in the city, at every handover: one probe.
+            # A hash index serves equality only, so it never takes the office's kana prefix
+            # search away from resident_office_kana (a B-tree on the kana would).
+            HashIndex(fields=["search_kana"], name="resident_kana_city"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["resident_code"], name="resident_code_unique"),

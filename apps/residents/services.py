@@ -49,6 +49,8 @@ class ResidentData:
     adult_ward: bool = False
     legal_representative: Resident | None = None
     legal_representative_name: str = ""
+    # The register's household number (世帯番号): R-HND-4 warns of a same-name household member.
+    household_code: str = ""
 
 
 @service
@@ -91,6 +93,7 @@ def resident_register(
         adult_ward=data.adult_ward,
         legal_representative=data.legal_representative,
         legal_representative_name=data.legal_representative_name,
+        household_code=data.household_code,
         my_number_ciphertext=encrypt_my_number(number, resident_id=resident_id),
         my_number_index=index,
         my_number_last4=number[-4:],

@@ -36,7 +36,7 @@ from django.utils import timezone
 
 from apps.accounts.models import Counter, Office, User
 from apps.accounts.roles import Role
-from apps.applications.arrivals import arrival_import_submit
+from apps.applications.arrivals import arrival_import_submit, arrivals_import
 from apps.applications.models import Application
 from apps.applications.rules import ApplicationKind, IdentityDocument
 from apps.applications.services import ApplicationInput, application_pay, application_receive
@@ -47,6 +47,13 @@ from apps.certificates.services import certificate_issue
 from apps.counters.httpsig import fingerprint
 from apps.counters.models import Device
 from apps.counters.services import device_approve
+from apps.custody.models import Place, PlaceKind, SecondCheckReason
+from apps.custody.services import (
+    daily_count_record,
+    destruction_request,
+    lot_receive,
+    second_check_request,
+)
 from apps.fees.models import Payment
 from apps.fees.rules import ReissueReason
 from apps.fees.services import daily_close_record, fee_schedule_seed_default
@@ -185,6 +192,36 @@ def _build_world() -> World:
     pending = Device.objects.create(
         name="新しいPC", fingerprint=fingerprint(other_raw), public_key=other_raw
     )
+    # Custody: a first issue whose card arrived 200 days ago (past retention), received into a
+    # lot in the office's safe, counted wrong today, recorded for destruction and marked for a
+    # second check at handover.
+    holder = _resident(office_a, 3, family_name_kana="ホカン")
+    waiting = application_receive(
+        acting_user=clerk,
+        resident=holder,
+        data=ApplicationInput(
+            kind=ApplicationKind.FIRST_ISSUE,
+            documents=frozenset({IdentityDocument.DRIVERS_LICENSE}),
+        ),
+        on=TODAY - timedelta(days=230),
+    )
+    came = TODAY - timedelta(days=200)
+    arrivals_import(
+        acting_user=clerk,
+        content=f"card_id,issued_on,arrived_on\n{waiting.new_card_id},{came},{came}\n".encode(),
+        filename="custody.csv",
+        on=came,
+    )
+    waiting = Application.objects.get(pk=waiting.pk)
+    place = Place.objects.create(office=office_a, name="金庫", kind=PlaceKind.SAFE)
+    lot = lot_receive(acting_user=clerk, place=place, arrived_on=came)
+    miscount = daily_count_record(acting_user=clerk, place=place, counted=0, on=TODAY)
+    assert waiting.new_card is not None
+    destruction_request(acting_user=clerk, card=waiting.new_card, on=TODAY)
+    second = second_check_request(
+        acting_user=clerk, application=waiting, reason=SecondCheckReason.FLAGGED
+    )
+
     return World(
         users=users,
         resident=resident,
@@ -194,7 +231,14 @@ def _build_world() -> World:
         device_key=device_key,
         pending_device=pending,
         counter=counter,
-        extra={"close": closed, "arrival": arrival},
+        extra={
+            "close": closed,
+            "arrival": arrival,
+            "waiting": waiting,
+            "lot": lot,
+            "count": miscount,
+            "second": second,
+        },
     )
 
 
@@ -253,6 +297,14 @@ def _arrival(world: World) -> dict[str, Any]:
 
 def _batch(world: World) -> dict[str, Any]:
     return {"batch_id": world.batch.pk}
+
+
+def _waiting(world: World) -> dict[str, Any]:
+    return {"application_id": world.extra["waiting"].pk}
+
+
+def _waiting_card(world: World) -> dict[str, Any]:
+    return {"card_id": world.extra["waiting"].new_card_id}
 
 
 def _pending_device(world: World) -> dict[str, Any]:
@@ -485,6 +537,56 @@ TABLE.update(
 
 # The sign-in pages (allauth, routed one by one in config/urls.py: no sign-up, no e-mail and no
 # self-service password reset). Every session here has its second factor (tests/auth.py);
+# apps.custody (R-HND, R-STK): the stock, setup, one card's custody, counts, reconciliation,
+# the handover interlock and the second check.
+_CUSTODY_CARD = personas(LOGIN, 200, 404, 200, 200, 403, LOGIN)  # the auditor reads any card
+TABLE.update(
+    {
+        ("custody:index", "GET"): Row("GET", staff_page()),
+        ("custody:places", "GET"): Row("GET", supervisor_page()),
+        ("custody:places", "POST"): Row("POST", supervisor_page(400)),
+        ("custody:lot-receive", "POST"): Row("POST", staff_page(ANY_REDIRECT)),
+        ("custody:setup", "GET"): Row(
+            "GET", staff_page(other_office=404), lambda w: {"lot_id": w.extra["lot"].pk}
+        ),
+        ("custody:setup", "POST"): Row(
+            "POST",
+            staff_page(ANY_REDIRECT, other_office=404),
+            lambda w: {"lot_id": w.extra["lot"].pk},
+            data=lambda w: {"card": str(w.extra["waiting"].new_card_id), "read": "1"},
+        ),
+        ("custody:card", "GET"): Row("GET", _CUSTODY_CARD, _waiting_card),
+        ("custody:move", "POST"): Row(
+            "POST", staff_page(ANY_REDIRECT, other_office=404), _waiting_card
+        ),
+        ("custody:destroy-request", "POST"): Row(
+            "POST", staff_page(ANY_REDIRECT, other_office=404), _waiting_card
+        ),
+        ("custody:destroy-approve", "POST"): Row(
+            "POST", supervisor_page(ANY_REDIRECT), _waiting_card
+        ),
+        ("custody:counts", "GET"): Row("GET", staff_page()),
+        ("custody:counts", "POST"): Row("POST", staff_page(ANY_REDIRECT)),
+        ("custody:count-resolve", "POST"): Row(
+            "POST", supervisor_page(ANY_REDIRECT), lambda w: {"count_id": w.extra["count"].pk}
+        ),
+        ("custody:reconciliation", "GET"): Row("GET", staff_page()),
+        # The supervisor has no counter: the check answers why (400), it judges nothing.
+        ("custody:handover-check", "POST"): Row(
+            "POST", personas(LOGIN, 200, 404, 400, 403, 403, LOGIN), _waiting
+        ),
+        ("custody:second-check-request", "POST"): Row(
+            "POST", staff_page(ANY_REDIRECT, other_office=404), _waiting
+        ),
+        ("custody:second-checks", "GET"): Row("GET", staff_page()),
+        ("custody:second-check-confirm", "POST"): Row(
+            "POST",
+            staff_page(ANY_REDIRECT, other_office=404),
+            lambda w: {"check_id": w.extra["second"].pk},
+        ),
+    }
+)
+
 # tests/accounts/test_mfa.py walks every route with a password-only session.
 _SIGN_IN = personas(200, 302, 302, 302, 302, 302, 200)
 _SIGNED_IN_ONLY = personas(LOGIN, 200, 200, 200, 200, 200, LOGIN)

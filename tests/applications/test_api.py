@@ -20,6 +20,7 @@ from apps.cards.rules import CardState
 from apps.fees.models import Payment
 from apps.fees.rules import ReissueReason
 from tests.applications.helpers import arrivals_csv, receive
+from tests.custody.helpers import ready_to_hand_over
 
 ClientFor = Callable[[User | None], Client]
 
@@ -179,9 +180,17 @@ def test_pay_arrive_hand_over_through_the_api(
         content_type="application/json",
     )
     assert refused.status_code == 400
+    blocked = client.post(
+        reverse("applications-api:hand-over", args=[waiting.pk]),
+        {"documents": ["passport"], "pins_set": True, "extra_identity_check": True},
+        content_type="application/json",
+    )
+    assert blocked.status_code == 400  # R-HND-1: no card was set up and read yet
+    assert "交付前設定" in blocked.content.decode()
+    ready_to_hand_over(clerk_a, waiting)
     handed = client.post(
         reverse("applications-api:hand-over", args=[waiting.pk]),
-        {"documents": ["passport"], "pins_set": True},
+        {"documents": ["passport"], "pins_set": True, "extra_identity_check": True},
         content_type="application/json",
     )
     assert handed.status_code == 200

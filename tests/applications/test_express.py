@@ -29,6 +29,7 @@ from apps.cards.rules import CardState
 from apps.fees.rules import FeeRow, ReissueReason
 from apps.residents.models import Resident
 from tests.applications.helpers import LICENSE, receive
+from tests.custody.helpers import ready_to_hand_over
 
 ON = date(2026, 11, 27)
 LOST_ON = ON - timedelta(days=30)
@@ -153,10 +154,12 @@ def test_r_exp_3_returned_undelivered_is_collected_at_the_counter(
     assert application.state == ApplicationState.RETURNED_UNDELIVERED
     assert application.is_open
     assert Card.objects.get(application=application).state == CardState.ARRIVED  # at the city
+    ready_to_hand_over(clerk_a, application)  # the handover interlock, as for any card (R-HND)
     application = application_hand_over(
         acting_user=clerk_a,
         application=application,
-        data=HandoverInput(documents=LICENSE, pins_set=True),
+        # The city sent no pickup notice for a card J-LIS posted: the extra check instead.
+        data=HandoverInput(documents=LICENSE, pins_set=True, extra_identity_check=True),
         on=ON,
     )
     assert application.state == ApplicationState.HANDED_OVER

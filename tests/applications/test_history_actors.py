@@ -30,6 +30,7 @@ from apps.certificates.services import certificate_issue
 from apps.fees.rules import ReissueReason
 from tests.actors import FIXTURES
 from tests.applications.helpers import LICENSE, arrive, receive
+from tests.custody.helpers import ready_to_hand_over
 
 pytestmark = pytest.mark.django_db
 
@@ -113,11 +114,14 @@ def test_every_history_row_of_a_counter_procedure_names_its_member_of_staff(
     arrive(clerk_a, application, issued_on=today, on=today)
     _assert_named(_rows_since(marks), clerk_a, "arrivals_import")
 
+    ready_to_hand_over(clerk_a, application)  # R-HND-1…5 (setup and read: before the marks)
     marks = _marks()
     application_hand_over(
         acting_user=clerk_a,
         application=Application.objects.get(pk=application.pk),
-        data=HandoverInput(documents=LICENSE, pins_set=True, old_card_returned=False),
+        data=HandoverInput(
+            documents=LICENSE, pins_set=True, old_card_returned=False, extra_identity_check=True
+        ),
         on=today,
     )
     rows = _rows_since(marks)

@@ -38,6 +38,7 @@ from apps.fees.rules import FeeRow, ReissueReason
 from apps.fees.services import payment_void
 from tests.actors import FIXTURES
 from tests.applications.helpers import LICENSE, arrive, birthday_card_dates, receive
+from tests.custody.helpers import ready_to_hand_over
 
 K = ApplicationKind
 R = ReissueReason
@@ -47,6 +48,7 @@ HANDOVER = HandoverInput(
     documents=LICENSE,
     pins_set=True,
     notification_card=NotificationCardStatus.RETURNED,
+    extra_identity_check=True,
     old_card_returned=True,
 )
 
@@ -457,6 +459,7 @@ def test_reissue_after_loss_full_pipeline(clerk_a: User, holder: Any, holder_car
     assert new_card.expires_on == card_expiry(
         birth_date=holder.birth_date, issued_on=issued, applied_on=ON
     )
+    ready_to_hand_over(clerk_a, application)  # R-HND-1…5
     handed = application_hand_over(
         acting_user=clerk_a, application=application, data=HANDOVER, on=issued + timedelta(days=5)
     )
@@ -489,6 +492,7 @@ def test_r_rei_2_renewal_handover_only_after_the_old_card_is_returned(
     assert old_card.state == CardState.ACTIVE
     assert Application.objects.get(pk=application.pk).state == S.ARRIVED
 
+    ready_to_hand_over(clerk_a, application)  # R-HND-1…5
     done = application_hand_over(
         acting_user=clerk_a, application=application, data=HANDOVER, on=later
     )
@@ -512,6 +516,7 @@ def test_r_iss_3_first_issue_handover_records_the_notification_card(
         application_hand_over(
             acting_user=clerk_a, application=application, data=missing, on=ON + timedelta(days=12)
         )
+    ready_to_hand_over(clerk_a, application)  # R-HND-1…5
     done = application_hand_over(
         acting_user=clerk_a, application=application, data=HANDOVER, on=ON + timedelta(days=12)
     )
@@ -546,7 +551,9 @@ def test_r_iss_2_under_15_handover_needs_the_legal_representative(
         pins_set=True,
         legal_rep_present=True,
         notification_card=NotificationCardStatus.NEVER_HELD,
+        extra_identity_check=True,
     )
+    ready_to_hand_over(clerk_a, application)  # R-HND-1…5
     done = application_hand_over(
         acting_user=clerk_a, application=application, data=with_rep, on=day
     )

@@ -24,6 +24,7 @@ from apps.cards.rules import CardState
 from apps.fees.models import Payment
 from apps.fees.rules import ReissueReason
 from tests.applications.helpers import arrivals_csv, arrive, receive
+from tests.custody.helpers import ready_to_hand_over
 from tests.factories import bulk_cards, bulk_residents
 
 
@@ -269,6 +270,8 @@ def test_handover_screen_checklist(
     incomplete = client.post(url, {"applicant_type": "holder", "documents": ["drivers_license"]})
     assert incomplete.status_code == 400
     assert "通知カードの返納" in incomplete.content.decode()
+    assert "交付前設定" in incomplete.content.decode()  # R-HND-1 on the same screen
+    ready_to_hand_over(clerk_a, application)
     done = client.post(
         url,
         {
@@ -276,6 +279,7 @@ def test_handover_screen_checklist(
             "documents": ["drivers_license"],
             "pins_set": "on",
             "notification_card": "returned",
+            "extra_identity_check": "on",
         },
     )
     assert done.status_code == 302

@@ -34,6 +34,7 @@ from apps.fees.models import DailyClose, Payment, PaymentVoid
 from apps.fees.rules import CORRECTION_DAYS, ReissueReason, VoidOutcome
 from apps.fees.services import close_totals, daily_close_record, daily_close_reopen
 from tests.applications.helpers import LICENSE, arrive, receive
+from tests.custody.helpers import ready_to_hand_over
 
 ON = date(2026, 11, 27)
 S = ApplicationState
@@ -41,6 +42,7 @@ HANDOVER = HandoverInput(
     documents=LICENSE,
     pins_set=True,
     notification_card=NotificationCardStatus.RETURNED,
+    extra_identity_check=True,
     old_card_returned=True,
 )
 
@@ -109,6 +111,7 @@ def test_void_back_to_awaiting_payment_holds_an_arrived_card(
     with pytest.raises(ValidationError, match="手数料の領収"):
         application_hand_over(acting_user=clerk_a, application=application, data=HANDOVER, on=ON)
     application_pay(acting_user=clerk_a, application=application, on=ON, idempotency_key="p2")
+    ready_to_hand_over(clerk_a, application)  # R-HND-1…5
     handed = application_hand_over(
         acting_user=clerk_a, application=application, data=HANDOVER, on=ON
     )
@@ -133,6 +136,7 @@ def test_only_a_supervisor_voids_and_a_handed_over_fee_stays(
     with pytest.raises(PermissionDenied):
         _void(clerk_a, paid, VoidOutcome.REFUND_CANCEL)
     arrive(clerk_a, paid, issued_on=ON, on=ON)
+    ready_to_hand_over(clerk_a, paid)  # R-HND-1…5
     application_hand_over(acting_user=clerk_a, application=paid, data=HANDOVER, on=ON)
     with pytest.raises(ValidationError, match="交付済"):
         _void(supervisor_a, paid, VoidOutcome.AWAIT_PAYMENT)

@@ -615,6 +615,8 @@ EXPECTED_TRANSITIONS = {
     (CardState.ORDERED, CardState.VOID),
     (CardState.ARRIVED, CardState.ACTIVE),
     (CardState.ARRIVED, CardState.VOID),
+    # R-STK-3: never collected, destroyed after the retention period; final.
+    (CardState.ARRIVED, CardState.DESTROYED),
     (CardState.ACTIVE, CardState.SUSPENDED),
     (CardState.ACTIVE, CardState.EXPIRED),
     (CardState.ACTIVE, CardState.VOID),

@@ -8,6 +8,8 @@ AlterField(db_index=False) once dropped them with the field's own (apps.core.dbo
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from django.db import connection
 
@@ -19,6 +21,7 @@ KEPT = {
         "resident_office_dob",
         "resident_code_unique",
         "resident_my_number_index_unique",
+        "resident_kana_city",
     },
     "cards_card": {
         "card_waiting",
@@ -29,9 +32,15 @@ KEPT = {
     },
     "certificates_certificate": {"certificate_serial_unique", "certificate_one_active_per_kind"},
     "audit_accesslog": {"accesslog_at", "accesslog_office_at", "accesslog_resident_at"},
-    "notices_notice": {"notice_returned_by_batch", "notice_one_per_event"},
+    "notices_notice": {
+        "notice_returned_by_batch",
+        "notice_one_per_event",
+        "notice_one_reminder_per_card_age",
+    },
     # The reports' periods (apps.reports.selectors.activity_report).
     "applications_application": {"application_received", "application_handed_over"},
+    "custody_cardcustody": {"custody_one_card_per_serial", "custody_office_state"},
+    "custody_handoverreadcheck": {"readcheck_application", "readcheck_once_per_read"},
 }
 GONE = {
     # The kana index in the database collation (no LIKE range) and the pattern-ops one (no
@@ -90,3 +99,22 @@ def test_the_kana_column_and_its_indexes_are_in_collation_c() -> None:
     assert "resident_office_kana" in plan
     assert "search_kana)::text >= 'ヤマダ'::text" in plan
     assert "Sort" not in plan
+
+
+def test_r_hnd_4_the_same_name_probe_is_one_index_lookup_across_offices() -> None:
+    """R-HND-4 asks at every handover: the city-wide kana equality is a hash-index probe."""
+    from apps.custody.selectors import same_name_residents
+    from apps.residents.models import Resident
+
+    probe = Resident(
+        search_kana="ドウメイハナコ",
+        birth_date=date(1950, 3, 3),
+        household_code="D0001",
+    )
+    query = same_name_residents(resident=probe)
+    sql, params = query.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "resident_kana_city" in plan

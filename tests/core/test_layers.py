@@ -26,6 +26,7 @@ LAYERS = [
     "notices",
     "applications",
     "counters",
+    "custody",
     "home",
     "reports",
     "demo",

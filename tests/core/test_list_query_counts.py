@@ -97,6 +97,38 @@ def uncollected_api(world: World, n: int) -> Request:
     return Request(world.clerk, "get", reverse("applications-api:uncollected"), None, "card_id")
 
 
+def _held_cards(world: World, n: int) -> None:
+    """``n`` arrived cards received into the custody ledger (one lot, one place)."""
+    from apps.custody.models import CardCustody, CustodyState, Lot, Place, PlaceKind
+
+    _waiting_cards(world, n)
+    place = Place.objects.create(office=world.office, name="金庫", kind=PlaceKind.SAFE)
+    lot = Lot.objects.create(
+        office=world.office,
+        number="Q-1",
+        arrived_on=timezone.localdate(),
+        received_at=timezone.now(),
+        received_by=world.clerk,
+        card_count=n,
+    )
+    CardCustody.objects.bulk_create(
+        CardCustody(
+            card=card,
+            office=world.office,
+            lot=lot,
+            position=k,
+            state=CustodyState.IN_PLACE,
+            place=place,
+        )
+        for k, card in enumerate(Card.objects.filter(office=world.office, state=CardState.ARRIVED))
+    )
+
+
+def custody_stock(world: World, n: int) -> Request:
+    _held_cards(world, n)
+    return Request(world.clerk, "get", reverse("custody:index"), None, 'href="/custody/cards/')
+
+
 def _log(world: World, n: int) -> None:
     residents = _residents(world.office, n)
     AccessLog.objects.bulk_create(
@@ -457,6 +489,7 @@ CASES: list[Callable[[World, int], Request]] = [
     uncollected,
     uncollected_last_page,
     uncollected_api,
+    custody_stock,
     access_log,
     access_log_of_the_office,
     access_log_export,

@@ -27,7 +27,22 @@ def test_demo_loads_once_with_every_role_and_many_card_states(
         report = seed_demo(today=date(2026, 11, 27), residents=120)
     assert report is not None
     assert seed_demo(today=date(2026, 11, 27), residents=120) is None  # once only
-    assert Resident.objects.count() == 131  # 120, the showcase, issue 10's ten
+    from apps.custody.models import CardCustody, Lot
+    from apps.custody.rules import may_destroy
+    from apps.custody.selectors import same_name_residents
+
+    assert Lot.objects.exists()
+    held = CardCustody.objects.select_related("card")
+    assert any(
+        may_destroy(arrived_on=c.card.arrived_on, today=date(2026, 11, 27), retention_months=6)
+        for c in held
+        if c.card.arrived_on
+    )
+    pair = Resident.objects.get(resident_code="10000000901")
+    assert same_name_residents(resident=pair).count() == 1
+    # 120 generated, the showcase, issue 10's ten and the custody cases (a same-name pair,
+    # one uncollected).
+    assert Resident.objects.count() == 134
     assert set(User.objects.values_list("role", flat=True)) == {
         "clerk",
         "supervisor",

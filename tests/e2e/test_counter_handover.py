@@ -8,12 +8,14 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from apps.applications.models import Application
 from apps.applications.rules import ApplicationState, NotificationCardStatus
 from apps.cards.models import Card
 from apps.cards.rules import CardState
 from apps.fees.services import fee_schedule_seed_default
+from tests.custody.helpers import ready_to_hand_over
 from tests.e2e.conftest import COUNTER_SCREEN, open_menu_entry
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -57,13 +59,18 @@ def test_first_issue_handover_with_the_notification_card_returned(
     assert "到着を記録 1件" in page.locator("[data-import-result]").inner_text()
     screenshot(page, "arrivals-done")
 
+    # R-HND-1/2: the card set up and read on this counter's reader (the real reader chain is
+    # tests/agent/test_e2e_handover.py); the handover screen then shows it green.
+    ready_to_hand_over(clerk_a, application)
     page.get_by_role("link", name="未交付カードの一覧へ").click()
     page.get_by_role("link", name="交付へ").click()
+    expect(page.locator("#handover-interlock[data-verdict='match']")).to_be_visible()
     page.wait_for_selector("h1:has-text('カードの交付')")
     assert page.locator("input[type=password]").count() == 0  # R-PIN-3: no PIN is typed here
     page.get_by_label("運転免許証").check()
     page.get_by_label("暗証番号の設定が済んだ").check()
     page.get_by_label("通知カードを返納した").check()
+    page.get_by_label("交付通知書の持参がないため、追加の本人確認を行った").check()
     page.get_by_role("button", name="交付する").click()
 
     page.wait_for_selector("[data-application-state='handed_over']")

@@ -206,8 +206,9 @@ def test_r_not_1_renewal_already_done_gets_no_notice(
     assert kinds_for(old_waiting) == []
     assert kinds_for(old_done) == []
     assert kinds_for(new_card) == []
-    # The waiting card gets its pickup notice, nothing else does.
-    assert created == {NoticeKind.PICKUP.value: 1}
+    # The waiting card gets its pickup notice and, waiting over a month already, its first
+    # reminder to collect (R-STK-3); nothing else gets a letter.
+    assert created == {NoticeKind.PICKUP.value: 1, NoticeKind.UNCOLLECTED.value: 1}
 
 
 # --- certificates ---------------------------------------------------------------------------
