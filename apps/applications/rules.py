@@ -33,6 +33,11 @@ class ApplicationKind(enum.StrEnum):
     FIRST_ISSUE = "first_issue"
     RENEWAL = "renewal"
     REISSUE = "reissue"
+    # Procedures on a card in use (no new card): see CARD_SERVICE_KINDS below.
+    CERTIFICATE = "certificate"
+    SUSPENSION_LIFT = "suspension_lift"
+    LOCK_RELEASE = "lock_release"
+    CARD_RETURN = "card_return"
 
     @property
     def label(self) -> str:
@@ -52,12 +57,18 @@ APPLICATION_KIND_LABELS: Final[dict[ApplicationKind, str]] = {
     ApplicationKind.FIRST_ISSUE: "新規交付申請",
     ApplicationKind.RENEWAL: "更新（有効期限）",
     ApplicationKind.REISSUE: "再交付申請",
+    # Procedures on a card in use.
+    ApplicationKind.CERTIFICATE: "電子証明書の発行・更新・失効",
+    ApplicationKind.SUSPENSION_LIFT: "一時停止の解除",
+    ApplicationKind.LOCK_RELEASE: "暗証番号のロック解除・再設定",
+    ApplicationKind.CARD_RETURN: "カードの返納・廃止",
 }
 
 KIND_PROCEDURES: Final[dict[ApplicationKind, Procedure]] = {
     ApplicationKind.FIRST_ISSUE: Procedure.FIRST_ISSUE,
     ApplicationKind.RENEWAL: Procedure.RENEWAL,
     ApplicationKind.REISSUE: Procedure.REISSUE,
+    ApplicationKind.CERTIFICATE: Procedure.CERTIFICATE_ISSUE,
 }
 
 # Kinds that order a new card from J-LIS and so go through the issuance pipeline (R-ISS-1).
@@ -73,6 +84,26 @@ KIND_SLUGS: Final[dict[str, ApplicationKind]] = {
     "reissue": ApplicationKind.REISSUE,
 }
 
+# Procedures on a card the holder already has: no new card, so no pipeline. Each is received
+# and done at the counter (RECEIVED → DONE), except the ordinary proxy's lock release, which
+# waits in RECEIVED for the answered inquiry letter (R-PIN-1). The application's ``old_card``
+# is the card the procedure is about. Their screens are their own (CARD_SERVICE_SLUGS), not
+# the card application form.
+CARD_SERVICE_KINDS: Final = frozenset(
+    {
+        ApplicationKind.CERTIFICATE,
+        ApplicationKind.SUSPENSION_LIFT,
+        ApplicationKind.LOCK_RELEASE,
+        ApplicationKind.CARD_RETURN,
+    }
+)
+CARD_SERVICE_SLUGS: Final[dict[str, ApplicationKind]] = {
+    "certificate": ApplicationKind.CERTIFICATE,
+    "suspension-lift": ApplicationKind.SUSPENSION_LIFT,
+    "lock-release": ApplicationKind.LOCK_RELEASE,
+    "card-return": ApplicationKind.CARD_RETURN,
+}
+
 
 # --- the state machine ------------------------------------------------------------------------
 
@@ -85,6 +116,7 @@ class ApplicationState(enum.StrEnum):
     ARRIVED = "arrived"
     HANDED_OVER = "handed_over"
     CANCELLED = "cancelled"
+    DONE = "done"  # a procedure on a card in use, finished at the counter
 
     @property
     def label(self) -> str:
@@ -97,17 +129,21 @@ APPLICATION_STATE_LABELS: Final[dict[ApplicationState, str]] = {
     ApplicationState.ARRIVED: "到着（交付待ち）",
     ApplicationState.HANDED_OVER: "交付済",
     ApplicationState.CANCELLED: "取下げ",
+    ApplicationState.DONE: "完了",
 }
 
 # R-ISS-1: application → card made by J-LIS → arrives → pickup notice → handover.
 # What must stay true: HANDED_OVER and CANCELLED are final; an arrived card can still be
 # withdrawn (never collected, R-ISS-1), which voids it.
 APPLICATION_TRANSITIONS: Final[dict[ApplicationState, frozenset[ApplicationState]]] = {
-    ApplicationState.RECEIVED: frozenset({ApplicationState.ORDERED, ApplicationState.CANCELLED}),
+    ApplicationState.RECEIVED: frozenset(
+        {ApplicationState.ORDERED, ApplicationState.CANCELLED, ApplicationState.DONE}
+    ),
     ApplicationState.ORDERED: frozenset({ApplicationState.ARRIVED, ApplicationState.CANCELLED}),
     ApplicationState.ARRIVED: frozenset({ApplicationState.HANDED_OVER, ApplicationState.CANCELLED}),
     ApplicationState.HANDED_OVER: frozenset(),
     ApplicationState.CANCELLED: frozenset(),
+    ApplicationState.DONE: frozenset(),
 }
 
 OPEN_STATES: Final = frozenset(
@@ -379,3 +415,59 @@ def age_band(days: int) -> str:
         if days >= threshold:
             return label
     return AGE_BANDS[-1][1]
+
+
+# --- procedures on a card in use: return, cancellation, lock release --------------------------
+
+
+class ReturnReason(enum.StrEnum):
+    """Why a card is returned (返納) or cancelled by the city (廃止); either ends the card and
+    its certificates with it (R-CRT-5)."""
+
+    DEATH = "death"
+    LEFT_JAPAN = "left_japan"
+    VOLUNTARY = "voluntary"
+    CITY_CANCEL = "city_cancel"
+
+    @property
+    def label(self) -> str:
+        return RETURN_REASON_LABELS[self]
+
+    @property
+    def cancels(self) -> bool:
+        """The city cancels the card (廃止, VOID) rather than the holder returning it."""
+        return self is ReturnReason.CITY_CANCEL
+
+
+RETURN_REASON_LABELS: Final[dict[ReturnReason, str]] = {
+    ReturnReason.DEATH: "死亡による返納",
+    ReturnReason.LEFT_JAPAN: "国外転出による返納",
+    ReturnReason.VOLUNTARY: "本人の希望による返納",
+    ReturnReason.CITY_CANCEL: "市による廃止",
+}
+
+
+def lock_release_needs_letter(applicant_type: ApplicantType) -> bool:
+    """R-PIN-1: the holder, or a legal representative with proof of authority, has the lock
+    released in one visit; an ordinary proxy needs two, tied by the inquiry-and-answer letter
+    (照会書兼回答書) posted to the holder's registered address."""
+    return applicant_type is ApplicantType.PROXY
+
+
+def lock_release_problems(
+    *,
+    applicant_type: ApplicantType,
+    documents: Iterable[IdentityDocument],
+    card_presented: bool,
+    pins: Iterable[object],
+) -> list[str]:
+    """What stops a lock release or PIN reset at the counter (R-PIN-1): the card itself, the
+    identity check of whoever stands there (a legal representative's proof of authority, an
+    ordinary proxy's letter of proxy, identity_problems) and at least one PIN chosen."""
+    problems: list[str] = []
+    if not card_presented:
+        problems.append("ロック解除・暗証番号の再設定にはカードの持参が必要です。")
+    problems.extend(identity_problems(documents=documents, applicant_type=applicant_type))
+    if not list(pins):
+        problems.append("ロック解除・再設定する暗証番号を選んでください。")
+    return problems

@@ -105,3 +105,13 @@ class Card(models.Model):
     @property
     def state_enum(self) -> CardState:
         return CardState(self.state)
+
+
+# The call centre's suspensions (R-SUS-1), in a file of their own.
+from apps.cards.suspension_models import (  # noqa: E402
+    SuspensionFeedClient,
+    SuspensionImport,
+    SuspensionReport,
+)
+
+__all__ = ["Card", "SuspensionFeedClient", "SuspensionImport", "SuspensionReport"]
