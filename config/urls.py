@@ -39,6 +39,8 @@ urlpatterns = [
     path("notices/", include("apps.notices.urls")),
     path("counters/", include("apps.counters.urls")),
     path("api/v1/", include("apps.counters.api_urls")),
+    path("api/v1/", include("apps.cards.api_urls")),  # the call centre's suspension feed
+    path("cards/", include("apps.cards.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]

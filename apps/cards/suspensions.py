@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import csv
 import enum
+import hashlib
 import io
 import logging
+import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -22,7 +24,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.cards.models import Card, SuspensionImport, SuspensionReport
+from apps.cards.models import Card, SuspensionFeedClient, SuspensionImport, SuspensionReport
 from apps.cards.rules import (
     CardState,
     SuspensionReason,
@@ -287,3 +289,43 @@ def suspension_import_run(
     )
     record.refresh_from_db()
     return record
+
+
+# --- the call centre's machine client ---------------------------------------------------------
+
+FEED_TOKEN_BYTES = 32
+
+
+def feed_token_sha256(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@service
+def suspension_feed_client_create(
+    *, acting_user: User | SystemActor, name: str
+) -> tuple[SuspensionFeedClient, str]:
+    """A credential for the call centre's feed (R-SUS-1), good for that endpoint alone;
+    the token is returned once and only its SHA-256 is kept."""
+    token = secrets.token_urlsafe(FEED_TOKEN_BYTES)
+    client = SuspensionFeedClient.objects.create(
+        name=name.strip()[:100], token_sha256=feed_token_sha256(token)
+    )
+    return client, token
+
+
+def suspension_feed_client_authenticate(token: str) -> SuspensionFeedClient | None:
+    """The active client whose token this is, or None (looked up by the token's hash: the
+    database compares digests, never the token)."""
+    if not token or len(token) > 200:
+        return None
+    client = SuspensionFeedClient.objects.filter(
+        token_sha256=feed_token_sha256(token), active=True
+    ).first()
+    if client is not None:
+        SuspensionFeedClient.objects.filter(pk=client.pk).update(last_used_at=timezone.now())
+    return client
+
+
+def feed_actor(client: SuspensionFeedClient) -> SystemActor:
+    """History rows of a feed delivery name the client."""
+    return SystemActor(f"suspension_feed:{client.name}")
