@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.applications import views
+from apps.applications import card_service_views, views
 
 app_name = "applications"
 urlpatterns = [
@@ -14,4 +14,25 @@ urlpatterns = [
     path("<uuid:application_id>/approve-waiver/", views.approve_waiver, name="approve_waiver"),
     path("<uuid:application_id>/cancel/", views.cancel, name="cancel"),
     path("<uuid:application_id>/handover/", views.handover, name="handover"),
+    # Procedures on a card in use (apps.applications.card_service_views).
+    path(
+        "new/<uuid:resident_id>/card/<slug:kind_slug>/",
+        card_service_views.card_service_new,
+        name="card_service_new",
+    ),
+    path(
+        "<uuid:application_id>/letter/",
+        card_service_views.lock_release_letter,
+        name="lock_release_letter",
+    ),
+    path(
+        "<uuid:application_id>/answer/",
+        card_service_views.lock_release_answer,
+        name="lock_release_answer",
+    ),
+    path(
+        "<uuid:application_id>/release/",
+        card_service_views.lock_release_done,
+        name="lock_release_done",
+    ),
 ]
