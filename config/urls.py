@@ -41,6 +41,7 @@ urlpatterns = [
     path("api/v1/", include("apps.counters.api_urls")),
     path("api/v1/", include("apps.cards.api_urls")),  # the call centre's suspension feed
     path("cards/", include("apps.cards.urls")),
+    path("api/counters/", include("apps.counters.staff_api_urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.applications import api
+from apps.applications import api, card_service_api
 
 app_name = "applications-api"
 urlpatterns = [
@@ -20,4 +20,22 @@ urlpatterns = [
         "<uuid:application_id>/hand-over/", api.ApplicationHandOverView.as_view(), name="hand-over"
     ),
     path("<uuid:application_id>/cancel/", api.ApplicationCancelView.as_view(), name="cancel"),
+    # Procedures on a card in use (apps.applications.card_service_api).
+    path(
+        "certificates/",
+        card_service_api.CertificateProcedureView.as_view(),
+        name="certificate-procedure",
+    ),
+    path("lock-releases/", card_service_api.LockReleaseView.as_view(), name="lock-release"),
+    path(
+        "<uuid:application_id>/lock-release/answer/",
+        card_service_api.LockReleaseAnswerView.as_view(),
+        name="lock-release-answer",
+    ),
+    path(
+        "<uuid:application_id>/lock-release/complete/",
+        card_service_api.LockReleaseCompleteView.as_view(),
+        name="lock-release-complete",
+    ),
+    path("card-returns/", card_service_api.CardReturnView.as_view(), name="card-return"),
 ]

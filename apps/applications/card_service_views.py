@@ -73,9 +73,9 @@ def procedure_card(*, resident: Resident, kind: ApplicationKind) -> Card | None:
     )
 
 
-def _form_for(kind: ApplicationKind, data: QueryDict, card: Card | None) -> ApplicantForm:
+def _form_for(kind: ApplicationKind, data: QueryDict | None, card: Card | None) -> ApplicantForm:
     if kind is ApplicationKind.CERTIFICATE:
-        return CertificateForm(data or None)
+        return CertificateForm(data)
     if kind is ApplicationKind.LOCK_RELEASE:
         locked = (
             [
@@ -85,8 +85,8 @@ def _form_for(kind: ApplicationKind, data: QueryDict, card: Card | None) -> Appl
             if card is not None
             else []
         )
-        return LockReleaseForm(data or None, initial={"pins": locked})
-    return ReturnForm(data or None)
+        return LockReleaseForm(data, initial={"pins": locked})
+    return ReturnForm(data)
 
 
 def _submit(
@@ -134,7 +134,7 @@ def card_service_new(request: StaffRequest, resident_id: uuid.UUID, kind_slug: s
         raise Http404
     resident = resident_get(user=request.user, resident_id=resident_id)
     card = procedure_card(resident=resident, kind=kind)
-    form = _form_for(kind, request.POST, card)
+    form = _form_for(kind, request.POST if request.method == "POST" else None, card)
     status = 200
     if request.method == "POST":
         status = 400

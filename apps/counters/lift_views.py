@@ -46,7 +46,7 @@ def _latest_read(request: StaffRequest, card: Card | None) -> CardRead | None:
 def suspension_lift(request: StaffRequest, resident_id: uuid.UUID) -> HttpResponse:
     resident = resident_get(user=request.user, resident_id=resident_id)
     card = procedure_card(resident=resident, kind=ApplicationKind.SUSPENSION_LIFT)
-    form = LiftForm(request.POST or None)
+    form = LiftForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         status = 400
