@@ -196,7 +196,7 @@ class CardReturnView(ServiceErrorsMixin):
     @extend_schema(
         request=ReturnIn,
         responses={201: ApplicationOut},
-        summary="Return (返納) or cancel (廃止) a card; its certificates end (R-CRT-5)",
+        summary="Return or cancel a card; its certificates end with it (R-CRT-5)",
     )
     def post(self, request: Request) -> Response:
         data, applicant, card = _parsed(request, ReturnIn, ApplicationKind.CARD_RETURN)

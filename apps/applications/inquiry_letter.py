@@ -34,7 +34,7 @@ def inquiry_letter_pdf(*, procedure: CardProcedure) -> bytes:
         raise ValueError("この手続に照会書はありません。")
     kinds = [PinKind(kind) for kind in procedure.pins]
     html = render_to_string(
-        "applications/card_services/inquiry_letter.html",
+        "applications/letters/inquiry_letter.html",
         {
             "city_name": settings.CITY_NAME,
             "city_contact": settings.CITY_CONTACT,
