@@ -111,7 +111,8 @@ class ReturnForm(ApplicantForm):
 
 
 class LiftForm(ApplicantForm):
-    read_id = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    # The counter's card read the screen saw (absent until the card is on the reader).
+    read_id = forms.IntegerField(widget=forms.HiddenInput, min_value=1, required=False)
 
 
 class AnswerForm(forms.Form):

@@ -58,7 +58,7 @@ def suspension_lift(request: StaffRequest, resident_id: uuid.UUID) -> HttpRespon
                 CardRead.objects.filter(
                     pk=form.cleaned_data["read_id"], counter_id=request.user.counter_id
                 ).first()
-                if request.user.counter_id is not None
+                if request.user.counter_id is not None and form.cleaned_data.get("read_id")
                 else None
             )
             if read is None:
