@@ -27,7 +27,8 @@ def test_demo_loads_once_with_every_role_and_many_card_states(
         report = seed_demo(today=date(2026, 11, 27), residents=120)
     assert report is not None
     assert seed_demo(today=date(2026, 11, 27), residents=120) is None  # once only
-    assert Resident.objects.count() == 121
+    # 120 random residents, the showcase, and the ten of apps.demo.card_services.
+    assert Resident.objects.count() == 131
     assert set(User.objects.values_list("role", flat=True)) == {
         "clerk",
         "supervisor",
