@@ -201,7 +201,12 @@ def parse_feed_csv(content: bytes) -> list[tuple[int, FeedRecord | None, str]]:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ValidationError("ファイルの文字コードはUTF-8にしてください。") from None
-    rows = list(csv.reader(io.StringIO(text)))
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error:
+        raise ValidationError(
+            "CSVの形式が正しくありません（改行や引用符を確認してください）。"
+        ) from None
     if not rows or tuple(cell.strip() for cell in rows[0]) != FEED_HEADER:
         raise ValidationError(f"1行目（見出し）は {','.join(FEED_HEADER)} にしてください。")
     lines: list[tuple[int, FeedRecord | None, str]] = []

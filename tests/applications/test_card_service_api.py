@@ -40,7 +40,7 @@ def test_r_crt_2_the_certificate_api_refuses_an_under_15s_signing_with_the_reaso
     holder: Card, clerk_a: User, client_for: Callable[[User | None], Client]
 ) -> None:
     client = client_for(clerk_a)
-    body = {
+    body: dict[str, Any] = {
         "resident_id": str(holder.resident_id),
         "action": "issue",
         "kind": "signing",

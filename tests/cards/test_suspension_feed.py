@@ -87,14 +87,16 @@ def test_r_sus_1_the_same_record_twice_changes_nothing_the_second_time(
     report, outcome = suspension_record_receive(
         acting_user=FIXTURES, record=_record(resident), source="api"
     )
-    assert outcome is FeedOutcome.CREATED and report.suspended_card
+    assert outcome is FeedOutcome.CREATED
+    assert report.suspended_card
     card.refresh_from_db()
     assert card.state == CardState.SUSPENDED
     updated = card.updated_at
     again, outcome = suspension_record_receive(
         acting_user=FIXTURES, record=_record(resident), source="csv"
     )
-    assert outcome is FeedOutcome.REPEATED and again.pk == report.pk
+    assert outcome is FeedOutcome.REPEATED
+    assert again.pk == report.pk
     card.refresh_from_db()
     assert card.updated_at == updated
     assert SuspensionReport.objects.count() == 1
@@ -151,7 +153,8 @@ def test_r_sus_2_a_found_card_reported_lost_goes_back_only_through_lifting(
     card_end(acting_user=FIXTURES, card=card, to_state=CardState.LOST, on=date(2026, 12, 1))
     card = card_lift_suspension(acting_user=FIXTURES, card=card, on=date(2026, 12, 3))
     assert card.state == CardState.ACTIVE
-    assert card.ended_on is None and card.end_reason == ""
+    assert card.ended_on is None
+    assert card.end_reason == ""
     # It went through SUSPENDED, the one edge back into use.
     assert _suspensions(card) == 1
 

@@ -18,7 +18,7 @@ from apps.applications.card_services import (
     card_return,
     certificate_procedure,
 )
-from apps.applications.models import CardProcedure
+from apps.applications.models import Application, CardProcedure
 from apps.applications.rules import (
     ApplicantType,
     ApplicationKind,
@@ -54,7 +54,8 @@ def test_r_crt_2_signing_refused_under_15_at_the_boundary(on: date, refused: boo
     reason = issue_refusal(kind=CertificateKind.SIGNING, birth_date=BIRTH, on=on, adult_ward=False)
     assert (reason is not None) is refused
     if refused:
-        assert reason is not None and "15歳未満" in reason
+        assert reason is not None
+        assert "15歳未満" in reason
 
 
 def test_r_crt_2_signing_refused_to_an_adult_ward_even_at_the_representatives_request() -> None:
@@ -65,7 +66,8 @@ def test_r_crt_2_signing_refused_to_an_adult_ward_even_at_the_representatives_re
         adult_ward=True,
         legal_rep_requests=True,
     )
-    assert reason is not None and "成年被後見人" in reason
+    assert reason is not None
+    assert "成年被後見人" in reason
 
 
 @pytest.mark.parametrize("adult_ward", [True, False], ids=["adult_ward", "under_15"])
@@ -107,7 +109,7 @@ def _issue(
     serial: str = "a1",
     legal_rep_requests: bool = False,
     action: CertificateAction = CertificateAction.ISSUE,
-) -> object:
+) -> Application:
     return certificate_procedure(
         acting_user=clerk,
         card=card,
@@ -134,10 +136,10 @@ def test_r_crt_2_r_crt_3_child_signing_refused_the_day_before_15_then_added_on_t
     application = _issue(
         clerk_a, child_card, CertificateKind.SIGNING, on=date(2026, 6, 1), applicant=HOLDER
     )
-    assert application.kind == ApplicationKind.CERTIFICATE  # type: ignore[attr-defined]
-    assert application.state == ApplicationState.DONE  # type: ignore[attr-defined]
-    assert application.fee_amount_yen == 0  # type: ignore[attr-defined]
-    assert application.fee_row == FeeRow.CERTIFICATE_ONLY  # type: ignore[attr-defined]
+    assert application.kind == ApplicationKind.CERTIFICATE
+    assert application.state == ApplicationState.DONE
+    assert application.fee_amount_yen == 0
+    assert application.fee_row == FeeRow.CERTIFICATE_ONLY
     certificate = Certificate.objects.get(card=child_card, kind=CertificateKind.SIGNING)
     assert certificate.issued_on == date(2026, 6, 1)
     detail = CardProcedure.objects.get(application=application)
@@ -233,9 +235,11 @@ def test_r_crt_5_certificates_end_with_the_returned_card(
         on=date(2024, 9, 1),
     )
     assert application.kind == ApplicationKind.CARD_RETURN
-    assert application.fee_row == "" and application.fee_schedule_id is None
+    assert application.fee_row == ""
+    assert application.fee_schedule_id is None
     card.refresh_from_db()
-    assert card.state == "returned" and card.ended_on == date(2024, 9, 1)
+    assert card.state == "returned"
+    assert card.ended_on == date(2024, 9, 1)
     assert set(Certificate.objects.filter(card=card).values_list("state", flat=True)) == {
         CertificateState.REVOKED
     }
