@@ -1,7 +1,9 @@
 """Apps keep to their rooms (docs/architecture.md, "Layout"): read from the source, no Django.
 
 ``apps/core`` is the ground floor and imports no other app of the project; ``apps/demo`` is
-the top floor and no app imports it; ``cards`` sits below ``certificates`` and never calls up.
+the top floor and no app imports it; ``cards`` sits below ``certificates`` and never calls up;
+every app imports only the apps listed above it in ``LAYERS`` (the order of the layout in
+docs/architecture.md), and nothing finds another app through ``importlib``.
 """
 
 from __future__ import annotations
@@ -11,6 +13,28 @@ from collections.abc import Iterator
 from pathlib import Path
 
 APPS = Path(__file__).resolve().parents[2] / "apps"
+
+# Bottom to top, as docs/architecture.md lists them. A new app takes its place here.
+LAYERS = [
+    "core",
+    "accounts",
+    "audit",
+    "residents",
+    "cards",
+    "certificates",
+    "fees",
+    "notices",
+    "applications",
+    "counters",
+    "home",
+    "reports",
+    "demo",
+]
+
+# The one known step up, kept in sight rather than hidden: the access log names the resident
+# it is about (a foreign key to residents.Resident), while the residents app writes to the log
+# when a My Number is revealed. The log is the lower app (everything writes to it).
+UPWARD_ALLOWED = {("audit", "residents")}
 
 
 def _imports(app: str) -> Iterator[tuple[Path, int, str]]:
@@ -63,3 +87,33 @@ def test_the_walk_sees_imports_inside_functions() -> None:
         node.module for node in ast.walk(ast.parse(source)) if isinstance(node, ast.ImportFrom)
     ]
     assert modules == ["apps.certificates.services"]
+
+
+def test_every_app_has_its_place_in_the_layers() -> None:
+    apps = {path.parent.name for path in APPS.glob("*/apps.py")}
+    assert apps - set(LAYERS) == set(), "add the new app to LAYERS and docs/architecture.md"
+
+
+def test_apps_import_only_the_apps_below_them() -> None:
+    upward = {
+        (app, other): where
+        for app in LAYERS
+        if (APPS / app).is_dir()
+        for other, where in _apps_imported_by(app).items()
+        if other in LAYERS
+        and LAYERS.index(other) > LAYERS.index(app)
+        and (app, other) not in UPWARD_ALLOWED
+    }
+    assert upward == {}
+
+
+def test_no_module_finds_another_app_through_importlib() -> None:
+    """Imports are written out, so this walk (and a reader) sees every dependency."""
+    users = [
+        f"{path.relative_to(APPS.parent)}:{line}"
+        for app in LAYERS
+        if (APPS / app).is_dir()
+        for path, line, module in _imports(app)
+        if module.split(".")[0] == "importlib"
+    ]
+    assert users == []
