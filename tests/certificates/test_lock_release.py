@@ -178,3 +178,23 @@ def test_r_pin_1_the_letter_pdf_and_no_pin_anywhere(
         "コンビニエンスストアで再設定できるのは署名用電子証明書暗証番号のみ"
         in page.content.decode()
     )
+
+
+def test_the_resident_page_offers_the_lock_release_and_the_lifting(
+    locked_card: Card, clerk_a: User, client_for: Callable[[User | None], Client]
+) -> None:
+    """A locked PIN leads to the lock release (R-PIN-1); a suspended card to the lifting
+    (R-SUS-2): no more "ロック中" without an action."""
+    from apps.cards.rules import CardState
+    from apps.cards.services import card_change_state
+
+    client = client_for(clerk_a)
+    page = client.get(f"/residents/{locked_card.resident_id}/").content.decode()
+    assert 'data-action="lock-release"' in page
+    assert 'data-action="lift"' not in page
+    card_change_state(
+        acting_user=FIXTURES, card=locked_card, to_state=CardState.SUSPENDED, on=date(2026, 1, 1)
+    )
+    page = client.get(f"/residents/{locked_card.resident_id}/").content.decode()
+    assert 'data-action="lift"' in page
+    assert 'data-action="lock-release"' not in page
