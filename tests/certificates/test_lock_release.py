@@ -198,3 +198,22 @@ def test_the_resident_page_offers_the_lock_release_and_the_lifting(
     page = client.get(f"/residents/{locked_card.resident_id}/").content.decode()
     assert 'data-action="lift"' in page
     assert 'data-action="lock-release"' not in page
+
+
+def test_r_pin_1_a_proxys_release_waiting_for_the_answer_can_be_withdrawn(
+    locked_card: Card, clerk_a: User, client_for: Callable[[User | None], Client]
+) -> None:
+    application = lock_release_receive(
+        acting_user=clerk_a,
+        card=locked_card,
+        data=LockReleaseInput(applicant=PROXY, pins=frozenset({PinKind.AUTH}), card_presented=True),
+    )
+    client = client_for(clerk_a)
+    assert "手続を取り下げる" in client.get(f"/applications/{application.pk}/").content.decode()
+    response = client.post(f"/applications/{application.pk}/cancel/", {"reason": "本人が来庁"})
+    assert response.status_code == 302
+    application.refresh_from_db()
+    assert application.state == ApplicationState.CANCELLED
+    with pytest.raises(ValidationError):
+        lock_release_complete(acting_user=clerk_a, application=application)
+    assert _tries(locked_card)["auth"] == 0
