@@ -64,14 +64,22 @@ def test_final_states_and_cancellation() -> None:
 
 
 def test_kinds_are_complete() -> None:
-    """Every kind has a label, a fee procedure and a URL slug; all three here make a card."""
-    assert set(APPLICATION_KIND_LABELS) == set(K) == set(KIND_SLUGS.values())
+    """Every kind has a label and a URL slug; the card kinds make a card and have a fee
+    procedure, the procedures on a card in use make none (CARD_SERVICE_KINDS)."""
+    from apps.applications.rules import CARD_SERVICE_KINDS, CARD_SERVICE_SLUGS
+
+    assert set(APPLICATION_KIND_LABELS) == set(K)
+    assert set(KIND_SLUGS.values()) | set(CARD_SERVICE_SLUGS.values()) == set(K)
+    assert set(KIND_SLUGS.values()) == CARD_KINDS
+    assert set(CARD_SERVICE_SLUGS.values()) == CARD_SERVICE_KINDS
+    assert not CARD_KINDS & CARD_SERVICE_KINDS
+    assert not any(kind.makes_card for kind in CARD_SERVICE_KINDS)
+    assert all(KIND_PROCEDURES.get(kind) is not None for kind in CARD_KINDS)
     assert set(APPLICATION_STATE_LABELS) == set(S)
     assert set(IDENTITY_DOCUMENT_LABELS) == set(D)
     assert KIND_PROCEDURES[K.REISSUE] is Procedure.REISSUE
     assert K.RENEWAL.procedure is Procedure.RENEWAL
-    assert all(kind.makes_card for kind in K)
-    assert set(K) == CARD_KINDS
+    assert all(kind.makes_card for kind in CARD_KINDS)
     assert not PHOTO_IDS & NON_PHOTO_IDS
 
 

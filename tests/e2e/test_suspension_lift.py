@@ -92,7 +92,7 @@ def test_a_suspension_lifted_at_the_counter_after_a_card_read(
     with running(agent, simulator):
         login(page, "clerk_a")
         page.goto(f"{live_server.url}/residents/{resident.pk}/")
-        page.get_by_role("link", name="一時停止の解除").click()
+        page.locator("[data-card-services]").get_by_role("link", name="一時停止の解除").click()
         expect(page.locator("h1")).to_have_text("一時停止の解除")
         expect(page.locator("[data-card-state]")).to_have_attribute("data-card-state", "suspended")
         expect(page.locator("[data-read-wait]")).to_be_visible()
