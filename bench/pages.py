@@ -16,17 +16,19 @@ fresh on the server the settings would use: DATABASE_URL's, or the embedded one)
    (20 clerks and 2 supervisors an office, 2 auditors, an admin) and the offices' counters;
    a year of expiry notices (N/5) in daily batches of up to 1,000 with 1 % returned
    undeliverable; a year of fee payments with today's at every counter, and the daily
-   closes; an access log of N/1.5 rows over the past year. Then VACUUM ANALYZE, as
+   closes; an access log of N/1.5 rows over the past year, written as a valid hash chain
+   (R-AUD-2; checked with ``apps.audit.chain.verify`` before timing). Then VACUUM ANALYZE, as
    autovacuum would have done by then;
 2. serves the code as production does: ``collectstatic``, then gunicorn (2 sync workers,
    ``MADOGUCHI_ENV=production``, so DEBUG is off and the manifest static storage is on) on
-   127.0.0.1, with bench-only keys;
-3. signs each persona in through the real login form (``sign_in``; a second factor, once
-   sign-in asks for one, is one function: ``totp_code``), then times, one request at a time,
-   each page a clerk, a supervisor and an auditor opens, 40 times each, interleaved round by
-   round so that noise falls on every page alike. The baseline is the login page, timed in
-   the same rounds. Before timing, each page's first answer is checked (status and content),
-   so an error page is never what gets timed;
+   127.0.0.1, with bench-only keys, connected as the application's role ``madoguchi_app``
+   (``db_roles`` after ``migrate``, as a deployment does); the bench plays the TLS proxy;
+3. signs each persona in through the real login form (``sign_in``: the password, then the
+   TOTP code of the authenticator the generator enrolled, ``totp_secret``), then times, one
+   request at a time, each page a clerk, a supervisor, an auditor and the administrator open,
+   40 times each, interleaved round by round so that noise falls on every page alike. The
+   baseline is the login page, timed in the same rounds. Before timing, each page's first
+   answer is checked (status and content), so an error page is never what gets timed;
 4. prints per page p50 / p95 / max in ms and p95 as a multiple of the baseline's p95, the
    load average before and after, and as its last line
    ``cards=N pages=K slowest_page=… slowest_p95_ms=… baseline_p95_ms=… ratio=…``
@@ -36,8 +38,9 @@ fresh on the server the settings would use: DATABASE_URL's, or the embedded one)
 The pages (searches are POSTs, as the screens send them; the My Number search is timed to its
 redirect): search by a common surname (the ten most common, in turn), by one kana, by kana and
 date of birth, by My Number; the resident page; the uncollected cards, first and last page;
-the notice batches and the daily close (supervisor); the access log, first and last page and
-filtered to one day (auditor), and the supervisor's own office's log.
+the supervisor's home, the notice batches and the daily close (supervisor); the access log,
+first and last page and filtered to one day (auditor), and the supervisor's own office's log;
+the administrator's home.
 
 ``--keep`` leaves the scratch database for ``--reuse``, which migrates it (new migrations run
 on the big data, which times them too) and times again without generating.
@@ -48,10 +51,8 @@ from __future__ import annotations
 import argparse
 import base64
 import hashlib
-import hmac
 import math
 import os
-import struct
 import subprocess
 import sys
 import time
@@ -152,6 +153,10 @@ def production_environment(database_url: str) -> dict[str, str]:
         "MY_NUMBER_INDEX_KEY": _bench_key("my-number-index-key"),
         "DATABASE_URL": database_url,
         "LOG_LEVEL": "WARNING",
+        # Production answers plain HTTP with a redirect to HTTPS. The bench plays the TLS
+        # proxy in front of gunicorn: it sends X-Forwarded-Proto (``Session``), which the
+        # server trusts only with this set.
+        "BEHIND_TLS_PROXY": "true",
     }
 
 
@@ -235,7 +240,8 @@ INSERT INTO residents_resident (
     former_surname, former_surname_kana, search_kana, birth_date, sex, postal_code, address,
     address_flagged_on, nationality, residence_category, period_of_stay_ends_on,
     residence_event_on, adult_ward, legal_representative_id, legal_representative_name,
-    my_number_ciphertext, my_number_index, my_number_last4, created_at, updated_at)
+    my_number_ciphertext, my_number_index, my_number_last4, left_reason, created_at,
+    updated_at)
 SELECT resident_id, office_id, lpad(i::text, 11, '0'), family_name, given_name, family_kana,
        given_kana, '', '', family_kana || given_kana, birth_date, sex,
        lpad((h_other %% 1000)::text, 3, '0') || '-' || lpad((h_other %% 9973)::text, 4, '0'),
@@ -245,7 +251,7 @@ SELECT resident_id, office_id, lpad(i::text, 11, '0'), family_name, given_name, 
        NULL, nationality, category,
        CASE category WHEN 'mid_long_term' THEN expires_on END, NULL, false, NULL, '',
        decode(md5('c' || i), 'hex'), md5('i' || i) || md5('j' || i),
-       lpad((i %% 10000)::text, 4, '0'), now(), now()
+       lpad((i %% 10000)::text, 4, '0'), '', now(), now()
 FROM gen;
 
 {cards}
@@ -295,22 +301,24 @@ DROP TABLE nsel, nseq, nbatch;
 """
 
 # The access log: N / 1.5 rows over the past year, in time order (ids grow with time, as the
-# application writes them). What the counter writes: views, searches, reveals, reads.
+# application writes them). What the counter writes: views, searches, reveals, reads. Made in a
+# temp table first: the rows are then chained (``_chain_access_log``) as the trigger would.
 ACCESS_LOG = """
-INSERT INTO audit_accesslog (at, actor_id, office_id, resident_id, action, purpose, detail,
-                             ip_address)
-SELECT %(now)s::timestamptz - interval '365 days'
-           + (j::double precision / %(rows)s) * interval '365 days',
-       s.user_id, g.office_id,
-       CASE WHEN a.action IN ('search') THEN NULL ELSE g.resident_id END,
+CREATE TEMP TABLE bench_log AS
+SELECT j AS id,
+       %(now)s::timestamptz - interval '365 days'
+           + (j::double precision / %(rows)s) * interval '365 days' AS at,
+       s.user_id AS actor_id, g.office_id,
+       CASE WHEN a.action IN ('search') THEN NULL ELSE g.resident_id END AS resident_id,
        a.action,
        CASE WHEN a.action IN ('reveal_my_number', 'search_my_number') THEN 'identity_check'
-            ELSE '' END,
+            ELSE '' END AS purpose,
+       'ok'::text AS outcome,
        CASE a.action WHEN 'search' THEN jsonb_build_object(
                          'fields', jsonb_build_array('kana'), 'matched', j %% 40)
                      WHEN 'search_my_number' THEN '{{"matched": 1}}'::jsonb
-                     ELSE '{{}}'::jsonb END,
-       ('10.1.' || g.office_no || '.' || (1 + j %% 200))::inet
+                     ELSE '{{}}'::jsonb END AS detail,
+       ('10.1.' || g.office_no || '.' || (1 + j %% 200))::inet AS ip_address
 FROM generate_series(1::bigint, %(rows)s::bigint) j
 JOIN gen g ON g.i = 1 + (hashint8extended(j, 23) & 9223372036854775807) %% %(residents)s
 JOIN bench_staff s ON s.office_no = g.office_no AND s.role = 'clerk'
@@ -320,9 +328,57 @@ CROSS JOIN LATERAL (SELECT CASE WHEN j %% 100 < 55 THEN 'view_resident'
                                 WHEN j %% 100 < 90 THEN 'search_my_number'
                                 WHEN j %% 100 < 93 THEN 'reveal_my_number'
                                 WHEN j %% 100 < 99 THEN 'card_read'
-                                ELSE 'export' END AS action) a
-ORDER BY j;
+                                ELSE 'export' END AS action) a;
+ALTER TABLE bench_log ADD PRIMARY KEY (id);
 """
+
+# Each value as the chain trigger renders it (apps/audit/chain.py's _ROWS), then the columns
+# as stored. counter_id and device_id stay NULL: the generated looks name no reader.
+ACCESS_LOG_BATCH = """
+SELECT id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+       coalesce(actor_id::text, ''), coalesce(office_id::text, ''), '', '',
+       coalesce(resident_id::text, ''), action, purpose, outcome, detail::text,
+       coalesce(host(ip_address), ''),
+       at::text, actor_id::text, office_id::text, resident_id::text, ip_address::text
+FROM bench_log WHERE id BETWEEN %s AND %s ORDER BY id
+"""
+ACCESS_LOG_COLUMNS = (
+    "id, seq, at, actor_id, office_id, resident_id, action, purpose, outcome, detail, "
+    "ip_address, prev_hash, hash"
+)
+
+
+def _chain_access_log(cursor: Any, rows: int, *, batch: int = 50_000) -> None:
+    """Copy the generated log into audit_accesslog as a valid hash chain (R-AUD-2).
+
+    The chain trigger (audit migration 0004) numbers and hashes one row at a time under an
+    advisory lock; at millions of rows that is hours, so the bench writes ``seq``,
+    ``prev_hash`` and ``hash`` itself (triggers are off in this session), with the verifier's
+    own function (``apps.audit.chain.row_hash``) over the values as the trigger renders them.
+    ``audit_verify`` then holds on the result, and the server's own rows chain on after it.
+    """
+    from apps.audit.chain import row_hash
+    from apps.audit.models import GENESIS_HASH
+
+    prev = GENESIS_HASH
+    for first in range(1, rows + 1, batch):
+        cursor.execute(ACCESS_LOG_BATCH, [first, first + batch - 1])
+        chunk = cursor.fetchall()
+        with cursor.copy(f"COPY audit_accesslog ({ACCESS_LOG_COLUMNS}) FROM STDIN") as copy:
+            for row_id, *fields, at, actor, office, resident, ip in chunk:
+                # seq = id: one row per id, from 1, in time order.
+                hashed = row_hash((str(row_id), str(row_id), *fields, prev))
+                action, purpose, outcome, detail = fields[6:10]
+                copy.write_row(
+                    (row_id, row_id, at, actor, office, resident, action, purpose, outcome,
+                     detail, ip, prev, hashed)
+                )  # fmt: skip
+                prev = hashed
+    cursor.execute(
+        "SELECT setval(pg_get_serial_sequence('audit_accesslog', 'id'), "
+        "(SELECT max(id) FROM audit_accesslog))"
+    )
+    cursor.execute("DROP TABLE bench_log")
 
 
 def _load_names(cursor: Any) -> dict[str, int]:
@@ -359,6 +415,7 @@ def _staff(on: date) -> None:
     from django.contrib.auth.hashers import make_password
     from django.db import connection
 
+    from apps.accounts.mfa import totp_enrol
     from apps.accounts.models import Counter, Office, User
     from apps.accounts.roles import Role
 
@@ -414,6 +471,10 @@ def _staff(on: date) -> None:
         )
     )
     User.objects.bulk_create(users)
+    # Sign-in asks every member of staff for a second factor: each gets a TOTP authenticator
+    # with a secret the bench can recompute (``totp_secret``), as an enrolled phone would hold.
+    for user in User.objects.all():
+        totp_enrol(user, secret=totp_secret(user.username))
     with connection.cursor() as cursor:
         cursor.execute(
             "CREATE TEMP TABLE bench_staff AS "
@@ -560,6 +621,7 @@ def generate(cards: int, on: date) -> None:
 
     renewals = cards // 100
     residents = _residents(cards)
+    log_rows = int(cards / 1.5)
     started = [time.perf_counter()]
 
     def step(label: str) -> None:
@@ -586,8 +648,9 @@ def generate(cards: int, on: date) -> None:
         step("notices and batches")
         cursor.execute(
             ACCESS_LOG.format(clerks=CLERKS_PER_OFFICE),
-            {"now": timezone.now(), "rows": int(cards / 1.5), "residents": residents},
+            {"now": timezone.now(), "rows": log_rows, "residents": residents},
         )
+        _chain_access_log(cursor, log_rows)
         step("access log")
         cursor.execute("SET session_replication_role = origin")
         cursor.execute("DROP TABLE gen, bench_name, bench_slot, bench_staff")
@@ -661,12 +724,13 @@ class Session:
         self.cookies: dict[str, str] = {}
 
     def request(self, method: str, path: str, data: dict[str, str] | None = None) -> Any:
-        headers = {}
+        headers = {"X-Forwarded-Proto": "https"}  # as the TLS proxy in front would send
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         if method == "POST":
-            headers["Origin"] = self.base
-            headers["Referer"] = self.base + path
+            origin = "https://" + urlsplit(self.base).netloc
+            headers["Origin"] = origin
+            headers["Referer"] = origin + path
         response = self.client.request(method, self.base + path, data=data, headers=headers)
         self.client.cookies.clear()
         for raw in response.headers.get_list("set-cookie"):
@@ -713,24 +777,17 @@ def second_factor(session: Session, response: Any, username: str) -> Any:
     )
 
 
-def totp_code(username: str, *, at: float | None = None) -> str:
-    """RFC 6238 (SHA-1, 30 s, 6 digits) for the bench user's TOTP secret.
+def totp_code(username: str) -> str:
+    """The code the user's authenticator shows now (RFC 6238, as allauth checks it)."""
+    from apps.accounts.mfa import totp_code as current_code
 
-    The one function to complete when staff sign-in requires MFA: return the code for the
-    secret the generator enrolled for ``username`` (``totp_secret``)."""
-    key = base64.b32decode(totp_secret(username))
-    counter = struct.pack(">Q", int((time.time() if at is None else at) // 30))
-    digest = hmac.new(key, counter, hashlib.sha1).digest()
-    offset = digest[-1] & 0x0F
-    (value,) = struct.unpack(">I", digest[offset : offset + 4])
-    return f"{(value & 0x7FFFFFFF) % 1_000_000:06d}"
+    return current_code(totp_secret(username))
 
 
 def totp_secret(username: str) -> str:
-    raise RuntimeError(
-        "sign-in asks for a second factor: enrol a TOTP secret for the bench's staff in "
-        "generate() and return it from bench/pages.py: totp_secret()"
-    )
+    """The bench user's TOTP secret (base32), fixed per name so a kept database still matches."""
+    digest = hashlib.sha256(f"madoguchi-bench-pages:totp:{username}".encode()).digest()
+    return base64.b32encode(digest[:20]).decode()
 
 
 # --- the pages --------------------------------------------------------------------------------
@@ -776,6 +833,7 @@ class Targets:
     clerk: str
     supervisor: str
     auditor: str
+    admin: str
 
 
 def _targets(on: date) -> Targets:
@@ -817,6 +875,7 @@ def _targets(on: date) -> Targets:
         clerk="clerk_1_00",
         supervisor="supervisor_1_0",
         auditor="auditor_0",
+        admin="admin",
     )
 
 
@@ -851,6 +910,10 @@ def pages(targets: Targets, csrf: Callable[[str], str]) -> list[Page]:
              _expect(200, "data-days=")),
         Page("uncollected_last", "clerk", "GET",
              lambda i: ("/applications/uncollected/?page=last", None), _expect(200, "data-days=")),
+        Page("supervisor_home", "supervisor", "GET", lambda i: ("/home/supervisor/", None),
+             _expect(200, "監督者のホーム", "未交付カード")),
+        Page("admin_home", "admin", "GET", lambda i: ("/home/admin/", None),
+             _expect(200, "システム管理", "読取端末")),
         Page("notice_batches", "supervisor", "GET", lambda i: ("/notices/batches/", None),
              _expect(200, "通知書の束", "発送済")),
         Page("daily_close", "supervisor", "GET", lambda i: ("/fees/close/", None),
@@ -882,11 +945,11 @@ def measure(base: str, targets: Targets, *, repeat: int, warmup: int) -> tuple[l
 
     client = httpx.Client(timeout=120.0, follow_redirects=False)
     sessions = {
-        name: Session(client, base) for name in ("anonymous", "clerk", "supervisor", "auditor")
+        name: Session(client, base)
+        for name in ("anonymous", "clerk", "supervisor", "auditor", "admin")
     }
-    sign_in(sessions["clerk"], targets.clerk)
-    sign_in(sessions["supervisor"], targets.supervisor)
-    sign_in(sessions["auditor"], targets.auditor)
+    for persona in ("clerk", "supervisor", "auditor", "admin"):
+        sign_in(sessions[persona], getattr(targets, persona))
     timed = pages(targets, lambda persona: sessions[persona].csrf_token())
     ok = True
     for page in timed:
@@ -952,6 +1015,9 @@ def main() -> int:
         from django.db import connection
         from django.utils import timezone
 
+        from apps.audit.chain import verify
+        from apps.audit.dbroles import APP_ROLE
+
         on = timezone.localdate()
         started = time.perf_counter()
         call_command("migrate", verbosity=0, interactive=False)
@@ -975,10 +1041,23 @@ def main() -> int:
             cursor.execute("SELECT count(*) FROM cards_card WHERE state = 'arrived'")
             (waiting,) = cursor.fetchone()
         print(f"database {size}; access log {log_rows} rows; {waiting} cards waiting", flush=True)
+        started = time.perf_counter()
+        verdict = verify()
+        print(
+            f"access log chain {'OK' if verdict.ok else 'BROKEN'}: {verdict.rows} rows "
+            f"checked in {time.perf_counter() - started:.1f} s",
+            flush=True,
+        )
+        if not verdict.ok:
+            print(f"!! {verdict.broken}")
+            return 1
         targets = _targets(on)
+        # As production runs: the tables' owner migrated; the server is the application role,
+        # which may only add to and read the access log (R-AUD-2).
+        call_command("db_roles", verbosity=0)
         connection.close()
         _run(env, "collectstatic", "--noinput", "-v0")
-        return _serve_and_time(args, env, targets)
+        return _serve_and_time(args, {**env, "DATABASE_USER": APP_ROLE}, targets)
     finally:
         from django.db import connections
 

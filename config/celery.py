@@ -32,6 +32,8 @@ app.conf.beat_schedule = {
         "task": "residents.erase_my_numbers",
         "schedule": crontab(hour=1, minute=0),
     },
+    # The reports' expiry wave and measured counter time, after the day's expiries moved.
+    "reports-refresh": {"task": "reports.refresh", "schedule": crontab(hour=0, minute=40)},
     # R-NOT-1…3, R-ISS-1: the day's expiry notices, stay reminders and missed pickup
     # notices; re-runs are harmless (R-NOT-2), so a late or repeated beat does no damage.
     "notices-daily": {

@@ -117,6 +117,7 @@ INSTALLED_APPS = [
     "apps.notices",
     "apps.counters",
     "apps.home",
+    "apps.reports",
     # The top floor: the demo city (manage.py seed_demo). apps.reports stays out until the
     # reports issue fills it.
     "apps.demo",

@@ -38,6 +38,7 @@ urlpatterns = [
     path("api/fees/", include("apps.fees.api_urls")),
     path("notices/", include("apps.notices.urls")),
     path("counters/", include("apps.counters.urls")),
+    path("reports/", include("apps.reports.urls")),
     path("api/v1/", include("apps.counters.api_urls")),
     path("api/v1/", include("apps.cards.api_urls")),  # the call centre's suspension feed
     path("cards/", include("apps.cards.urls")),

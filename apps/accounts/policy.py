@@ -188,6 +188,13 @@ may_approve_waivers = is_supervisor
 may_manage_notice_batches = is_supervisor
 
 may_manage_devices = is_admin
+
+# The supervisor's reports (issue 12): read only. A supervisor sees their office's figures,
+# the auditor the whole city's (with an office filter), as with the access log.
+may_read_reports = is_supervisor | is_auditor
+reads_whole_city_reports = is_auditor
+# R-NOT-4: importing J-LIS's posted-notices list writes the city's letters: a supervisor's.
+may_reconcile_notices = is_supervisor
 # The clerk's live card-read panel: resident staff at a counter.
 may_watch_counter = works_with_residents & has_counter
 
@@ -244,6 +251,8 @@ for _name, _rule in {
     "manage_notice_batches": may_manage_notice_batches,
     "manage_devices": may_manage_devices,
     "be_auditor": is_auditor,
+    "read_reports": may_read_reports,
+    "reconcile_notices": may_reconcile_notices,
 }.items():
     RULES[_name] = _rule
 
@@ -316,6 +325,7 @@ resident_staff_required = require(works_with_residents)
 supervisor_required = require(is_supervisor)
 audit_staff_required = require(may_read_audit_log)
 admin_required = require(may_manage_devices)
+reports_required = require(may_read_reports)
 
 
 # --- the API ------------------------------------------------------------------------------------

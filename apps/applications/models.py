@@ -212,6 +212,19 @@ class Application(models.Model):
         indexes = [
             models.Index(fields=["resident", "-received_at"], name="application_resident"),
             models.Index(fields=["office", "state"], name="application_office_state"),
+            # The reports (apps.reports.selectors.activity_report): a period's receipts and
+            # handovers as index-only scans, the columns they group by included.
+            models.Index(
+                fields=["received_at"],
+                include=["office", "counter", "received_by", "kind"],
+                name="application_received",
+            ),
+            models.Index(
+                fields=["handed_over_at"],
+                include=["received_on", "kind", "office"],
+                condition=models.Q(state="handed_over"),
+                name="application_handed_over",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

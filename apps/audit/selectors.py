@@ -96,8 +96,9 @@ def access_log_page(
 
 
 def staff_for_audit(user: User) -> QuerySet[User]:
-    """The members of staff whose rows `user` may read (the filter's choices)."""
-    staff = User.objects.order_by("username")
+    """The members of staff whose rows `user` may read (the filter's choices): only what an
+    option shows (``StaffChoice``), as every view of the log lists all of them."""
+    staff = User.objects.only("id", "username", "first_name", "last_name").order_by("username")
     if policy.reads_whole_city_log(user):
         return staff
     return policy.restrict(staff, user, allowed=policy.may_read_audit_log)

@@ -4,8 +4,8 @@ from django.apps import AppConfig
 class HomeConfig(AppConfig):
     """Where each role lands after signing in (a floor above the counter apps it reads).
 
-    The supervisor's home is a selector (``selectors.supervisor_waiting``) and a template:
-    the reports app can take both over when it grows the supervisor's dashboard.
+    The supervisor's home is the reports' home (apps.reports: ``reports:home``); this app
+    sends supervisors there.
     """
 
     name = "apps.home"

@@ -137,6 +137,16 @@ _PICKUP_DUE = """
       )
 """.format(pending=_PENDING, arrived=CardState.ARRIVED.value, **_T)
 
+# R-NOT-4: the city's letters to the holders J-LIS's list left out, named by (card, expiry).
+_CITY_DUE = """
+    SELECT c.id AS card_id, c.resident_id, r.office_id, t.expires_on, r.postal_code AS sort_key
+    FROM unnest(%(card_ids)s::uuid[], %(expiries)s::date[]) AS t(card_id, expires_on)
+    JOIN {card} c ON c.id = t.card_id
+    JOIN {resident} r ON r.id = c.resident_id
+    WHERE c.state IN {current}
+      AND {not_notified}
+""".format(current=_CURRENT, not_notified=_not_notified("t.expires_on"), **_T)
+
 # The foreign residents' current cards in the window: few (a few per cent), so the R-NOT-3
 # decision is made by the pure rules in Python rather than re-implemented in SQL.
 _FOREIGN_DUE = """
@@ -327,6 +337,26 @@ def create_pickup_notices(
             "on": on,
             "all_cards": card_ids is None,
             "card_ids": list(card_ids or []),
+        },
+        batch_size=batch_size,
+    )
+
+
+def create_city_letters(
+    *,
+    kind: NoticeKind,
+    on: date,
+    events: Sequence[tuple[uuid.UUID, date]],
+    batch_size: int,
+) -> Created:
+    """The city's letter for each (card, expiry) event, once (R-NOT-4, R-NOT-2's index)."""
+    return _insert(
+        kind=kind,
+        on=on,
+        due=_CITY_DUE,
+        params={
+            "card_ids": [card_id for card_id, _ in events],
+            "expiries": [expires_on for _, expires_on in events],
         },
         batch_size=batch_size,
     )

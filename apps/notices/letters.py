@@ -67,7 +67,7 @@ def _qr(code: str) -> str:
 
 def _certificate_labels(notice: Notice) -> tuple[str, ...]:
     certificates: list[Certificate] = list(notice.card.certificates.all())
-    if notice.kind == NoticeKind.CERTIFICATE_EXPIRY:
+    if notice.kind in (NoticeKind.CERTIFICATE_EXPIRY, NoticeKind.CITY_CERTIFICATE_EXPIRY):
         # The certificates this event is about: those ending that day.
         certificates = [c for c in certificates if c.expires_on == notice.expires_on]
     kinds = sorted({c.kind for c in certificates})

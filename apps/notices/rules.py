@@ -95,6 +95,11 @@ class NoticeKind(enum.StrEnum):
     STAY_REMINDER = "stay_reminder"
     # R-ISS-1: the card has arrived at the city, come and collect it.
     PICKUP = "pickup"
+    # R-NOT-4: the city's own letter to a holder missing from J-LIS's list of the national
+    # notices it posted (the reconciliation of apps.reports): about the card's expiry, or a
+    # certificate's.
+    CITY_CARD_EXPIRY = "city_card"
+    CITY_CERTIFICATE_EXPIRY = "city_cert"
 
     @property
     def label(self) -> str:
@@ -107,6 +112,8 @@ NOTICE_KIND_LABELS: Final[dict[NoticeKind, str]] = {
     NoticeKind.CERTIFICATE_EXPIRY: "有効期限通知書（電子証明書）",
     NoticeKind.STAY_REMINDER: "有効期限変更手続のお知らせ",
     NoticeKind.PICKUP: "交付通知書",
+    NoticeKind.CITY_CARD_EXPIRY: "有効期限のお知らせ（カード・市から）",
+    NoticeKind.CITY_CERTIFICATE_EXPIRY: "有効期限のお知らせ（電子証明書・市から）",
 }
 
 

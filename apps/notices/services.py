@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, transaction
@@ -25,10 +25,11 @@ from apps.accounts import policy
 from apps.accounts.models import User
 from apps.audit.models import Action
 from apps.audit.services import access_log_record
+from apps.cards.models import Card
 from apps.core.service import SystemActor, service
 from apps.notices import job
 from apps.notices.models import Notice, NoticeBatch, NoticeRun
-from apps.notices.rules import expiry_window
+from apps.notices.rules import NoticeKind, expiry_window
 from apps.notices.selectors import notice_find_by_reference
 from apps.residents.services import resident_flag_address
 
@@ -151,6 +152,50 @@ def pickup_notices_create_for_arrivals(
 
 
 # --- rendering ----------------------------------------------------------------------------------
+
+
+CITY_LETTER_KINDS = {
+    "card": NoticeKind.CITY_CARD_EXPIRY,
+    "certificate": NoticeKind.CITY_CERTIFICATE_EXPIRY,
+}
+
+
+@service
+def city_expiry_letters_create(
+    *,
+    acting_user: User,
+    on: date,
+    events: list[tuple[str, uuid.UUID, date]],
+) -> dict[str, int]:
+    """R-NOT-4: the city's own expiry letter to each holder J-LIS's list left out.
+
+    ``events`` are (``"card"`` or ``"certificate"``, card id, expiry). One notice per card,
+    kind and expiry (the ``notice_one_per_event`` index): a second reconciliation of the same
+    month, or two at once, writes no second letter. Only cards of the supervisor's office; the
+    batches are rendered after the commit. Returns the letters created per notice kind.
+    """
+    policy.check(policy.may_reconcile_notices(acting_user))
+    if acting_user.office_id is None:  # a supervisor has an office (policy)
+        raise PermissionDenied
+    office_cards = set(
+        Card.objects.filter(
+            office_id=acting_user.office_id, pk__in={card_id for _, card_id, _ in events}
+        ).values_list("pk", flat=True)
+    )
+    created = job.Created.empty()
+    # Queue behind the daily job: it numbers the day's batches too.
+    job.lock()
+    for key, kind in CITY_LETTER_KINDS.items():
+        mine = [(card_id, expires_on) for k, card_id, expires_on in events if k == key]
+        mine = [(card_id, expires_on) for card_id, expires_on in mine if card_id in office_cards]
+        if mine:
+            created.add(
+                job.create_city_letters(kind=kind, on=on, events=mine, batch_size=_batch_size())
+            )
+    batch_ids = tuple(created.batch_ids)
+    if batch_ids:
+        transaction.on_commit(lambda: batches_render_enqueue(batch_ids=batch_ids))
+    return dict(created.counts)
 
 
 def batches_render_enqueue(*, batch_ids: tuple[uuid.UUID, ...] | list[uuid.UUID]) -> None:

@@ -2,8 +2,9 @@ from django.apps import AppConfig
 
 
 class ReportsConfig(AppConfig):
-    """Supervisor dashboards and exports (read only). Empty for now: it is not in
-    INSTALLED_APPS until the reports issue fills it (config/settings.py)."""
+    """The supervisor's home and reports (read only; the auditor reads them too), and the
+    reconciliation of J-LIS's posted expiry notices (R-NOT-4). The top floor but for the demo:
+    it reads every app below it (docs/architecture.md)."""
 
     name = "apps.reports"
     default_auto_field = "django.db.models.BigAutoField"

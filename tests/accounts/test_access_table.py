@@ -330,6 +330,11 @@ def supervisor_page(ok: Status = 200, *, clerk_b: Status = 403) -> dict[str, Sta
     return personas(LOGIN, 403, clerk_b, ok, 403, 403, LOGIN)
 
 
+def reports_page(ok: Status = 200) -> dict[str, Status]:
+    """Supervisors and the auditor (reads the whole city); clerks 403."""
+    return personas(LOGIN, 403, 403, ok, ok, 403, LOGIN)
+
+
 def staff_api(ok: Status, *, other_office: Status | None = None) -> dict[str, Status]:
     return personas(403, ok, ok if other_office is None else other_office, ok, 403, 403, 403)
 
@@ -354,7 +359,19 @@ TABLE: dict[tuple[str, str], Row] = {
     ),
     ("healthz", "GET"): Row("GET", personas(200, 200, 200, 200, 200, 200, 200)),
     # each role's home
-    ("home:supervisor", "GET"): Row("GET", supervisor_page()),
+    # reports (issue 12): supervisors (their office) and the auditor (the city), read only
+    ("reports:home", "GET"): Row("GET", reports_page()),
+    ("reports:activity", "GET"): Row("GET", reports_page()),
+    ("reports:stock", "GET"): Row("GET", reports_page(), query="?band=1"),
+    ("reports:money", "GET"): Row("GET", reports_page()),
+    ("reports:wave", "GET"): Row("GET", reports_page()),
+    ("reports:reconciliation", "GET"): Row("GET", reports_page()),
+    ("reports:security", "GET"): Row("GET", reports_page()),
+    ("reports:export", "GET"): Row(
+        "GET", reports_page(), lambda w: {"report": "money"}, query="?format=xlsx"
+    ),
+    # R-NOT-4: the import writes letters: a supervisor's (an empty form is a 400).
+    ("reports:reconciliation_import", "POST"): Row("POST", supervisor_page(400)),
     ("home:admin", "GET"): Row("GET", personas(LOGIN, 403, 403, 403, 403, 200, LOGIN)),
     ("api-schema", "GET"): Row("GET", personas(403, 200, 200, 200, 200, 200, 403)),
     # residents

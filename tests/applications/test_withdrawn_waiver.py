@@ -46,5 +46,5 @@ def test_a_withdrawn_application_waits_for_no_approval(
         assert "免除は承認されないまま、申請は取下げとなりました。" in page
     api = client_for(clerk_a).get(reverse("applications-api:detail", args=[application.pk]))
     assert api.json()["waiver_pending"] is False
-    home = client_for(supervisor_a).get(reverse("home:supervisor")).content.decode()
+    home = client_for(supervisor_a).get(reverse("reports:home")).content.decode()
     assert "ICチップ不良" not in home  # not among what waits for the supervisor

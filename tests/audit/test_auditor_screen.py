@@ -148,3 +148,26 @@ def test_the_django_admin_does_not_show_the_access_log(
     assert "アクセス記録" not in index
     assert client.get("/admin/audit/accesslog/").status_code == 404
     assert client.get(reverse("audit:log")).status_code == 403
+
+
+@pytest.mark.parametrize("chosen", [None, "clerk_a"])
+def test_the_staff_filter_has_the_markup_of_a_plain_select(
+    chosen: str | None, auditor: User, clerk_a: User, supervisor_a: User
+) -> None:
+    """StaffSelect writes its options itself (speed); the HTML is Django's Select's."""
+    from django import forms
+    from django.test.html import parse_html
+
+    from apps.audit.forms import LogFilterForm, StaffSelect
+    from apps.audit.selectors import staff_for_audit
+
+    data = {"actor": str(clerk_a.pk)} if chosen else None
+    form = LogFilterForm(data, staff=staff_for_audit(auditor))
+    ours = str(form["actor"])
+    field = form.fields["actor"]
+    assert isinstance(field, forms.ModelChoiceField)
+    assert isinstance(field.widget, StaffSelect)
+    field.widget = forms.Select(choices=field.widget.choices)
+    assert parse_html(ours) == parse_html(str(form["actor"]))
+    assert ours.count("<option") == 1 + User.objects.count()
+    assert (f'value="{clerk_a.pk}" selected' in ours) is bool(chosen)

@@ -216,3 +216,14 @@ def test_r_aud_1_failed_sign_in_rows_may_have_no_actor_but_others_must() -> None
     assert row.seq == 1
     with pytest.raises(IntegrityError, match="accesslog_actor_unless"), transaction.atomic():
         access_log_record(actor=None, action=Action.SEARCH)
+
+
+def test_the_application_role_plans_without_parallel_workers(clerk_a: User) -> None:
+    """db_roles (run at the start of the test run) sets it for the role in this database."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_user, current_setting('max_parallel_workers_per_gather')")
+        assert cursor.fetchone() == (APP_ROLE, "0")
+    with dbrole.owner_connection() as conn:
+        owner = conn.execute("SELECT current_setting('max_parallel_workers_per_gather')").fetchone()
+    assert owner is not None
+    assert owner[0] != "0"  # the owner (migrations, maintenance) keeps the server's setting

@@ -30,6 +30,8 @@ KEPT = {
     "certificates_certificate": {"certificate_serial_unique", "certificate_one_active_per_kind"},
     "audit_accesslog": {"accesslog_at", "accesslog_office_at", "accesslog_resident_at"},
     "notices_notice": {"notice_returned_by_batch", "notice_one_per_event"},
+    # The reports' periods (apps.reports.selectors.activity_report).
+    "applications_application": {"application_received", "application_handed_over"},
 }
 GONE = {
     # The kana index in the database collation (no LIKE range) and the pattern-ops one (no

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from django.db import connection, transaction
@@ -23,12 +24,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts.models import Counter, Office, User
-from apps.applications.models import ArrivalImport
-from apps.audit.models import AccessLog, Action
+from apps.accounts.roles import Role
+from apps.applications.models import Application, ArrivalImport
+from apps.applications.rules import ApplicantType, ApplicationKind, ApplicationState
+from apps.audit.models import AccessLog, Action, Alert
 from apps.cards.models import Card
 from apps.cards.rules import CardState
+from apps.certificates.models import Certificate, CertificateState, PinState
+from apps.certificates.rules import CertificateKind, PinKind
 from apps.counters.models import Device
-from apps.fees.models import DailyClose, FeeAmount, FeeSchedule, Payment
+from apps.fees.models import DailyClose, FeeAmount, FeeSchedule, FeeWaiver, Payment
 from apps.fees.rules import FeeRow
 from apps.notices.models import Notice, NoticeBatch
 from apps.residents.models import Resident
@@ -116,6 +121,12 @@ def access_log_of_the_office(world: World, n: int) -> Request:
     today = timezone.localdate().isoformat()
     url = reverse("audit:log") + f"?date_from={today}&date_to={today}&page=last"
     return Request(world.supervisor, "get", url, None, "住民情報の閲覧")
+
+
+def access_log_export(world: World, n: int) -> Request:
+    """The CSV export of the log reads its rows with their staff, office and resident."""
+    _log(world, n)
+    return Request(world.auditor, "get", reverse("audit:export"), None, "住民情報の閲覧")
 
 
 def _notices(world: World, batch: NoticeBatch, n: int) -> None:
@@ -273,6 +284,167 @@ def fee_schedules(world: World, n: int) -> Request:
     return Request(world.clerk, "get", reverse("fees:schedules"), None, "2030")
 
 
+def _first_issue(
+    world: World, resident: Resident, *, state: ApplicationState, **fields: Any
+) -> Application:
+    """A first-issue application received today at the world's counter (not saved)."""
+    schedule = FeeSchedule.objects.order_by("starts_on").first()
+    assert schedule is not None
+    now = timezone.now()
+    return Application(
+        kind=ApplicationKind.FIRST_ISSUE,
+        state=state,
+        resident=resident,
+        office=world.office,
+        counter=world.counter,
+        applicant_type=ApplicantType.HOLDER,
+        received_on=now.date(),
+        received_at=now,
+        received_by=world.clerk,
+        fee_row=FeeRow.FIRST_ISSUE_FREE,
+        fee_amount_yen=0,
+        fee_schedule=schedule,
+        **fields,
+    )
+
+
+def _pending_waivers(world: World, n: int) -> None:
+    """``n`` first-issue applications, each waiting for a supervisor to approve its waiver."""
+    residents = _residents(world.office, n)
+    now = timezone.now()
+    waivers = FeeWaiver.objects.bulk_create(
+        FeeWaiver(
+            office=world.office,
+            resident=resident,
+            fee_row=FeeRow.FIRST_ISSUE_FREE,
+            reason="本人の責めによらない",
+            requested_by=world.clerk,
+            requested_at=now,
+        )
+        for resident in residents
+    )
+    Application.objects.bulk_create(
+        _first_issue(world, resident, state=ApplicationState.RECEIVED, waiver=waiver)
+        for resident, waiver in zip(residents, waivers, strict=True)
+    )
+
+
+def supervisor_home(world: World, n: int) -> Request:
+    """What waits for the supervisor: waivers (the first 20 listed), today's close of every
+    counter (one per ten rows), the stock of waiting cards counted by age (capped counts)."""
+    _pending_waivers(world, n)
+    Counter.objects.bulk_create(
+        Counter(office=world.office, code=f"h{k}", name=f"臨時{k}窓口") for k in range(n // 10)
+    )
+    _waiting_cards(world, n)
+    return Request(world.supervisor, "get", reverse("reports:home"), None, "臨時0窓口")
+
+
+def _devices(world: World, n: int, *, state: str) -> None:
+    Device.objects.bulk_create(
+        Device(
+            name=f"窓口PC{k}",
+            fingerprint=f"SHA256:{state}{k:040d}",
+            public_key=b"k" * 32,
+            state=state,
+            counter=world.counter,
+            approved_by=world.admin if state == "approved" else None,
+            approved_at=timezone.now() if state == "approved" else None,
+        )
+        for k in range(n)
+    )
+
+
+def admin_home(world: World, n: int) -> Request:
+    """Staff counted by role (``n`` more clerks), devices waiting for approval (20 listed)."""
+    User.objects.bulk_create(
+        User(username=f"clerk_x{k}", role=Role.CLERK, office=world.office) for k in range(n)
+    )
+    _devices(world, n, state="pending")
+    _devices(world, n, state="approved")
+    return Request(world.admin, "get", reverse("home:admin"), None, "窓口PC0")
+
+
+def counter_live(world: World, n: int) -> Request:
+    """The counter screen lists its counter's approved reader devices."""
+    _devices(world, n, state="approved")
+    return Request(world.clerk, "get", reverse("counters:live"), None, "窓口PC0")
+
+
+def access_log_with_alerts(world: World, n: int) -> Request:
+    """The audit screen with ``n`` unacknowledged R-AUD-3 alerts (the first 20 shown), the
+    staff filter's choices grown by ``n`` members of staff, and ``n`` rows of the log."""
+    _log(world, n)
+    staff = User.objects.bulk_create(
+        User(username=f"clerk_y{k}", role=Role.CLERK, office=world.office, last_name=f"職員{k}")
+        for k in range(n)
+    )
+    Alert.objects.bulk_create(
+        Alert(kind=Alert.Kind.REVEAL_RATE, actor=member, office=world.office, detail={})
+        for member in staff
+    )
+    return Request(world.auditor, "get", reverse("audit:log"), None, "個人番号の表示回数")
+
+
+def daily_closes_api(world: World, n: int) -> Request:
+    """The API's recent closes of the office (the last 100, each with its lines)."""
+    daily_closes(world, n)
+    return Request(world.clerk, "get", reverse("fees-api:daily-closes"), None, "counted_cash")
+
+
+def fee_schedules_api(world: World, n: int) -> Request:
+    fee_schedules(world, n)
+    return Request(world.clerk, "get", reverse("fees-api:schedules"), None, "2030")
+
+
+def resident_page(world: World, n: int) -> Request:
+    """The resident page's lists: every card of the resident (``n`` handed back), each with
+    its certificate and PIN state, the cards' history, the recent applications."""
+    resident = _residents(world.office, 1)[0]
+    cards = bulk_cards([resident] * n, state=CardState.RETURNED)
+    Certificate.objects.bulk_create(
+        Certificate(
+            card=card,
+            kind=CertificateKind.AUTH,
+            serial=f"{k:08x}",
+            issued_on=date(2020, 2, 1),
+            expires_on=date(2025, 2, 1),
+            state=CertificateState.REVOKED,
+            revoked_on=date(2021, 2, 1),
+        )
+        for k, card in enumerate(cards)
+    )
+    PinState.objects.bulk_create(
+        PinState(card=card, kind=PinKind.AUTH, tries_left=3) for card in cards
+    )
+    Application.objects.bulk_create(
+        _first_issue(
+            world,
+            resident,
+            state=ApplicationState.CANCELLED,
+            cancelled_at=timezone.now(),
+            cancelled_by=world.clerk,
+        )
+        for _ in range(n)
+    )
+    url = reverse("residents:detail", args=[resident.pk])
+    return Request(world.clerk, "get", url, None, "00000000")
+
+
+def report_stock_list(world: World, n: int) -> Request:
+    _waiting_cards(world, n)  # within 100 days: the youngest band holds the first 30
+    url = reverse("reports:stock") + "?band=0"
+    return Request(world.supervisor, "get", url, None, 'data-table="list"')
+
+
+def report_money(world: World, n: int) -> Request:
+    payments_of_the_day(world, n)
+    daily_closes(world, n)
+    today = timezone.localdate()
+    query = f"?date_from={(today - timedelta(days=60)).isoformat()}&date_to={today.isoformat()}"
+    return Request(world.supervisor, "get", reverse("reports:money") + query, None, "data-table")
+
+
 CASES: list[Callable[[World, int], Request]] = [
     search,
     uncollected,
@@ -280,6 +452,7 @@ CASES: list[Callable[[World, int], Request]] = [
     uncollected_api,
     access_log,
     access_log_of_the_office,
+    access_log_export,
     notice_batches,
     returned_letters_of_a_batch,
     payments_of_the_day,
@@ -288,6 +461,15 @@ CASES: list[Callable[[World, int], Request]] = [
     suspension_imports,
     reader_devices,
     fee_schedules,
+    supervisor_home,
+    admin_home,
+    counter_live,
+    access_log_with_alerts,
+    daily_closes_api,
+    fee_schedules_api,
+    resident_page,
+    report_stock_list,
+    report_money,
 ]
 
 

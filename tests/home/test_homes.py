@@ -1,5 +1,6 @@
 """Each role lands on its own home right after signing in (the auditor and the admin used to
-land on a bare English "403 Forbidden"): clerk → search, supervisor → what waits for them,
+land on a bare English "403 Forbidden"): clerk → search, supervisor → what waits for them (the
+reports' home),
 auditor → the access log, admin → staff and devices."""
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def _sign_in(user: User) -> tuple[Client, Any]:
     ("persona", "lands_on"),
     [
         ("clerk_a", "residents:search"),
-        ("supervisor_a", "home:supervisor"),
+        ("supervisor_a", "reports:home"),
         ("auditor", "audit:log"),
         ("admin_user", "home:admin"),
     ],
@@ -96,7 +97,7 @@ def test_the_supervisors_home_shows_what_waits(
             issued_on=today - timedelta(days=days + 5),
             arrived_on=today - timedelta(days=days),
         )
-    page = client_for(supervisor_a).get(reverse("home:supervisor"))
+    page = client_for(supervisor_a).get(reverse("reports:home"))
     assert page.status_code == 200
     body = page.content.decode()
     assert "承認待ちの手数料の免除" in body
@@ -105,9 +106,10 @@ def test_the_supervisors_home_shows_what_waits(
     assert "ご本人の申出：別の監督者が承認します" in body  # four eyes, said in words
     assert "未締め 1窓口・差額あり 1窓口" in body
     assert "+500円" in body
-    assert 'data-band="90日以上">1件' in body
-    assert 'data-band="30日未満">1件' in body
-    assert client_for(clerk_a).get(reverse("home:supervisor")).status_code == 403
+    # The reports' bands (calendar months): 100 days is 3–6 months, 10 days under a month.
+    assert 'data-band="3〜6か月">1件' in body
+    assert 'data-band="1か月未満">1件' in body
+    assert client_for(clerk_a).get(reverse("reports:home")).status_code == 403
 
 
 @pytest.mark.django_db

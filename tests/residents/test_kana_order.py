@@ -8,7 +8,9 @@ syllabary with three things worth checking by hand:
 - a small kana sorts just before its full-size one (キョ < キヨ), and the small ッ between
   ヂ and ツ (キダ < キッカワ < キム);
 - a voiced kana sorts just after its plain one (キ < ギ, タ < ダ);
-- the long-vowel mark ー sorts after every kana, ン included (キム… < キーン).
+- the long-vowel mark ー sorts after every kana, ン included (キム… < キーン);
+- a semi-voiced kana sorts just after its voiced one (ヒ < ビ < ピ), and ー after a vowel
+  kana in the same place (ピエール < ピーター).
 
 The list below was sorted by hand with those rules (code points noted where they decide).
 """
@@ -41,15 +43,37 @@ HAND_CHECKED = [
     ("キーン", "ドナルド", date(1922, 6, 18)),  # Keene Donald: long vowel ー (30FC) last
 ]
 
+# Semi-voiced marks and the long vowel inside a given name, under one family name.
+HAND_CHECKED_HONDA = [
+    ("ホンダ", "ヒカル", date(1988, 7, 7)),  # 本田 光: ヒ (30D2) …
+    ("ホンダ", "ビクトル", date(1979, 2, 14)),  # 本田 ビクトル: … voiced ビ (30D3) …
+    ("ホンダ", "ピエール", date(1983, 5, 20)),  # 本田 ピエール: … semi-voiced ピ (30D4); エ (30A8)
+    ("ホンダ", "ピーター", date(1976, 12, 1)),  # 本田 ピーター: … before ー (30FC)
+]
+
+
+def _register(
+    make_resident: Any, office: Office, rows: list[tuple[str, str, date]], *, seed: int
+) -> None:
+    """``rows`` registered in a shuffled order: the search, not the insert, sorts them."""
+    shuffled = list(rows)
+    random.Random(seed).shuffle(shuffled)
+    for family, given, born in shuffled:
+        make_resident(office, family_name_kana=family, given_name_kana=given, birth_date=born)
+
 
 @pytest.fixture
 def named(office_a: Office, make_resident: Any) -> None:
-    """The residents of HAND_CHECKED, registered in a shuffled order (and a 佐藤 besides)."""
-    rows = list(HAND_CHECKED)
-    random.Random(14).shuffle(rows)
-    for family, given, born in rows:
-        make_resident(office_a, family_name_kana=family, given_name_kana=given, birth_date=born)
+    """The residents of HAND_CHECKED (and a 佐藤 besides, whom a キ search must not list)."""
+    _register(make_resident, office_a, HAND_CHECKED, seed=14)
     make_resident(office_a, family_name_kana="サトウ", given_name_kana="ハナコ")
+
+
+@pytest.fixture
+def named_honda(office_a: Office, make_resident: Any) -> None:
+    """The residents of HAND_CHECKED_HONDA (and a 本間, whom ホンダ must not list)."""
+    _register(make_resident, office_a, HAND_CHECKED_HONDA, seed=15)
+    make_resident(office_a, family_name_kana="ホンマ", given_name_kana="アキラ")
 
 
 def _listed(user: User, kana: str) -> list[tuple[str, str, date]]:
@@ -59,7 +83,15 @@ def _listed(user: User, kana: str) -> list[tuple[str, str, date]]:
 
 def test_the_hand_checked_list_is_in_code_point_order() -> None:
     """The hand check agrees with code points (what both collations compare)."""
-    assert sorted(HAND_CHECKED, key=lambda row: (row[0] + row[1], row[2])) == HAND_CHECKED
+    for listed in (HAND_CHECKED, HAND_CHECKED_HONDA):
+        assert sorted(listed, key=lambda row: (row[0] + row[1], row[2])) == listed
+
+
+def test_semi_voiced_marks_and_long_vowels_in_the_given_name(
+    named_honda: None, clerk_a: User
+) -> None:
+    assert _listed(clerk_a, "ほんだ") == HAND_CHECKED_HONDA
+    assert _listed(clerk_a, "ホンダピ") == HAND_CHECKED_HONDA[2:]
 
 
 def test_kana_search_lists_japanese_names_in_the_hand_checked_order(
