@@ -42,6 +42,9 @@ urlpatterns = [
     path("reports/", include("apps.reports.urls")),
     path("custody/", include("apps.custody.urls")),
     path("api/v1/", include("apps.counters.api_urls")),
+    path("api/v1/", include("apps.cards.api_urls")),  # the call centre's suspension feed
+    path("cards/", include("apps.cards.urls")),
+    path("api/counters/", include("apps.counters.staff_api_urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]

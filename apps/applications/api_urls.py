@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.applications import api, api_changes
+from apps.applications import api, api_changes, card_service_api
 
 app_name = "applications-api"
 urlpatterns = [
@@ -32,4 +32,22 @@ urlpatterns = [
         api_changes.ExpressStepView.as_view(),
         name="express-step",
     ),
+    # Procedures on a card in use (apps.applications.card_service_api).
+    path(
+        "certificates/",
+        card_service_api.CertificateProcedureView.as_view(),
+        name="certificate-procedure",
+    ),
+    path("lock-releases/", card_service_api.LockReleaseView.as_view(), name="lock-release"),
+    path(
+        "<uuid:application_id>/lock-release/answer/",
+        card_service_api.LockReleaseAnswerView.as_view(),
+        name="lock-release-answer",
+    ),
+    path(
+        "<uuid:application_id>/lock-release/complete/",
+        card_service_api.LockReleaseCompleteView.as_view(),
+        name="lock-release-complete",
+    ),
+    path("card-returns/", card_service_api.CardReturnView.as_view(), name="card-return"),
 ]

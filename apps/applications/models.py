@@ -37,6 +37,8 @@ NOTIFICATION_CARD_CHOICES = choices_of(NotificationCardStatus)
 EXPRESS_REASON_CHOICES = choices_of(ExpressReason)
 
 _R = ReissueReason
+# Kinds without a row in the fee table (the lock release, the lifting, the return).
+NO_FEE_KINDS = sorted(kind.value for kind in ApplicationKind if kind.procedure is None)
 
 
 @pghistory.track()
@@ -120,11 +122,14 @@ class Application(models.Model):
 
     # The fee as quoted when the application was received (R-REI-3).
     # The row is stored, not its rule text: FeeRow(fee_row).rule and .citation say why.
-    fee_row = models.CharField("手数料の区分", max_length=40, choices=FEE_ROW_CHOICES)
+    # Blank (and no schedule) only for the kinds that have no fee row (NO_FEE_KINDS).
+    fee_row = models.CharField("手数料の区分", max_length=40, choices=FEE_ROW_CHOICES, blank=True)
     fee_amount_yen = models.PositiveIntegerField("手数料(円)")
     fee_schedule = models.ForeignKey(
         "fees.FeeSchedule",
         on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
         verbose_name="手数料表",
         db_index=False,
@@ -278,6 +283,18 @@ class Application(models.Model):
                 ),
                 name="application_one_open_card_per_resident",
             ),
+            # A kind with a fee row is quoted from a schedule; one without has no fee at all.
+            models.CheckConstraint(
+                condition=models.Q(
+                    kind__in=NO_FEE_KINDS, fee_row="", fee_schedule__isnull=True, fee_amount_yen=0
+                )
+                | (
+                    ~models.Q(kind__in=NO_FEE_KINDS)
+                    & ~models.Q(fee_row="")
+                    & models.Q(fee_schedule__isnull=False)
+                ),
+                name="application_fee_row_iff_fee_kind",
+            ),
             models.CheckConstraint(
                 condition=models.Q(applicant_type=ApplicantType.HOLDER)
                 | ~models.Q(applicant_name=""),
@@ -375,13 +392,14 @@ class Application(models.Model):
         return self.is_open and self.waiver is not None and not self.waiver.approved
 
     @property
-    def fee_row_enum(self) -> FeeRow:
-        return FeeRow(self.fee_row)
+    def fee_row_enum(self) -> FeeRow | None:
+        return FeeRow(self.fee_row) if self.fee_row else None
 
     @property
     def fee_rule(self) -> str:
         """The R-REI table row that decided the fee (from the stored row)."""
-        return self.fee_row_enum.rule
+        row = self.fee_row_enum
+        return row.rule if row is not None else ""
 
     @property
     def is_open(self) -> bool:
@@ -481,3 +499,9 @@ class ArrivalUpload(models.Model):
 
     def __str__(self) -> str:
         return f"{self.arrival_import_id} の内容"
+
+
+# The details of procedures on a card in use, in a file of their own.
+from apps.applications.card_service_models import CardProcedure  # noqa: E402
+
+__all__ = ["Application", "ArrivalImport", "ArrivalUpload", "CardProcedure"]

@@ -41,6 +41,11 @@ class ApplicationKind(enum.StrEnum):
     CONTINUED_USE = "continued_use"
     EXPIRY_CHANGE = "expiry_change"
     SPECIAL_EXTENSION = "special_extension"
+    # Procedures on a card in use (no new card): see CARD_SERVICE_KINDS below.
+    CERTIFICATE = "certificate"
+    SUSPENSION_LIFT = "suspension_lift"
+    LOCK_RELEASE = "lock_release"
+    CARD_RETURN = "card_return"
 
     @property
     def label(self) -> str:
@@ -67,6 +72,11 @@ APPLICATION_KIND_LABELS: Final[dict[ApplicationKind, str]] = {
     ApplicationKind.CONTINUED_USE: "転入による継続利用",
     ApplicationKind.EXPIRY_CHANGE: "有効期限の変更（在留期間の更新等）",
     ApplicationKind.SPECIAL_EXTENSION: "有効期限の延長（特例期間）",
+    # Procedures on a card in use.
+    ApplicationKind.CERTIFICATE: "電子証明書の発行・更新・失効",
+    ApplicationKind.SUSPENSION_LIFT: "一時停止の解除",
+    ApplicationKind.LOCK_RELEASE: "暗証番号のロック解除・再設定",
+    ApplicationKind.CARD_RETURN: "カードの返納・廃止",
 }
 
 KIND_PROCEDURES: Final[dict[ApplicationKind, Procedure]] = {
@@ -80,6 +90,7 @@ KIND_PROCEDURES: Final[dict[ApplicationKind, Procedure]] = {
     ApplicationKind.CONTINUED_USE: Procedure.CARD_CHANGE,
     ApplicationKind.EXPIRY_CHANGE: Procedure.CARD_CHANGE,
     ApplicationKind.SPECIAL_EXTENSION: Procedure.CARD_CHANGE,
+    ApplicationKind.CERTIFICATE: Procedure.CERTIFICATE_ISSUE,
 }
 
 # Kinds that order a new card from J-LIS and so go through the issuance pipeline (R-ISS-1).
@@ -106,6 +117,25 @@ CHANGE_KIND_SLUGS: Final[dict[str, ApplicationKind]] = {
     "special-extension": ApplicationKind.SPECIAL_EXTENSION,
 }
 CHANGE_KINDS: Final = frozenset(CHANGE_KIND_SLUGS.values())
+# Procedures on a card the holder already has: no new card, so no pipeline. Each is received
+# and done at the counter (RECEIVED → DONE), except the ordinary proxy's lock release, which
+# waits in RECEIVED for the answered inquiry letter (R-PIN-1). The application's ``old_card``
+# is the card the procedure is about. Their screens are their own (CARD_SERVICE_SLUGS), not
+# the card application form.
+CARD_SERVICE_KINDS: Final = frozenset(
+    {
+        ApplicationKind.CERTIFICATE,
+        ApplicationKind.SUSPENSION_LIFT,
+        ApplicationKind.LOCK_RELEASE,
+        ApplicationKind.CARD_RETURN,
+    }
+)
+CARD_SERVICE_SLUGS: Final[dict[str, ApplicationKind]] = {
+    "certificate": ApplicationKind.CERTIFICATE,
+    "suspension-lift": ApplicationKind.SUSPENSION_LIFT,
+    "lock-release": ApplicationKind.LOCK_RELEASE,
+    "card-return": ApplicationKind.CARD_RETURN,
+}
 
 
 # --- the state machine ------------------------------------------------------------------------
@@ -582,3 +612,59 @@ def express_problem(
             return "1歳の誕生日の前日を過ぎたため、特急発行の対象ではありません。"
         return f"{reason.event_label}から30日を過ぎたため、特急発行の対象ではありません。"
     return None
+
+
+# --- procedures on a card in use: return, cancellation, lock release --------------------------
+
+
+class ReturnReason(enum.StrEnum):
+    """Why a card is returned (返納) or cancelled by the city (廃止); either ends the card and
+    its certificates with it (R-CRT-5)."""
+
+    DEATH = "death"
+    LEFT_JAPAN = "left_japan"
+    VOLUNTARY = "voluntary"
+    CITY_CANCEL = "city_cancel"
+
+    @property
+    def label(self) -> str:
+        return RETURN_REASON_LABELS[self]
+
+    @property
+    def cancels(self) -> bool:
+        """The city cancels the card (廃止, VOID) rather than the holder returning it."""
+        return self is ReturnReason.CITY_CANCEL
+
+
+RETURN_REASON_LABELS: Final[dict[ReturnReason, str]] = {
+    ReturnReason.DEATH: "死亡による返納",
+    ReturnReason.LEFT_JAPAN: "国外転出による返納",
+    ReturnReason.VOLUNTARY: "本人の希望による返納",
+    ReturnReason.CITY_CANCEL: "市による廃止",
+}
+
+
+def lock_release_needs_letter(applicant_type: ApplicantType) -> bool:
+    """R-PIN-1: the holder, or a legal representative with proof of authority, has the lock
+    released in one visit; an ordinary proxy needs two, tied by the inquiry-and-answer letter
+    (照会書兼回答書) posted to the holder's registered address."""
+    return applicant_type is ApplicantType.PROXY
+
+
+def lock_release_problems(
+    *,
+    applicant_type: ApplicantType,
+    documents: Iterable[IdentityDocument],
+    card_presented: bool,
+    pins: Iterable[object],
+) -> list[str]:
+    """What stops a lock release or PIN reset at the counter (R-PIN-1): the card itself, the
+    identity check of whoever stands there (a legal representative's proof of authority, an
+    ordinary proxy's letter of proxy, identity_problems) and at least one PIN chosen."""
+    problems: list[str] = []
+    if not card_presented:
+        problems.append("ロック解除・暗証番号の再設定にはカードの持参が必要です。")
+    problems.extend(identity_problems(documents=documents, applicant_type=applicant_type))
+    if not list(pins):
+        problems.append("ロック解除・再設定する暗証番号を選んでください。")
+    return problems

@@ -185,12 +185,15 @@ def fee_settled(application: Application) -> bool:
 
 def application_quote(application: Application) -> FeeQuote:
     """The quote the application was received with (amount fixed on the receipt day)."""
+    schedule = application.fee_schedule
+    if schedule is None:  # a kind without a fee row is never quoted (NO_FEE_KINDS)
+        raise ValidationError("この手続には手数料がありません。")
     return FeeQuote(
         amount_yen=application.fee_amount_yen,
-        rule=application.fee_row_enum.rule,
+        rule=application.fee_rule,
         row=FeeRow(application.fee_row),
-        schedule_id=application.fee_schedule_id,
-        schedule_starts_on=application.fee_schedule.starts_on,
+        schedule_id=schedule.id,
+        schedule_starts_on=schedule.starts_on,
     )
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.applications import views, views_changes
+from apps.applications import card_service_views, views, views_changes
 
 app_name = "applications"
 urlpatterns = [
@@ -25,5 +25,26 @@ urlpatterns = [
         "<uuid:application_id>/express/<slug:step>/",
         views_changes.express_step,
         name="express_step",
+    ),
+    # Procedures on a card in use (apps.applications.card_service_views).
+    path(
+        "new/<uuid:resident_id>/card/<slug:kind_slug>/",
+        card_service_views.card_service_new,
+        name="card_service_new",
+    ),
+    path(
+        "<uuid:application_id>/letter/",
+        card_service_views.lock_release_letter,
+        name="lock_release_letter",
+    ),
+    path(
+        "<uuid:application_id>/answer/",
+        card_service_views.lock_release_answer,
+        name="lock_release_answer",
+    ),
+    path(
+        "<uuid:application_id>/release/",
+        card_service_views.lock_release_done,
+        name="lock_release_done",
     ),
 ]

@@ -20,6 +20,7 @@ from apps.applications.arrivals import (
     max_bytes,
     too_large_message,
 )
+from apps.applications.card_service_views import render_card_service_detail
 from apps.applications.forms import (
     ApplicationForm,
     ArrivalFileForm,
@@ -30,7 +31,12 @@ from apps.applications.forms import (
     PaymentVoidForm,
 )
 from apps.applications.models import Application
-from apps.applications.rules import KIND_SLUGS, ApplicationKind, ApplicationState
+from apps.applications.rules import (
+    CARD_SERVICE_KINDS,
+    KIND_SLUGS,
+    ApplicationKind,
+    ApplicationState,
+)
 from apps.applications.selectors import (
     application_get,
     application_history,
@@ -103,6 +109,8 @@ def new(request: StaffRequest, resident_id: uuid.UUID, kind_slug: str) -> HttpRe
 @resident_staff_required
 def detail(request: StaffRequest, application_id: uuid.UUID) -> HttpResponse:
     application = application_get(user=request.user, application_id=application_id)
+    if application.kind_enum in CARD_SERVICE_KINDS:
+        return render_card_service_detail(request, application)
     return _render_detail(request, application)
 
 

@@ -322,3 +322,13 @@ class ExpiryChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.old_expires_on} → {self.new_expires_on}"
+
+
+# The call centre's suspensions (R-SUS-1), in a file of their own.
+from apps.cards.suspension_models import (  # noqa: E402
+    SuspensionFeedClient,
+    SuspensionImport,
+    SuspensionReport,
+)
+
+__all__ = ["Card", "SuspensionFeedClient", "SuspensionImport", "SuspensionReport"]

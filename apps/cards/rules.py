@@ -9,7 +9,7 @@ from __future__ import annotations
 import calendar
 import enum
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Final
 
 from apps.residents.rules import (
@@ -544,4 +544,67 @@ def photo_less(*, birth_date: date, applied_on: date) -> bool:
     """A card applied for from 2024-12-02 by a child under one has no photo (R-EXP-4)."""
     return (
         applied_on >= PHOTO_LESS_UNDER_ONE_FROM and age_on(birth_date=birth_date, on=applied_on) < 1
+    )
+
+
+# --- suspension and lifting (R-SUS-1, R-SUS-2) -------------------------------------------------
+
+
+def lift_refusal(state: CardState) -> str | None:
+    """Why a card in ``state`` cannot be un-suspended at the counter, or None (R-SUS-2).
+
+    Only a suspended card, or a card reported lost that was found (it goes back into use only
+    through lifting: LOST → SUSPENDED → ACTIVE), can be lifted. A card whose cancellation
+    (廃止) was filed is VOID and stays so; returned and expired cards are ended too.
+    """
+    if state in (CardState.SUSPENDED, CardState.LOST):
+        return None
+    if state is CardState.VOID:
+        return "廃止の届出があったカードは、一時停止を解除できません。"
+    if state is CardState.ACTIVE:
+        return "このカードは一時停止されていません。"
+    return f"「{state.label}」のカードは一時停止を解除できません。"
+
+
+class SuspensionReason(enum.StrEnum):
+    """Why the call centre suspended the card (R-SUS-1)."""
+
+    LOST = "lost"
+    STOLEN = "stolen"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return SUSPENSION_REASON_LABELS[self]
+
+
+SUSPENSION_REASON_LABELS: Final[dict[SuspensionReason, str]] = {
+    SuspensionReason.LOST: "紛失",
+    SuspensionReason.STOLEN: "盗難",
+    SuspensionReason.OTHER: "その他",
+}
+
+# The call centre's record id: its own key, the idempotency key of the feed (R-SUS-1).
+FEED_RECORD_ID_MAX = 64
+_FEED_RECORD_ID_CHARS: Final = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+)
+
+
+def feed_record_id_problem(record_id: str) -> str | None:
+    """The call centre's record id is 1–64 characters of A–Z, a–z, 0–9, '-' and '_'."""
+    if not 1 <= len(record_id) <= FEED_RECORD_ID_MAX:
+        return f"受付番号は1〜{FEED_RECORD_ID_MAX}文字です。"
+    if not set(record_id) <= _FEED_RECORD_ID_CHARS:
+        return "受付番号に使えない文字があります（英数字と - _ のみ）。"
+    return None
+
+
+def feed_record_fingerprint(
+    *, record_id: str, resident_code: str, reported_at: datetime, reason: SuspensionReason
+) -> str:
+    """What a record says, as one string: the same record id with another fingerprint is a
+    conflicting record (refused and reported), the same fingerprint a repeat (R-SUS-1)."""
+    return "|".join(
+        [record_id, resident_code, reported_at.astimezone(UTC).isoformat(), reason.value]
     )

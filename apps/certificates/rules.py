@@ -180,3 +180,70 @@ def pin_may_reset_at_convenience_store(kind: PinKind) -> bool:
 def newer_observation(*, read_at: datetime, observed_at: datetime | None) -> bool:
     """Outbox reads can arrive after later ones: only a newer read may move a PIN counter."""
     return observed_at is None or read_at >= observed_at
+
+
+# --- counter procedures on the certificates (R-CRT-2…5) ----------------------------------------
+
+
+class CertificateAction(enum.StrEnum):
+    """What the certificate procedure at the counter does (R-CRT-3, R-CRT-4)."""
+
+    ISSUE = "issue"  # with a new card, or added later to a card in use (R-CRT-3)
+    RENEW = "renew"  # a new certificate of the same kind replaces the one on the card
+    REVOKE = "revoke"  # the holder asks to end it; the card stays
+
+    @property
+    def label(self) -> str:
+        return CERTIFICATE_ACTION_LABELS[self]
+
+
+CERTIFICATE_ACTION_LABELS: Final[dict[CertificateAction, str]] = {
+    CertificateAction.ISSUE: "発行（新規・追加）",
+    CertificateAction.RENEW: "更新",
+    CertificateAction.REVOKE: "失効（廃止）",
+}
+
+
+def issue_refusal(
+    *,
+    kind: CertificateKind,
+    birth_date: date,
+    on: date,
+    adult_ward: bool,
+    legal_rep_requests: bool = False,
+) -> str | None:
+    """Why a certificate of ``kind`` may not be issued on ``on``, in words for the clerk, or
+    None when it may (R-CRT-2, R-CRT-3; the same decision as :func:`may_issue`).
+
+    SIGNING: refused to a holder under 15 on ``on`` (the 15th birthday itself is allowed) and
+    to an adult ward, whoever asks. AUTH for either: only at the legal representative's
+    request. The reason says which, so the screen can show it.
+    """
+    under_15 = under_certificate_age(birth_date=birth_date, on=on)
+    if kind is CertificateKind.SIGNING:
+        if under_15:
+            return (
+                "15歳未満の方には署名用電子証明書を発行できません"
+                "（15歳の誕生日から追加で発行できます）。"
+            )
+        if adult_ward:
+            return "成年被後見人の方には署名用電子証明書を発行できません。"
+        return None
+    if (under_15 or adult_ward) and not legal_rep_requests:
+        who = "15歳未満の方" if under_15 else "成年被後見人の方"
+        return f"{who}の利用者証明用電子証明書は、法定代理人の申請がある場合のみ発行できます。"
+    return None
+
+
+# --- lock release and PIN reset (R-PIN-1, R-PIN-2) ---------------------------------------------
+
+
+# R-PIN-1: the ordinary proxy's lock release takes two visits, tied by the inquiry-and-answer
+# letter (照会書兼回答書) the city posts to the holder's registered address.
+PROXY_VISITS: Final = 2
+
+
+def convenience_store_resettable(kinds: frozenset[PinKind] | set[PinKind]) -> list[PinKind]:
+    """Which of ``kinds`` a convenience store can also reset (R-PIN-2: the SIGNING PIN only),
+    in the card's PIN order, for the screen that tells the resident."""
+    return [kind for kind in PinKind if kind in kinds and pin_may_reset_at_convenience_store(kind)]

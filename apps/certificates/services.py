@@ -24,7 +24,7 @@ from apps.certificates.rules import (
     CertificateKind,
     PinKind,
     certificate_expiry,
-    may_issue,
+    issue_refusal,
     newer_observation,
 )
 from apps.core.service import SystemActor, service
@@ -50,14 +50,15 @@ def certificate_issue(
     resident = card.resident
     if card.state not in (CardState.ARRIVED, CardState.ACTIVE) or card.expires_on is None:
         raise ValidationError("このカードには電子証明書を発行できません。")
-    if not may_issue(
+    refusal = issue_refusal(
         kind=kind,
         birth_date=resident.birth_date,
         on=issued_on,
         adult_ward=resident.adult_ward,
         legal_rep_requests=legal_rep_requests,
-    ):
-        raise ValidationError(f"{kind.label}は発行できません。")
+    )
+    if refusal is not None:
+        raise ValidationError(refusal)
     if issued_on >= card.expires_on:
         raise ValidationError("カードの有効期限後に電子証明書は発行できません。")
     serial = serial.lower().replace(":", "")
@@ -199,3 +200,42 @@ def signing_revoke_for_change(
     return Certificate.objects.filter(
         card=card, kind=CertificateKind.SIGNING, state=CertificateState.ACTIVE
     ).update(state=CertificateState.REVOKED, revoked_on=on, revoke_reason=reason[:200])
+
+
+# --- counter procedures: revoke a certificate, reset PINs (R-CRT-4, R-PIN-1) --------------------
+
+
+@service
+def certificate_revoke(
+    *, acting_user: User | SystemActor, certificate: Certificate, on: date, reason: str
+) -> Certificate:
+    """End one active certificate while the card stays in use (the holder's request, or a
+    change of what SIGNING carries, R-CRT-4)."""
+    certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
+    if certificate.state != CertificateState.ACTIVE:
+        raise ValidationError("この電子証明書は既に有効ではありません。")
+    certificate.state = CertificateState.REVOKED
+    certificate.revoked_on = on
+    certificate.revoke_reason = reason[:200]
+    certificate.save()
+    return certificate
+
+
+@service
+def pins_reset(
+    *, acting_user: User | SystemActor, card: Card, kinds: frozenset[PinKind]
+) -> list[PinState]:
+    """The PINs ``kinds`` were unlocked or set anew on the national terminal (R-PIN-1): each
+    has its full number of tries again. R-PIN-3: the new PIN is never seen here; the caller
+    records *that* it was reset."""
+    card = Card.objects.select_for_update().get(pk=card.pk)
+    if card.state != CardState.ACTIVE:
+        raise ValidationError("有効なカードでないため、暗証番号のロック解除はできません。")
+    now = timezone.now()
+    return [
+        PinState.objects.update_or_create(
+            card=card, kind=kind, defaults={"tries_left": PIN_MAX_TRIES[kind], "observed_at": now}
+        )[0]
+        for kind in PinKind
+        if kind in kinds
+    ]

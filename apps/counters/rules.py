@@ -109,3 +109,30 @@ def basic_four_mismatches(*, card: dict[str, str], register: dict[str, str]) -> 
         for item in ("name", "address", "birth_date", "sex")
         if _comparable(card.get(item, "")) != _comparable(register.get(item, ""))
     ]
+
+
+# R-SUS-2 (policy, as R-HND-2 for the handover): the card read a lifting rests on is from the
+# clerk's own counter and at most this old.
+LIFT_READ_MAX_AGE_SECONDS = 5 * 60
+
+
+def lift_read_problem(
+    *,
+    read_counter_id: object,
+    clerk_counter_id: object,
+    read_card_id: object,
+    card_id: object,
+    card_identified: bool,
+    read_at: datetime,
+    now: datetime,
+) -> str | None:
+    """Why a card read cannot support lifting this card's suspension, or None (R-SUS-2): it
+    must come from the clerk's counter, be fresh, and have named this card by its AUTH
+    certificate (not by a guess from the My Number)."""
+    if clerk_counter_id is None or read_counter_id != clerk_counter_id:
+        return "この窓口のリーダーで読み取ったカードではありません。"
+    if (now - read_at).total_seconds() > LIFT_READ_MAX_AGE_SECONDS:
+        return "カードの読取から5分を過ぎています。もう一度カードを読み取ってください。"
+    if not card_identified or read_card_id != card_id:
+        return "読み取ったカードが、一時停止を解除するカードと一致しません。"
+    return None

@@ -17,6 +17,8 @@ from django.views.decorators.debug import sensitive_variables
 
 from apps.accounts import policy
 from apps.accounts.models import Counter, User
+from apps.applications.card_services import Applicant, suspension_lift_record
+from apps.applications.models import Application
 from apps.audit.models import AccessLog, Action
 from apps.audit.services import access_log_record
 from apps.cards.models import CURRENT_STATES, Card
@@ -38,6 +40,7 @@ from apps.counters.rules import (
     MAX_SKEW_SECONDS,
     PinReading,
     basic_four_mismatches,
+    lift_read_problem,
     serial_candidates,
     shown_on_panel,
 )
@@ -425,4 +428,36 @@ def card_read_log_shown(
             "match": read.match if resident is not None else MatchMethod.NONE.value,
         },
         ip_address=ip_address,
+    )
+
+
+# --- lifting a suspension with the card read (R-SUS-2) ------------------------------------------
+
+
+@service
+def suspension_lift_at_counter(
+    *, acting_user: User, card: Card, read: CardRead, applicant: Applicant
+) -> Application:
+    """Lift a suspension at the counter after the card was read there (R-SUS-2).
+
+    The read must be this clerk's counter's, fresh and of this very card (its AUTH serial
+    matched, ``lift_read_problem``); then the identity check and the lifting itself
+    (apps.applications.card_services.suspension_lift_record, which refuses a cancelled
+    card). The read is loaded again here: what the form saw may be stale.
+    """
+    read = CardRead.objects.get(pk=read.pk)
+    problem = lift_read_problem(
+        read_counter_id=read.counter_id,
+        clerk_counter_id=acting_user.counter_id,
+        read_card_id=read.card_id,
+        card_id=card.pk,
+        card_identified=read.match == MatchMethod.CERTIFICATE
+        or (read.match == MatchMethod.MY_NUMBER and bool(read.certificate_serial)),
+        read_at=read.read_at,
+        now=timezone.now(),
+    )
+    if problem:
+        raise ValidationError(problem)
+    return suspension_lift_record(
+        acting_user=acting_user, card=card, applicant=applicant, card_read_id=read.read_id
     )

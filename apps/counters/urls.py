@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.counters import views
+from apps.counters import lift_views, views
 
 app_name = "counters"
 urlpatterns = [
@@ -9,4 +9,5 @@ urlpatterns = [
     path("devices/", views.devices, name="devices"),
     path("devices/<uuid:device_id>/approve/", views.device_approve_view, name="device_approve"),
     path("devices/<uuid:device_id>/revoke/", views.device_revoke_view, name="device_revoke"),
+    path("lift/<uuid:resident_id>/", lift_views.suspension_lift, name="suspension_lift"),
 ]

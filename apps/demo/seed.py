@@ -42,6 +42,7 @@ from apps.certificates.services import (
     pin_states_initialize,
 )
 from apps.core.service import SystemActor
+from apps.demo.card_services import seed_card_services
 from apps.demo.seed_changes import create_change_residents
 from apps.fees.rules import ReissueReason
 from apps.residents.models import Resident
@@ -156,6 +157,8 @@ def seed_demo(*, today: date, residents: int = 300, seed: int = 2026) -> SeedRep
         _create_showcase(office=honcho, today=today)
         # Issue 10: a resident in each situation of the card changes and express.
         create_change_residents(office=honcho, clerk=staff["clerk_a"], today=today)
+        # One resident in each situation of the procedures on a card in use.
+        seed_card_services(office=honcho, clerk=staff["clerk_a"], today=today)
         used_numbers = {SHOWCASE_MY_NUMBER}
         for n in range(residents):
             office = honcho if n % 4 else branch

@@ -222,6 +222,9 @@ def _build_world() -> World:
         acting_user=clerk, application=waiting, reason=SecondCheckReason.FLAGGED
     )
 
+    # Procedures on a card in use (CARD_SERVICE_KINDS): an ordinary proxy's lock release
+    # waiting for its answered letter, and a call-centre CSV import.
+    extra_card_services = _card_services_world(office_a, users)
     return World(
         users=users,
         resident=resident,
@@ -238,8 +241,41 @@ def _build_world() -> World:
             "lot": lot,
             "count": miscount,
             "second": second,
+            **extra_card_services,
         },
     )
+
+
+def _card_services_world(office_a: Office, users: dict[str, User]) -> dict[str, Any]:
+    from apps.applications.card_services import Applicant, LockReleaseInput, lock_release_receive
+    from apps.applications.rules import ApplicantType
+    from apps.cards.suspensions import suspension_import_submit
+    from apps.certificates.rules import PinKind
+
+    holder = _resident(office_a, 3, family_name_kana="サトウ")
+    card = _active_card(holder, issued_on=date(2024, 5, 15))
+    lock_release = lock_release_receive(
+        acting_user=users["clerk_a"],
+        card=card,
+        data=LockReleaseInput(
+            applicant=Applicant(
+                applicant_type=ApplicantType.PROXY,
+                applicant_name="代理 人",
+                documents=frozenset(
+                    {IdentityDocument.DRIVERS_LICENSE, IdentityDocument.PROXY_LETTER}
+                ),
+            ),
+            pins=frozenset({PinKind.AUTH}),
+            card_presented=True,
+        ),
+    )
+    suspension_import = suspension_import_submit(
+        acting_user=users["supervisor_a"],
+        filename="cc.csv",
+        content=b"record_id,resident_code,reported_at,reason\n",
+        enqueue=False,
+    )
+    return {"lock_release": lock_release, "suspension_import": suspension_import}
 
 
 @pytest.fixture(scope="module")
@@ -305,6 +341,18 @@ def _waiting(world: World) -> dict[str, Any]:
 
 def _waiting_card(world: World) -> dict[str, Any]:
     return {"card_id": world.extra["waiting"].new_card_id}
+
+
+def _card_service(world: World) -> dict[str, Any]:
+    return {"resident_id": world.resident.pk, "kind_slug": "certificate"}
+
+
+def _lock_release(world: World) -> dict[str, Any]:
+    return {"application_id": world.extra["lock_release"].pk}
+
+
+def _suspension_import(world: World) -> dict[str, Any]:
+    return {"import_id": world.extra["suspension_import"].pk}
 
 
 def _pending_device(world: World) -> dict[str, Any]:
@@ -453,6 +501,44 @@ TABLE: dict[tuple[str, str], Row] = {
     ),
     ("counters:device_revoke", "POST"): Row(
         "POST", personas(LOGIN, 403, 403, 403, 403, ANY_REDIRECT, LOGIN), _pending_device
+    ),
+    # procedures on a card in use (screens and API)
+    ("applications:card_service_new", "GET"): Row(
+        "GET", staff_page(other_office=404), _card_service
+    ),
+    ("applications:card_service_new", "POST"): Row(
+        "POST", staff_page(400, other_office=404), _card_service
+    ),
+    ("applications:lock_release_letter", "GET"): Row(
+        "GET", staff_page(other_office=404), _lock_release
+    ),
+    ("applications:lock_release_answer", "POST"): Row(
+        "POST", staff_page(400, other_office=404), _lock_release
+    ),
+    ("applications:lock_release_done", "POST"): Row(
+        "POST", staff_page(ANY_REDIRECT, other_office=404), _lock_release
+    ),
+    ("counters:suspension_lift", "GET"): Row("GET", staff_page(other_office=404), _resident_kw),
+    ("counters:suspension_lift", "POST"): Row(
+        "POST", staff_page(400, other_office=404), _resident_kw
+    ),
+    ("cards:suspension_imports", "GET"): Row("GET", supervisor_page()),
+    ("cards:suspension_imports", "POST"): Row("POST", supervisor_page(400)),
+    ("cards:suspension_import", "GET"): Row("GET", supervisor_page(), _suspension_import),
+    ("applications-api:certificate-procedure", "POST"): Row("POST", staff_api(400), json=True),
+    ("applications-api:lock-release", "POST"): Row("POST", staff_api(400), json=True),
+    ("applications-api:lock-release-answer", "POST"): Row(
+        "POST", staff_api(400, other_office=404), _lock_release, json=True
+    ),
+    ("applications-api:lock-release-complete", "POST"): Row(
+        "POST", staff_api(400, other_office=404), _lock_release, json=True
+    ),
+    ("applications-api:card-return", "POST"): Row("POST", staff_api(400), json=True),
+    ("counters-staff-api:suspension-lift", "POST"): Row("POST", staff_api(400), json=True),
+    # The call centre's feed: its own bearer credential only (tests/cards/test_suspension_feed
+    # shows the client itself getting in); no session and no device signature opens it.
+    ("cards_api:suspensions", "POST"): Row(
+        "POST", personas(401, 401, 401, 401, 401, 401, 401), json=True
     ),
     # applications API
     ("applications-api:create", "POST"): Row("POST", staff_api(400), json=True),

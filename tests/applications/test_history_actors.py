@@ -151,3 +151,81 @@ def test_fixtures_and_jobs_are_named_as_such(make_resident: Any, office_a: Offic
     rows = _rows_since(marks)
     assert rows
     assert all(row.pgh_context.metadata.get("system") == FIXTURES.name for row in rows)
+
+
+def test_every_history_row_of_the_card_services_names_its_member_of_staff(
+    clerk_a: User, make_resident: Any, make_card: Any, office_a: Office
+) -> None:
+    """The procedures on a card in use (certificates, lock release, return; the lifting in
+    tests/counters): each step's rows name the clerk and the step (R-PIN-1, R-CRT-5)."""
+    from apps.applications.card_services import (
+        Applicant,
+        CertificateInput,
+        LockReleaseInput,
+        ReturnInput,
+        card_return,
+        certificate_procedure,
+        lock_release_answer_record,
+        lock_release_complete,
+        lock_release_receive,
+    )
+    from apps.applications.models import CardProcedure
+    from apps.applications.rules import ApplicantType, IdentityDocument, ReturnReason
+    from apps.certificates.rules import CertificateAction, PinKind
+    from apps.fees.services import fee_schedule_seed_default
+
+    fee_schedule_seed_default()
+    holder = make_resident(office_a)
+    card = make_card(holder)
+    me = Applicant(documents=LICENSE)
+
+    marks = _marks()
+    certificate_procedure(
+        acting_user=clerk_a,
+        card=card,
+        data=CertificateInput(
+            action=CertificateAction.ISSUE, kind=CertificateKind.AUTH, applicant=me, serial="c0ffee"
+        ),
+        on=timezone.localdate(),
+    )
+    rows = _rows_since(marks)
+    _assert_named(rows, clerk_a, "certificate_procedure")
+    assert {"ApplicationEvent", "CardProcedureEvent", "CertificateEvent"} <= {
+        type(row).__name__ for row in rows
+    }
+
+    proxy = Applicant(
+        applicant_type=ApplicantType.PROXY,
+        applicant_name="佐藤 次郎",
+        documents=frozenset({*LICENSE, IdentityDocument.PROXY_LETTER}),
+    )
+    marks = _marks()
+    application = lock_release_receive(
+        acting_user=clerk_a,
+        card=card,
+        data=LockReleaseInput(applicant=proxy, pins=frozenset({PinKind.AUTH}), card_presented=True),
+    )
+    _assert_named(_rows_since(marks), clerk_a, "lock_release_receive")
+    code = CardProcedure.objects.get(pk=application.pk).letter_code
+    assert code is not None
+    marks = _marks()
+    lock_release_answer_record(
+        acting_user=clerk_a,
+        application=application,
+        letter_code=code,
+        documents=proxy.documents,
+    )
+    _assert_named(_rows_since(marks), clerk_a, "lock_release_answer_record")
+    marks = _marks()
+    lock_release_complete(acting_user=clerk_a, application=application)
+    _assert_named(_rows_since(marks), clerk_a, "lock_release_complete")
+
+    marks = _marks()
+    card_return(
+        acting_user=clerk_a,
+        card=card,
+        data=ReturnInput(reason=ReturnReason.VOLUNTARY, applicant=me),
+    )
+    rows = _rows_since(marks)
+    _assert_named(rows, clerk_a, "card_return")
+    assert {"CardEvent", "CertificateEvent"} <= {type(row).__name__ for row in rows}

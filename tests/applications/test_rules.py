@@ -66,16 +66,22 @@ def test_final_states_and_cancellation() -> None:
 
 
 def test_kinds_are_complete() -> None:
-    """Every kind has a label, a fee procedure and a URL slug; the card kinds make a card, the
-    card changes of issue 10 (their own slugs) do not."""
-    assert (
-        set(APPLICATION_KIND_LABELS)
-        == set(K)
-        == set(KIND_SLUGS.values()) | set(CHANGE_KIND_SLUGS.values())
-    )
-    assert set(K) == CARD_KINDS | CHANGE_KINDS
-    assert not any(kind.makes_card for kind in CHANGE_KINDS)
-    assert all(kind.procedure is not None for kind in K)
+    """Every kind has a label, a fee procedure where it has a fee, and a URL slug; the card
+    kinds make a card, the card changes of issue 10 (CHANGE_KIND_SLUGS) and the procedures on
+    a card in use (CARD_SERVICE_KINDS) do not."""
+    from apps.applications.rules import CARD_SERVICE_KINDS, CARD_SERVICE_SLUGS
+
+    assert set(APPLICATION_KIND_LABELS) == set(K)
+    assert set(KIND_SLUGS.values()) | set(CHANGE_KIND_SLUGS.values()) | set(
+        CARD_SERVICE_SLUGS.values()
+    ) == set(K)
+    assert set(KIND_SLUGS.values()) == CARD_KINDS
+    assert set(CARD_SERVICE_SLUGS.values()) == CARD_SERVICE_KINDS
+    assert set(K) == CARD_KINDS | CHANGE_KINDS | CARD_SERVICE_KINDS
+    assert not CARD_KINDS & CARD_SERVICE_KINDS
+    assert not CHANGE_KINDS & CARD_SERVICE_KINDS
+    assert not any(kind.makes_card for kind in CHANGE_KINDS | CARD_SERVICE_KINDS)
+    assert all(KIND_PROCEDURES.get(kind) is not None for kind in CARD_KINDS | CHANGE_KINDS)
     assert set(APPLICATION_STATE_LABELS) == set(S)
     assert set(IDENTITY_DOCUMENT_LABELS) == set(D)
     assert KIND_PROCEDURES[K.REISSUE] is Procedure.REISSUE

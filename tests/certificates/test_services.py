@@ -41,7 +41,7 @@ def test_r_crt_2_no_signing_certificate_under_15(
 ) -> None:
     child = make_resident(office_a, birth_date=date(2010, 6, 1))
     card = make_card(child, applied_on=date(2020, 4, 1), issued_on=date(2020, 5, 15))
-    with pytest.raises(ValidationError, match="は発行できません"):
+    with pytest.raises(ValidationError, match="15歳未満の方には署名用電子証明書を発行できません"):
         certificate_issue(
             acting_user=FIXTURES,
             card=card,

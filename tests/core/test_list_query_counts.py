@@ -276,6 +276,17 @@ def arrival_imports(world: World, n: int) -> Request:
     return Request(world.clerk, "get", reverse("applications:arrivals"), None, ".csv</a></td>")
 
 
+def suspension_imports(world: World, n: int) -> Request:
+    from apps.cards.models import SuspensionImport
+
+    SuspensionImport.objects.bulk_create(
+        SuspensionImport(filename=f"cc-{k}.csv", content=b"", uploaded_by=world.supervisor)
+        for k in range(n)
+    )
+    url = reverse("cards:suspension_imports")
+    return Request(world.supervisor, "get", url, None, ".csv</a></td>")
+
+
 def reader_devices(world: World, n: int) -> Request:
     Device.objects.bulk_create(
         Device(
@@ -498,6 +509,7 @@ CASES: list[Callable[[World, int], Request]] = [
     payments_of_the_day,
     daily_closes,
     arrival_imports,
+    suspension_imports,
     reader_devices,
     fee_schedules,
     supervisor_home,

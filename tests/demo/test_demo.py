@@ -40,9 +40,10 @@ def test_demo_loads_once_with_every_role_and_many_card_states(
     )
     pair = Resident.objects.get(resident_code="10000000901")
     assert same_name_residents(resident=pair).count() == 1
-    # 120 generated, the showcase, issue 10's ten and the custody cases (a same-name pair,
-    # one uncollected).
-    assert Resident.objects.count() == 134
+    # 120 generated, the showcase, issue 10's ten card changes (apps.demo.seed_changes) and
+    # ten procedures on a card in use (apps.demo.card_services), and the custody cases (a
+    # same-name pair, one uncollected).
+    assert Resident.objects.count() == 144
     assert set(User.objects.values_list("role", flat=True)) == {
         "clerk",
         "supervisor",

@@ -3,8 +3,7 @@ its own refusal (a clear error) or a value, never another exception (which would
 
 Outside input here: the reader agent's card reads (the JSON body, its signature headers, the
 PIN counters), the J-LIS arrivals CSV, the reference code typed or scanned from a letter,
-the My Number typed into the search. (There is no call-centre feed parser in the code yet:
-R-SUS-1 suspensions arrive through the counter; when that import lands, it belongs here.)
+the My Number typed into the search, the call centre's suspension CSV (R-SUS-1).
 """
 
 from __future__ import annotations
@@ -179,3 +178,37 @@ def test_an_arrivals_file_imports_or_is_refused_with_a_reason(
         refusal=(ArrivalFileError, ValidationError),
     )
     assert outcome
+
+
+FEED_LINE = st.tuples(
+    st.from_regex(r"[A-Za-z0-9_-]{1,64}", fullmatch=True) | st.text(max_size=70),
+    st.from_regex(r"[0-9]{11}", fullmatch=True) | st.text(max_size=12),
+    st.datetimes().map(lambda at: at.isoformat() + "+09:00") | st.text(max_size=25),
+    st.sampled_from(["lost", "stolen", "other"]) | st.text(max_size=8),
+).map(lambda row: ",".join(row))
+
+
+@st.composite
+def feed_files(draw: Any) -> bytes:
+    if draw(st.booleans()) and draw(st.booleans()):
+        return bytes(draw(st.binary(max_size=300)))
+    from apps.cards.suspensions import FEED_HEADER
+
+    header = ",".join(FEED_HEADER) if draw(st.booleans()) else draw(st.text(max_size=40))
+    lines = draw(st.lists(FEED_LINE | st.text(max_size=60), max_size=6))
+    return "\n".join([header, *lines]).encode("utf-8", errors="surrogatepass")
+
+
+@settings(max_examples=400, deadline=None)
+@given(content=feed_files())
+def test_r_sus_1_a_call_centre_file_parses_line_by_line_or_is_refused(content: bytes) -> None:
+    """Each line is a record or a line problem in words; a wrong file is one clear refusal."""
+    from apps.cards.suspensions import parse_feed_csv
+
+    outcome = _outcome(parse_feed_csv, content, refusal=ValidationError)
+    if isinstance(outcome, Refused):
+        assert outcome.message
+        return
+    for number, record, problem in outcome:
+        assert number >= 2
+        assert (record is None) == bool(problem)

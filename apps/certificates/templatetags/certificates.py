@@ -15,4 +15,7 @@ register = template.Library()
 
 @register.inclusion_tag("certificates/_resident_cards.html")
 def resident_cards(resident: Resident) -> dict[str, Any]:
-    return {"cards": cards_with_certificates(resident=resident)}
+    cards = list(cards_with_certificates(resident=resident))
+    # The cards with a locked PIN offer the lock release (R-PIN-1); prefetched, no query more.
+    locked = [card for card in cards if any(pin.locked for pin in card.pin_states.all())]
+    return {"cards": cards, "locked_cards": locked}
