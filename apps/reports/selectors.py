@@ -31,6 +31,7 @@ from apps.cards.rules import CardState, add_months
 from apps.certificates.rules import CertificateKind
 from apps.core.wareki import format_both
 from apps.counters.models import CardRead, MatchMethod
+from apps.custody.models import DailyCount, HandoverReadCheck
 from apps.fees.models import DailyClose, FeeWaiver, Payment, PaymentVoid
 from apps.fees.rules import FeeRow
 from apps.notices.models import Notice
@@ -53,8 +54,6 @@ M = TypeVar("M", bound=Model)
 
 # A list behind a bar shows at most this many rows, and says when there are more.
 LIST_LIMIT = 500
-
-NOT_RECORDED_YET = "まだ記録されていません（この記録を作る手続はこれから追加されます）。"
 
 
 # --- scope ---------------------------------------------------------------------------------------
@@ -897,6 +896,22 @@ def security_report(*, user: User, filters: Filters) -> Report:
         .annotate(n=Count("pk"))
         .order_by("counter_id")
     )
+    # The procedures of issue 10 and 11: lock releases received (R-PIN-1), and the reads that
+    # blocked a handover because the card on the reader was another one (R-HND-2).
+    lock_releases = dict(
+        scoped(Application.objects.filter(kind=ApplicationKind.LOCK_RELEASE), user, filters)
+        .filter(received_at__gte=start, received_at__lt=end)
+        .values_list("office_id")
+        .annotate(n=Count("pk"))
+        .values_list("office_id", "n")
+    )
+    blocked = list(
+        scoped(HandoverReadCheck.objects.filter(matches=False), user, filters)
+        .filter(checked_at__gte=start, checked_at__lt=end)
+        .values("counter_id")
+        .annotate(n=Count("pk"))
+        .order_by("counter_id")
+    )
     counters, offices = _counter_names(), _office_names()
     return Report(
         slug="security",
@@ -931,17 +946,19 @@ def security_report(*, user: User, filters: Filters) -> Report:
                 [(counters.get(row["counter_id"], "—"), row["n"]) for row in unmatched],
                 "期間内に住民が見つからなかった読み取りはありません。",
             ),
-            Table(
-                key="lock_releases",
-                caption="暗証番号のロック解除",
-                columns=("日時", "職員"),
-                note="暗証番号のロック解除は" + NOT_RECORDED_YET,
+            _tally(
+                "lock_releases",
+                "暗証番号のロック解除・再設定の受付",
+                ("庁舎", "件数"),
+                sorted(((offices.get(o, "—"), n) for o, n in lock_releases.items())),
+                "期間内の暗証番号のロック解除はありません。",
             ),
-            Table(
-                key="blocked_handovers",
-                caption="交付を止めた件（交付の保留）",
-                columns=("日時", "職員"),
-                note="交付の保留は" + NOT_RECORDED_YET,
+            _tally(
+                "blocked_handovers",
+                "別のカードの読み取りで止めた交付（R-HND-2）",
+                ("窓口", "回数"),
+                [(counters.get(row["counter_id"], "—"), row["n"]) for row in blocked],
+                "期間内に止めた交付はありません。",
             ),
         ],
     )
@@ -986,6 +1003,8 @@ class SupervisorWaiting:
     waivers: list[WaiverWaiting]
     counters: list[CounterDay]
     uncollected: list[tuple[str, Capped]]  # (age band, how many), newest band first
+    blocked_handovers: Capped  # today's reads of another card that stopped a handover (R-HND-2)
+    count_differences: Capped  # custody counts no supervisor has resolved yet (R-STK-2)
 
     @property
     def closes_missing(self) -> int:
@@ -1046,4 +1065,20 @@ def supervisor_waiting(*, user: User, today: date, waiver_limit: int = 20) -> Su
         (label, _capped(stock_band_cards(user=user, filters=filters, today=today, band=index)))
         for index, (label, _, _) in enumerate(STOCK_BANDS)
     ]
-    return SupervisorWaiting(today=today, waivers=waivers, counters=counters, uncollected=bands)
+    start, end = _instants(filters.period)
+    blocked = scoped(HandoverReadCheck.objects.filter(matches=False), user, filters).filter(
+        checked_at__gte=start, checked_at__lt=end
+    )
+    differences = (
+        scoped(DailyCount.objects.all(), user, filters)
+        .filter(resolved_at__isnull=True)
+        .exclude(counted=F("expected"))
+    )
+    return SupervisorWaiting(
+        today=today,
+        waivers=waivers,
+        counters=counters,
+        uncollected=bands,
+        blocked_handovers=_capped(blocked),
+        count_differences=_capped(differences),
+    )

@@ -84,7 +84,6 @@ def home(request: StaffRequest) -> HttpResponse:
         {
             "waiting": selectors.supervisor_waiting(user=request.user, today=today),
             "reports": REPORTS,
-            "not_recorded_yet": selectors.NOT_RECORDED_YET,
             "is_supervisor": policy.is_supervisor(request.user),
         },
     )

@@ -464,7 +464,7 @@ def test_wave_by_month_class_and_office_with_counter_hours(
 
 
 @pytest.mark.django_db
-def test_security_reveals_by_user_suspensions_and_what_is_not_recorded_yet(
+def test_security_reveals_by_user_suspensions_and_unmatched_reads(
     clerk_a: User,
     counter_a: Counter,
     clerk_b: User,
@@ -515,8 +515,8 @@ def test_security_reveals_by_user_suspensions_and_what_is_not_recorded_yet(
     assert _rows(report, "reveals") == [(name_a, 2)]
     assert _marks(report) == [(name_a, 2)]
     assert _rows(report, "suspensions") == [("本庁", 1)]
-    assert "まだ記録されていません" in report.table("lock_releases").note
-    assert "まだ記録されていません" in report.table("blocked_handovers").note
+    assert _rows(report, "lock_releases") == []  # none received (tests/custody has one)
+    assert _rows(report, "blocked_handovers") == []
     city = selectors.security_report(user=auditor, filters=filters)
     assert sorted(row[1] for row in _rows(city, "reveals")) == [1, 2]
     yesterday = selectors.security_report(
@@ -613,7 +613,7 @@ def test_a_bad_filter_is_said_and_the_default_period_shown(
 
 
 @pytest.mark.django_db
-def test_the_home_shows_takings_per_counter_and_what_is_not_recorded_yet(
+def test_the_home_shows_takings_per_counter(
     clerk_a: User,
     supervisor_a: User,
     counter_a: Counter,
@@ -637,7 +637,7 @@ def test_the_home_shows_takings_per_counter_and_what_is_not_recorded_yet(
     body = client_for(supervisor_a).get(reverse("reports:home")).content.decode()
     assert 'data-takings="1800"' in body
     assert "1,800円（2件）" in body
-    assert 'data-not-recorded="blocked-handovers"' in body
-    assert 'data-not-recorded="count-differences"' in body
+    assert 'data-waiting-count="blocked-handovers">0件' in body
+    assert 'data-waiting-count="count-differences">0件' in body
     for slug in ("activity", "stock", "money", "wave", "reconciliation", "security"):
         assert reverse(f"reports:{slug}") in body
