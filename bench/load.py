@@ -32,8 +32,9 @@ Who does what (the mix):
   the fee in cash (two writes);
 - **reader agent** (one per clerk's counter): posts a signed card read of a resident of its
   office every 20–40 s (a write; the clerk's open stream shows it);
-- **supervisor** (one): the office's "what waits" home, the notice batches and the daily
-  close, every 5–10 s;
+- **supervisor** (one): her home (what waits, at /reports/), one of the reports (activity,
+  stock, money, the expiry wave, security), the notice batches and the daily close, every
+  5–10 s;
 - **baseline** (as many as clerks): GET /healthz every 2–8 s, in the same run.
 
 Reads are the clerks' and the supervisor's GETs and searches; writes are the procedure's two
@@ -654,7 +655,14 @@ def _users(host: str) -> list[type]:
 
         @task
         def what_waits(self) -> None:
-            self.call("GET", "/home/supervisor/", READ, name="supervisor home")
+            self.call("GET", "/reports/", READ, name="supervisor home")
+
+        @task
+        def a_report(self) -> None:
+            # The reports a supervisor opens during the day (the wave and the activity read the
+            # nightly summaries; the stock and the money are live).
+            report = random.choice(("activity", "stock", "money", "wave", "security"))
+            self.call("GET", f"/reports/{report}/", READ, name="report")
 
         @task
         def batches(self) -> None:

@@ -55,7 +55,7 @@ def _resident(
     office: Office, n: int, family: str, given: str, kana: tuple[str, str], **data: object
 ) -> Resident:
     fields: dict[str, object] = {
-        "resident_code": f"3{n:010d}",
+        "resident_code": f"4{n:010d}",  # 4…: apps.demo.seed_changes has 3…
         "family_name": family,
         "given_name": given,
         "family_name_kana": kana[0],

@@ -252,7 +252,7 @@ def _card_services_world(office_a: Office, users: dict[str, User]) -> dict[str, 
     from apps.cards.suspensions import suspension_import_submit
     from apps.certificates.rules import PinKind
 
-    holder = _resident(office_a, 3, family_name_kana="サトウ")
+    holder = _resident(office_a, 4, family_name_kana="サトウ")
     card = _active_card(holder, issued_on=date(2024, 5, 15))
     lock_release = lock_release_receive(
         acting_user=users["clerk_a"],
@@ -288,10 +288,14 @@ def world(
     media = tmp_path_factory.mktemp("media")
     previous = settings.MEDIA_ROOT
     settings.MEDIA_ROOT = media
-    with django_db_blocker.unblock(), transaction.atomic():
-        yield _build_world()
-        transaction.set_rollback(True)
-    settings.MEDIA_ROOT = previous
+    try:
+        with django_db_blocker.unblock(), transaction.atomic():
+            yield _build_world()
+            transaction.set_rollback(True)
+    finally:
+        # Also when the world could not be built: later tests (and the Celery workers they
+        # start) must see the same MEDIA_ROOT again.
+        settings.MEDIA_ROOT = previous
 
 
 # --- the table ---------------------------------------------------------------------------------
