@@ -955,7 +955,7 @@ def security_report(*, user: User, filters: Filters) -> Report:
             ),
             _tally(
                 "blocked_handovers",
-                "別のカードの読み取りで止めた交付（R-HND-2）",
+                "別のカードの読み取りで止めた交付",
                 ("窓口", "回数"),
                 [(counters.get(row["counter_id"], "—"), row["n"]) for row in blocked],
                 "期間内に止めた交付はありません。",
