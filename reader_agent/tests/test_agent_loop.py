@@ -12,8 +12,16 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from madoguchi_agent.agent import Agent, read_text_and_send
 from madoguchi_agent.client import ServerClient
-from madoguchi_agent.errors import ServerUnavailable, WrongPin
+from madoguchi_agent.errors import (
+    CardRemoved,
+    NoCard,
+    NoReader,
+    PcscUnavailable,
+    ServerUnavailable,
+    WrongPin,
+)
 from madoguchi_agent.outbox import Outbox
+from madoguchi_agent.pcsc import raise_for
 from madoguchi_agent.signing import RequestSigner
 from madoguchi_agent.simulator import build_card
 
@@ -218,3 +226,24 @@ def test_text_read_resets_card_after_verify(
             client=ServerClient(fake_server.url, signer), outbox=box,
         )  # fmt: skip
     assert not model.pins["text"].verified
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        (0x8010001D, PcscUnavailable),  # SCARD_E_NO_SERVICE: calls after pcscd went away
+        (0x80100013, PcscUnavailable),  # SCARD_F_COMM_ERROR: the call pcscd went away under
+        (0x80100003, PcscUnavailable),  # SCARD_E_INVALID_HANDLE: a context from before
+        (0x80100009, NoReader),  # SCARD_E_UNKNOWN_READER
+        (0x8010000C, NoCard),  # SCARD_E_NO_SMARTCARD
+        (0x80100069, CardRemoved),  # SCARD_W_REMOVED_CARD
+    ],
+)
+def test_result_codes_map_to_what_the_run_loop_does(code: int, expected: type) -> None:
+    """pcscd stopping under a call in progress answers F_COMM_ERROR; the loop must take it for
+    "pcscd is gone" (status to the server, message to the clerk), not a passing error."""
+    with pytest.raises(expected) as raised:
+        raise_for(code, "get status change")
+    assert type(raised.value) is expected
+    assert f"{code:#010x}" in raised.value.detail
+    raise_for(0, "success raises nothing")

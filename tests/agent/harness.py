@@ -33,6 +33,8 @@ AGENT_PYTHON = AGENT_VENV / "bin" / "python"
 # the first one, so both suites can run at the same time on one machine.
 VPCD_PORT = int(os.environ.get("MADOGUCHI_E2E_VPCD_PORT", "35964"))
 VPCD_FIRST_PORT = 35963
+# How long a removed card stays out before anything else happens (Simulator.remove).
+OUT_OF_READER_SECONDS = 1.0
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -179,7 +181,16 @@ class Simulator:
         return self._command("i", rb"inserted=True")
 
     def remove(self) -> float:
-        return self._command("r", rb"inserted=False")
+        """Take the card out, and keep it out until pcscd has seen the reader empty.
+
+        vpcd finds a closed connection only at its next presence poll (about every 0.44 s);
+        a card put in before that poll is taken by vpcd for the same card, pcscd reports no
+        change and the agent reads nothing (measured: 6 swaps missed in 12 with no pause,
+        none with 0.5 s). A person swapping cards takes longer than that; a test does not.
+        """
+        sent = self._command("r", rb"inserted=False")
+        time.sleep(OUT_OF_READER_SECONDS)
+        return sent
 
     def stop(self) -> None:
         with contextlib.suppress(OSError):
@@ -201,8 +212,15 @@ def _stop(process: subprocess.Popen[bytes], grace: float = 10) -> None:
 
 @contextlib.contextmanager
 def running(*things: AgentRun | Simulator) -> Iterator[None]:
+    """Stop the agents and simulators however the block ends; a failure inside the block
+    carries the agents' logs, so a red run on CI shows what the agent saw."""
     try:
         yield
+    except BaseException as exc:
+        for thing in things:
+            if isinstance(thing, AgentRun):
+                exc.add_note(f"--- agent output (last 4000 characters):\n{thing.output()[-4000:]}")
+        raise
     finally:
         for thing in things:
             thing.stop()

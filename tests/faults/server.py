@@ -11,7 +11,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,11 +45,16 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def wait_for(condition: Any, *, seconds: float, what: str) -> None:
+def wait_for(
+    condition: Any, *, seconds: float, what: str, output: Callable[[], str] | None = None
+) -> None:
+    """Poll `condition` until it holds; on time-out fail with `output()` (say a process's
+    log), so a failure on CI shows what the process did."""
     deadline = time.monotonic() + seconds
     while not condition():
         if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
+            shown = f"\n--- output:\n{output()[-4000:]}" if output is not None else ""
+            pytest.fail(f"timed out waiting for {what}{shown}")
         time.sleep(0.1)
 
 
