@@ -252,7 +252,8 @@ def _secrets_dir(url: str) -> Path:
     env = pages.production_environment(url)
     directory = Path(tempfile.mkdtemp(prefix="mg-load-secrets-"))
     values = {
-        "secret_key": env["SECRET_KEY"] + "-load-floor-secret-key",
+        # The key the floor was built with: the clerks' TOTP keys are sealed under it.
+        "secret_key": env["SECRET_KEY"],
         "my_number_keys": env["MY_NUMBER_KEYS"],
         "my_number_active_key_id": env["MY_NUMBER_ACTIVE_KEY_ID"],
         "my_number_index_key": env["MY_NUMBER_INDEX_KEY"],

@@ -48,6 +48,9 @@ def _secret(name: str) -> str:
 SECRET_KEY = _secret("SECRET_KEY")
 if PRODUCTION and len(SECRET_KEY) < 40:
     raise ImproperlyConfiguredEnv("SECRET_KEY must be at least 40 characters in production")
+# Rotation (README "Key rotation (SECRET_KEY)"): the keys before SECRET_KEY, still accepted
+# for sessions and for opening second-factor secrets until `mfa_reseal` has run.
+SECRET_KEY_FALLBACKS = env.strings("SECRET_KEY_FALLBACKS", [])
 
 DEBUG = env.boolean("DEBUG", default=not PRODUCTION)
 if PRODUCTION and DEBUG:
@@ -257,6 +260,7 @@ SIGNIN_BACKOFF_MAX = env.integer("SIGNIN_BACKOFF_MAX", 3600, minimum=1)
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 300  # R-AUD-3: a reveal needs a sign-in within 5 minutes
 
 # --- Second factor (django-allauth MFA): required before any page with personal data ------
+MFA_ADAPTER = "apps.accounts.adapters.StaffMfaAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 MFA_TOTP_ISSUER = f"窓口 {env.string('CITY_NAME', 'みどり市')}"
 MFA_TOTP_PERIOD = 30

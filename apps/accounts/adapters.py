@@ -3,11 +3,12 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.mfa.adapter import DefaultMFAAdapter
 from django import forms
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest
 
-from apps.accounts import signals, signin
+from apps.accounts import mfa, signals, signin
 
 
 class StaffAccountAdapter(DefaultAccountAdapter):
@@ -47,3 +48,15 @@ class StaffAccountAdapter(DefaultAccountAdapter):
         signals.sign_in_failed.send(
             sender=type(self), request=request, username=username, reason="password"
         )
+
+
+class StaffMfaAdapter(DefaultMFAAdapter):
+    """Second-factor secrets (the TOTP key, the recovery-code seed) are sealed before allauth
+    stores them, so a copy of the database or a backup alone cannot produce a clerk's codes
+    (`apps.accounts.mfa.seal_factor_secret`)."""
+
+    def encrypt(self, text: str) -> str:
+        return mfa.seal_factor_secret(text)
+
+    def decrypt(self, encrypted_text: str) -> str:
+        return mfa.open_factor_secret(encrypted_text)

@@ -8,19 +8,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from io import StringIO
+from typing import Any
 
 import pytest
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY
+from django.core.management import CommandError, call_command
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from apps.accounts.mfa import totp_code
+from apps.accounts.mfa import (
+    FactorSecretError,
+    open_factor_secret,
+    reseal_factor_secrets,
+    totp_code,
+)
 from apps.accounts.middleware import MFA_EXEMPT_URL_NAMES
 from apps.accounts.models import User
 from apps.audit.models import AccessLog, Action, Outcome
 from apps.demo.seed import DEMO_PASSWORD, DEMO_TOTP_SECRET, seed_demo
-from tests.auth import enrol_totp, password_only_login
+from tests.auth import TEST_TOTP_SECRET, enrol_totp, password_only_login
 from tests.urlwalk import url_patterns
 
 pytestmark = pytest.mark.django_db
@@ -144,3 +153,87 @@ def test_webauthn_keys_can_be_added_once_signed_in(
     page = client.get(reverse("mfa_add_webauthn"))
     assert page.status_code == 200
     assert b"credential" in page.content.lower()
+
+
+# --- Second-factor secrets at rest (apps.accounts.mfa.seal_factor_secret) -------------------
+
+
+def _stored_data(authenticator_id: int) -> str:
+    """The row's data as the database holds it (what a dump or a backup carries)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT data::text FROM mfa_authenticator WHERE id = %s", [authenticator_id])
+        (text,) = cursor.fetchone()
+    return str(text)
+
+
+def test_the_totp_key_and_the_recovery_seed_are_sealed_in_the_database(
+    client: Client, clerk_a: User
+) -> None:
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+
+    secret = enrol_totp(clerk_a)
+    codes = RecoveryCodes.activate(clerk_a)
+    seed = open_factor_secret(codes.instance.data["seed"])
+    totp = Authenticator.objects.get(user=clerk_a, type="totp")
+    stored = _stored_data(totp.pk)
+    assert secret not in stored
+    assert '"secret": "mfa1:' in stored
+    assert seed not in _stored_data(codes.instance.pk)
+    # …and the factor still works: sign in with a code from the key.
+    client.post(reverse("account_login"), {"login": "clerk_a", "password": "test-pass-123456"})
+    assert client.post(reverse("mfa_authenticate"), {"code": totp_code(secret)}).status_code == 302
+    assert client.get(reverse("residents:search")).status_code == 200
+
+
+def test_a_key_written_into_the_database_in_the_clear_is_refused(clerk_a: User) -> None:
+    """Write access to the database without the application's key cannot give a clerk a
+    factor whose codes the writer knows."""
+    enrol_totp(clerk_a)
+    Authenticator.objects.filter(user=clerk_a, type="totp").update(
+        data={"secret": "JBSWY3DPEHPK3PXP"}
+    )
+    with pytest.raises(FactorSecretError):
+        open_factor_secret(Authenticator.objects.get(user=clerk_a, type="totp").data["secret"])
+    with pytest.raises(FactorSecretError):
+        open_factor_secret("mfa1:" + "A" * 40)  # sealed under some other key
+
+
+def test_after_a_secret_key_rotation_factors_open_under_the_fallback_until_resealed(
+    settings: Any, clerk_a: User
+) -> None:
+    """README "Key rotation": the old SECRET_KEY moves to SECRET_KEY_FALLBACKS, `mfa_reseal`
+    seals every factor under the new one, then the old key can go."""
+    old = settings.SECRET_KEY
+    secret = enrol_totp(clerk_a)
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "n" * 50, [old]
+    stored = Authenticator.objects.get(user=clerk_a, type="totp").data["secret"]
+    assert open_factor_secret(stored) == secret  # under the fallback
+    out = StringIO()
+    call_command("mfa_reseal", stdout=out)
+    assert "1 authenticator(s) resealed" in out.getvalue()
+    call_command("mfa_reseal", stdout=(again := StringIO()))
+    assert "0 authenticator(s) resealed" in again.getvalue()  # idempotent
+    settings.SECRET_KEY_FALLBACKS = []
+    resealed = Authenticator.objects.get(user=clerk_a, type="totp").data["secret"]
+    assert resealed != stored
+    assert open_factor_secret(resealed) == secret
+
+
+def test_the_migration_seals_what_was_stored_in_the_clear(clerk_a: User) -> None:
+    """Authenticators enrolled before sealing existed (migration accounts 0003)."""
+    plain = Authenticator.objects.create(
+        user=clerk_a, type="totp", data={"secret": TEST_TOTP_SECRET}
+    )
+    seed = "ab" * 40
+    codes = Authenticator.objects.create(
+        user=clerk_a, type="recovery_codes", data={"seed": seed, "used_mask": 3}
+    )
+    with pytest.raises(CommandError, match="not sealed; nothing changed"):
+        call_command("mfa_reseal")  # the command refuses values in the clear
+    assert Authenticator.objects.get(pk=plain.pk).data == {"secret": TEST_TOTP_SECRET}
+    assert reseal_factor_secrets(authenticators=Authenticator.objects, from_clear=True) == 2
+    plain.refresh_from_db()
+    codes.refresh_from_db()
+    assert open_factor_secret(plain.data["secret"]) == TEST_TOTP_SECRET
+    assert open_factor_secret(codes.data["seed"]) == seed
+    assert codes.data["used_mask"] == 3

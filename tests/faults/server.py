@@ -10,6 +10,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -112,6 +113,16 @@ class ProdServer:
         return path.read_text(errors="replace") if path.exists() else ""
 
 
+def _secrets_sharing_the_session_key(directory: Path) -> None:
+    """serve-prod's secret files, with this test process's SECRET_KEY: the second factors a
+    test enrols here are sealed under a key derived from it (apps.accounts.mfa), and the
+    server must open them. The other keys are the server's own (deploy/make_secrets.py)."""
+    if not (directory / "secret_key").exists():
+        subprocess.run([sys.executable, str(ROOT / "deploy" / "make_secrets.py"), str(directory)],
+                       check=True, capture_output=True)  # fmt: skip
+        (directory / "secret_key").write_text(settings.SECRET_KEY + "\n")
+
+
 @contextlib.contextmanager
 def serve_prod(
     tmp_path: Path,
@@ -123,6 +134,7 @@ def serve_prod(
     """serve-prod on the test database (or `database_url`), secrets in tmp_path/secrets."""
     port = free_port()
     logs = tmp_path / "serve-prod"
+    _secrets_sharing_the_session_key(tmp_path / "secrets")
     keep = {"PATH", "HOME", "LANG", "LC_ALL", "TZ", "CI"}
     env = {k: v for k, v in os.environ.items() if k in keep}
     env.update(
