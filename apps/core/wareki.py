@@ -44,3 +44,19 @@ def format_western(day: date) -> str:
 
 def format_both(day: date) -> str:
     return f"{format_western(day)} / {format_wareki(day)}"
+
+
+def fiscal_year_name(fiscal_year: int) -> str:
+    """A fiscal year (会計年度, 1 April to 31 March, named by the year it starts in) as cities
+    name it on receipts and reports: 2026 → 令和8年度, 2019 → 令和元年度, 2018 → 平成30年度.
+
+    It takes the era of 31 December of its starting year. That matters in a year whose era
+    changed after 1 April: Reiwa began on 2019-05-01, a month into FY2019, and cities call
+    FY2019 令和元年度, not 平成31年度 (the era of its first day). FY1988 stays 昭和63年度
+    (Heisei began in January 1989, in the next calendar year).
+    """
+    era = era_of(date(fiscal_year, 12, 31))
+    if era is None:
+        return f"{fiscal_year}年度"
+    name, year = era
+    return f"{name}{'元' if year == 1 else year}年度"

@@ -31,7 +31,8 @@ from django.conf import settings
 from django.db import models
 
 from apps.core.choices import choices_of
-from apps.fees.rules import FeeRow, Procedure, ReissueReason, VoidOutcome, fiscal_year_label
+from apps.core.wareki import fiscal_year_name
+from apps.fees.rules import FeeRow, Procedure, ReissueReason, VoidOutcome
 
 FEE_ROW_CHOICES = choices_of(FeeRow)
 PROCEDURE_CHOICES = choices_of(Procedure)
@@ -320,7 +321,7 @@ class Payment(models.Model):
     @property
     def receipt_label(self) -> str:
         """令和8年度 第000012号 — numbered per office, so the office's name goes with it."""
-        return f"{fiscal_year_label(self.fiscal_year)} 第{self.receipt_number:06d}号"
+        return f"{fiscal_year_name(self.fiscal_year)} 第{self.receipt_number:06d}号"
 
     @property
     def fee_row_label(self) -> str:

@@ -12,8 +12,6 @@ import enum
 from datetime import date, timedelta
 from typing import Final
 
-from apps.core.wareki import era_of
-
 
 class Procedure(enum.StrEnum):
     """The counter procedures that have a fee row (R-REI table)."""
@@ -407,19 +405,6 @@ def fiscal_year_of(day: date) -> int:
     2026-04-01 → 2026; 2027-03-31 → 2026; 2026-03-31 → 2025.
     """
     return day.year if day.month >= FISCAL_YEAR_FIRST_MONTH else day.year - 1
-
-
-def fiscal_year_label(fiscal_year: int) -> str:
-    """The fiscal year as printed on a receipt: 2026 → "令和8年度", 2019 → "令和元年度".
-
-    The era is the one in force on the fiscal year's first day (1 April), as municipal
-    accounts name it; FY2018 (from 2018-04-01) is therefore 平成30年度.
-    """
-    era = era_of(date(fiscal_year, FISCAL_YEAR_FIRST_MONTH, 1))
-    if era is None:
-        return f"{fiscal_year}年度"
-    name, year = era
-    return f"{name}{'元' if year == 1 else year}年度"
 
 
 # --- corrections: voids, refunds and the daily close ---------------------------------------------

@@ -4,12 +4,7 @@ months and counter hours, and the layout of J-LIS's posted-notices list (R-NOT-4
 No Django, no database, no clock: every date is a parameter.
 
 The fiscal year (会計年度) runs from 1 April to 31 March (Local Autonomy Act art. 208) and is
-named by the year it starts in, in its era: FY2026 is 令和8年度. The year in which the era
-changed is the case to get right: Reiwa began on 2019-05-01, a month into FY2019, and cities
-call FY2019 令和元年度 (not 平成31年度, the era of its first day). So a fiscal year takes the era
-of 31 December of the year it starts in: FY2019 → 令和元年度, FY2018 → 平成30年度, and FY1988 →
-昭和63年度 (Heisei began on 1989-01-08, in the next calendar year). The receipts'
-``apps.fees.rules.fiscal_year_label`` uses the era of 1 April and prints 平成31年度 for FY2019.
+named by the year it starts in (``apps.core.wareki.fiscal_year_name``: FY2019 is 令和元年度).
 """
 
 from __future__ import annotations
@@ -22,7 +17,7 @@ from datetime import date, timedelta
 from typing import Final
 
 from apps.cards.rules import add_months
-from apps.core.wareki import era_of
+from apps.core.wareki import fiscal_year_name
 from apps.fees.rules import FISCAL_YEAR_FIRST_MONTH, fiscal_year_of
 from apps.notices.rules import latest_expiry_due_for_notice
 
@@ -59,18 +54,6 @@ def fiscal_year_period(fiscal_year: int) -> Period:
         start=date(fiscal_year, FISCAL_YEAR_FIRST_MONTH, 1),
         end=date(fiscal_year + 1, FISCAL_YEAR_FIRST_MONTH, 1) - timedelta(days=1),
     )
-
-
-def fiscal_year_name(fiscal_year: int) -> str:
-    """The fiscal year as cities name it: 2026 → 令和8年度, 2019 → 令和元年度, 2018 → 平成30年度.
-
-    The era of 31 December of the starting year (module docstring).
-    """
-    era = era_of(date(fiscal_year, 12, 31))
-    if era is None:
-        return f"{fiscal_year}年度"
-    name, year = era
-    return f"{name}{'元' if year == 1 else year}年度"
 
 
 def month_period(year: int, month: int) -> Period:

@@ -29,7 +29,7 @@ from apps.audit.models import AccessLog, Action
 from apps.cards.models import Card
 from apps.cards.rules import CardState, add_months
 from apps.certificates.rules import CertificateKind
-from apps.core.wareki import format_both
+from apps.core.wareki import fiscal_year_name, format_both
 from apps.counters.models import CardRead, MatchMethod
 from apps.custody.models import DailyCount, HandoverReadCheck
 from apps.fees.models import DailyClose, FeeWaiver, Payment, PaymentVoid
@@ -481,7 +481,6 @@ def money_report(*, user: User, filters: Filters) -> Report:
         + [v[5] for v in voids]
         + [c[5] for c in closes]
     )
-    from apps.fees.rules import fiscal_year_label
 
     return Report(
         slug="money",
@@ -541,7 +540,7 @@ def money_report(*, user: User, filters: Filters) -> Report:
                 rows=[
                     (
                         at,
-                        f"{fiscal_year_label(fy)} 第{number:06d}号",
+                        f"{fiscal_year_name(fy)} 第{number:06d}号",
                         amount,
                         reason,
                         names.get(by, "—"),

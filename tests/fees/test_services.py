@@ -13,6 +13,7 @@ from django.db import IntegrityError, ProgrammingError, transaction
 
 from apps.accounts.models import Counter, User
 from apps.accounts.roles import Role
+from apps.core.wareki import fiscal_year_name
 from apps.fees.models import (
     DailyClose,
     FeeAmount,
@@ -27,7 +28,6 @@ from apps.fees.rules import (
     FeeRow,
     Procedure,
     ReissueReason,
-    fiscal_year_label,
     fiscal_year_of,
 )
 from apps.fees.services import (
@@ -275,10 +275,11 @@ def test_fiscal_year() -> None:
     assert fiscal_year_of(date(2026, 4, 1)) == 2026
     assert fiscal_year_of(date(2027, 3, 31)) == 2026
     assert fiscal_year_of(date(2026, 3, 31)) == 2025
-    assert fiscal_year_label(2026) == "令和8年度"
-    # Named by the era in force on 1 April: FY2019 began under Heisei.
-    assert fiscal_year_label(2019) == "平成31年度"
-    assert fiscal_year_label(2020) == "令和2年度"
+    # Receipts and reports name a fiscal year alike (apps.core.wareki.fiscal_year_name):
+    # FY2019 began under Heisei, but Reiwa began a month into it and cities say 令和元年度.
+    assert fiscal_year_name(2026) == "令和8年度"
+    assert fiscal_year_name(2019) == "令和元年度"
+    assert fiscal_year_name(2020) == "令和2年度"
 
 
 @pytest.mark.django_db

@@ -10,12 +10,12 @@ from datetime import date
 import openpyxl
 import pytest
 
+from apps.core.wareki import fiscal_year_name
 from apps.reports.charts import Bar, Chart, render_svg
 from apps.reports.rules import (
     Period,
     counter_hours,
     due_expiries,
-    fiscal_year_name,
     fiscal_year_period,
     parse_posted_notices,
     presets,
