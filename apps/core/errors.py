@@ -10,6 +10,7 @@ puts them in place of Django's debug pages too, so development shows what produc
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -45,6 +46,10 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    if _lost_the_database(request):
+        # Lost in a middleware (the session, the signed-in user), where no view's
+        # process_exception sees it: the same 503 as a view that lost the database.
+        return database_unavailable(request, getattr(request, _UNCAUGHT))
     try:
         return _page(request, "errors/500.html", 500)
     except Exception:  # the layout itself may be what failed (the database, a template)
@@ -74,6 +79,9 @@ class ErrorPagesMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
+        if response.status_code == 500 and _lost_the_database(request):
+            # With DEBUG, the API's technical page too.
+            return database_unavailable(request, getattr(request, _UNCAUGHT))
         handler = _HANDLERS.get(response.status_code)
         if (
             handler is None
@@ -119,13 +127,34 @@ class DatabaseUnavailableMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not isinstance(exception, OperationalError | InterfaceError):
             return None
-        logger.warning("database unavailable during %s: %s", request.path, type(exception).__name__)
-        connection.close_if_unusable_or_obsolete()
-        response: HttpResponse
-        if request.path.startswith("/api/"):
-            response = JsonResponse({"detail": DATABASE_UNAVAILABLE}, status=503)
-        else:
-            response = HttpResponse(_DATABASE_UNAVAILABLE_PAGE, status=503)
-        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        response.madoguchi_error_page = True  # type: ignore[attr-defined]
-        return response
+        return database_unavailable(request, exception)
+
+
+def database_unavailable(request: HttpRequest, exception: BaseException) -> HttpResponse:
+    """503 with what happened and what to do (DatabaseUnavailableMiddleware)."""
+    logger.warning("database unavailable during %s: %s", request.path, type(exception).__name__)
+    connection.close_if_unusable_or_obsolete()
+    response: HttpResponse
+    if request.path.startswith("/api/"):
+        response = JsonResponse({"detail": DATABASE_UNAVAILABLE}, status=503)
+    else:
+        response = HttpResponse(_DATABASE_UNAVAILABLE_PAGE, status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response.madoguchi_error_page = True  # type: ignore[attr-defined]
+    return response
+
+
+# Django answers an exception raised outside a view (in a middleware) by itself: the 500
+# handler, or with DEBUG its technical page, which ErrorPagesMiddleware then replaces by
+# `server_error`. Neither is told what was raised; this receiver of `got_request_exception`
+# (sent inside the except block) keeps it on the request for `server_error` to look at.
+_UNCAUGHT = "_madoguchi_uncaught_exception"
+
+
+def _lost_the_database(request: HttpRequest) -> bool:
+    return isinstance(getattr(request, _UNCAUGHT, None), OperationalError | InterfaceError)
+
+
+def remember_uncaught_exception(sender: Any, request: HttpRequest | None = None, **_: Any) -> None:
+    if request is not None:
+        setattr(request, _UNCAUGHT, sys.exc_info()[1])

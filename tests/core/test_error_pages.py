@@ -97,3 +97,36 @@ def test_the_api_keeps_its_json_errors(
         )
     assert response.status_code == 404
     assert response["Content-Type"].startswith("application/json")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("debug", [False, True])
+@pytest.mark.parametrize("path", ["residents:search", "api"])
+def test_the_database_lost_in_a_middleware_is_the_503_page_not_a_crash(
+    debug: bool, path: str, clerk_a: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database can go away before any view runs: loading the session's user, in the
+    session policy. That answers what a view that lost it answers (apps.core.errors)."""
+    from django.db import OperationalError
+
+    from apps.accounts.middleware import SessionPolicyMiddleware
+    from apps.core.errors import DATABASE_UNAVAILABLE
+
+    client = mfa_login(Client(raise_request_exception=False), clerk_a)
+
+    def lost(self: Any, request: Any) -> Any:
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(SessionPolicyMiddleware, "__call__", lost)
+    url = reverse("residents:search") if path != "api" else "/api/v1/reads"
+    with override_settings(DEBUG=debug):
+        response = client.get(url)
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    body = response.content.decode()
+    if path == "api":
+        assert response.json() == {"detail": DATABASE_UNAVAILABLE}
+    else:
+        assert "データベースに接続できません" in body
+    assert "server closed" not in body
+    assert "Traceback" not in body
