@@ -390,9 +390,13 @@ if PRODUCTION and not REDIS_URL:
 CACHES = {
     "default": (
         {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Redis, or this process's memory while Redis is unreachable (apps.core.cache):
+            # sign-in must not depend on it, only the limits' sharing does.
+            "BACKEND": "apps.core.cache.FallbackRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "madoguchi",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
+            "RETRY_SECONDS": env.integer("CACHE_RETRY_SECONDS", 5, minimum=1),
         }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
