@@ -387,7 +387,7 @@ REDIS_URL = env.optional("REDIS_URL")
 if PRODUCTION and not REDIS_URL:
     # Sign-in limits and used TOTP codes must be shared by every worker process.
     raise ImproperlyConfiguredEnv("REDIS_URL must be set in production")
-CACHES = {
+CACHES: dict[str, dict[str, Any]] = {
     "default": (
         {
             # Redis, or this process's memory while Redis is unreachable (apps.core.cache):
