@@ -9,28 +9,14 @@
 # the others are stopped too and the script exits with its status.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-: "${DATABASE_URL:?DATABASE_URL must name the database (the owner connects for migrate)}"
-: "${REDIS_URL:?REDIS_URL must name the Redis database}"
-PY=${PY:-.venv/bin/python}
+# shellcheck source=deploy/prod-env.sh
+. deploy/prod-env.sh
 BIN=$(dirname "$PY")
-SECRETS=${SERVE_PROD_SECRETS:-var/prod-secrets}
 LOGS=${SERVE_PROD_LOGS:-var/log/serve-prod}
 mkdir -p "$LOGS" var/beat
-[ -f "$SECRETS/secret_key" ] || "$PY" deploy/make_secrets.py "$SECRETS" >/dev/null
-
-export MADOGUCHI_ENV=production
-export SECRET_KEY_FILE=$SECRETS/secret_key
-export MY_NUMBER_KEYS_FILE=$SECRETS/my_number_keys
-export MY_NUMBER_ACTIVE_KEY_ID_FILE=$SECRETS/my_number_active_key_id
-export MY_NUMBER_INDEX_KEY_FILE=$SECRETS/my_number_index_key
-export ALLOWED_HOSTS=${ALLOWED_HOSTS:-127.0.0.1,localhost}
-# No TLS proxy on the loopback: no redirect to https (the cookies stay Secure).
-export SECURE_SSL_REDIRECT=${SECURE_SSL_REDIRECT:-false}
-export LOG_FORMAT=${LOG_FORMAT:-json}
 export GUNICORN_BIND=${GUNICORN_BIND:-127.0.0.1:${PORT:-8000}}
 export GUNICORN_ACCESS_LOG=${GUNICORN_ACCESS_LOG:-$LOGS/access.log}
 export DATABASE_POOL_MAX=${DATABASE_POOL_MAX:-12}
-APP_USER=${APP_DATABASE_USER:-madoguchi_app}
 
 if [ "${SERVE_PROD_SKIP_MIGRATE:-}" != "1" ]; then
   echo "serve-prod: migrate, db_roles, collectstatic (as the owner)"

@@ -11,8 +11,9 @@ the model there would make accounts and fees depend on that app, a cycle.
 from __future__ import annotations
 
 import uuid
+from typing import Any, ClassVar
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 
 from apps.accounts.roles import Role
@@ -61,8 +62,26 @@ class Counter(models.Model):
         return f"{self.office.name} {self.name}"
 
 
+class StaffManager(UserManager["User"]):
+    def create_superuser(
+        self,
+        username: str,
+        email: str | None = None,
+        password: str | None = None,
+        **extra_fields: Any,
+    ) -> User:
+        """`manage.py createsuperuser` makes the city's first administrator: a superuser is a
+        system administrator (Role.ADMIN), who needs no office. With the model's default
+        role (a clerk, who must belong to an office) the command failed on the database's
+        check constraint, and a new installation had no way to its first account."""
+        extra_fields.setdefault("role", Role.ADMIN)
+        return super().create_superuser(username, email, password, **extra_fields)
+
+
 class User(AbstractUser):
     """A member of staff. There are no resident accounts and no self sign-up."""
+
+    objects: ClassVar[StaffManager] = StaffManager()
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     role = models.CharField("役割", max_length=16, choices=Role.choices, default=Role.CLERK)
