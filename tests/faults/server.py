@@ -9,6 +9,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -199,13 +200,16 @@ class Browser:
     cookies: dict[str, str] = field(default_factory=dict)
     password: str = PASSWORD
     totp_secret: str = TEST_TOTP_SECRET
+    verify: bool | ssl.SSLContext = True  # trusts a test's own TLS proxy
 
     def request(self, method: str, path: str, data: dict[str, Any] | None = None) -> httpx.Response:
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
         if method == "POST":
             headers |= {"Origin": self.base, "Referer": self.base + path}
             data = {"csrfmiddlewaretoken": self.csrf(), **(data or {})}
-        response = httpx.request(method, self.base + path, data=data, headers=headers, timeout=30)
+        response = httpx.request(
+            method, self.base + path, data=data, headers=headers, timeout=30, verify=self.verify
+        )
         for raw in response.headers.get_list("set-cookie"):
             name, _, rest = raw.partition("=")
             value = rest.split(";", 1)[0]
