@@ -30,7 +30,11 @@ RESIDENCE_CATEGORY_CHOICES = [
 ]
 
 
-@pghistory.track(exclude=["my_number_ciphertext", "my_number_index", "search_kana"])
+# Nothing of the My Number in the history, not even its last four digits: the retention job
+# (R-MYN-2) erases them from the row, and a copy in the history would outlive it.
+@pghistory.track(
+    exclude=["my_number_ciphertext", "my_number_index", "my_number_last4", "search_kana"]
+)
 class Resident(models.Model):
     """A person on the city's resident register.
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from apps.accounts.models import Office, User
 from apps.audit.models import Purpose
@@ -66,6 +66,26 @@ def test_erased_after_the_period_kept_within_it_and_never_for_residents(
             purpose=Purpose.CARD_PROCEDURE,
             authenticated_seconds_ago=1,
         )
+
+
+def test_after_erasure_nothing_of_the_number_is_left_in_the_history(
+    make_resident: Callable[..., Resident], office_a: Office, settings: Any
+) -> None:
+    """R-MYN-2: the change history (pghistory) never holds the number, its blind index or its
+    last four digits, so erasing them from the row erases them everywhere."""
+    days = settings.MY_NUMBER_RETENTION_DAYS
+    gone = _left(make_resident(office_a, my_number="123456789018"), days + 1)
+    residents_erase_my_numbers(acting_user=RETENTION_JOB, today=TODAY)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT row_to_json(e)::text FROM residents_residentevent e WHERE pgh_obj_id = %s",
+            [gone.pk],
+        )
+        rows = [text for (text,) in cursor.fetchall()]
+    assert len(rows) >= 3  # created, moved out, erased
+    for text in rows:
+        assert "9018" not in text
+        assert "my_number" not in text.replace("my_number_erased_on", "")
 
 
 def test_the_job_is_idempotent_and_scheduled(
