@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
@@ -29,6 +30,19 @@ logger = logging.getLogger(__name__)
 _UNREACHABLE = (RedisConnectionError, RedisTimeoutError)
 
 
+@dataclass
+class _Outage:
+    """Whether this process finds Redis at one location unreachable, and until when it waits."""
+
+    down_until: float = 0.0
+    outage: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+_OUTAGES: dict[str, _Outage] = {}
+_OUTAGES_LOCK = threading.Lock()
+
+
 class FallbackRedisCache(RedisCache):
     """``RedisCache`` that falls back to this process's memory while Redis is unreachable.
 
@@ -40,16 +54,24 @@ class FallbackRedisCache(RedisCache):
     def __init__(self, server: str, params: dict[str, Any]) -> None:
         super().__init__(server, params)
         self.retry_seconds = float(params.get("RETRY_SECONDS", 5))
+        # Django makes one cache object per thread (gthread: up to 128 per process). The
+        # fallback's store and the outage state belong to the process: LocMemCache keeps its
+        # data by name, and _Outage is kept by location, so every thread counts together.
         self.fallback = LocMemCache(
-            f"madoguchi-fallback-{id(self)}", {"TIMEOUT": params.get("TIMEOUT", 300)}
+            f"madoguchi-fallback:{server}",
+            {
+                "TIMEOUT": params.get("TIMEOUT", 300),
+                "KEY_PREFIX": params.get("KEY_PREFIX", ""),
+                # A counter floor's sign-ins and used codes for a whole outage (default 300).
+                "OPTIONS": {"MAX_ENTRIES": 20_000},
+            },
         )
-        self._down_until = 0.0
-        self._outage = False
-        self._lock = threading.Lock()
+        with _OUTAGES_LOCK:
+            self._state = _OUTAGES.setdefault(server, _Outage())
 
     @property
     def redis_down(self) -> bool:
-        return time.monotonic() < self._down_until
+        return time.monotonic() < self._state.down_until
 
     def _either(self, method: str, *args: Any, **kwargs: Any) -> Any:
         if not self.redis_down:
@@ -58,17 +80,19 @@ class FallbackRedisCache(RedisCache):
             except _UNREACHABLE as exc:
                 self._went_down(exc)
             else:
-                if self._outage:
-                    self._outage = False
-                    logger.warning("shared cache reachable again")
+                if self._state.outage:
+                    with self._state.lock:
+                        back, self._state.outage = self._state.outage, False
+                    if back:
+                        logger.warning("shared cache reachable again")
                 return result
         return getattr(self.fallback, method)(*args, **kwargs)
 
     def _went_down(self, exc: Exception) -> None:
-        with self._lock:
-            first = not self._outage
-            self._outage = True
-            self._down_until = time.monotonic() + self.retry_seconds
+        with self._state.lock:
+            first = not self._state.outage
+            self._state.outage = True
+            self._state.down_until = time.monotonic() + self.retry_seconds
         if first:
             logger.warning(
                 "shared cache unreachable (%s): counting in this process, retrying every %.0f s",

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from pathlib import Path
 
@@ -20,7 +21,7 @@ def _cache(location: str, *, retry: float = 5) -> FallbackRedisCache:
     return FallbackRedisCache(
         location,
         {
-            "KEY_PREFIX": f"test-cache-{time.monotonic_ns()}",
+            "KEY_PREFIX": f"test-cache-{location}",
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
             "RETRY_SECONDS": retry,
         },
@@ -29,7 +30,7 @@ def _cache(location: str, *, retry: float = 5) -> FallbackRedisCache:
 
 def test_with_redis_up_every_process_sees_the_same_counters() -> None:
     url = redis_url()
-    one = _cache(url)
+    one = FallbackRedisCache(url, {"KEY_PREFIX": f"test-cache-{time.monotonic_ns()}"})
     other = FallbackRedisCache(url, {"KEY_PREFIX": one.key_prefix})  # another web process
     assert one.add("signin:ip:10.0.0.1:n", 0, timeout=60)
     assert one.incr("signin:ip:10.0.0.1:n") == 1
@@ -84,3 +85,22 @@ def test_when_redis_returns_the_cache_goes_back_to_it(
             redis.stop()
     messages = [r.getMessage() for r in caplog.records]
     assert any("reachable again" in m for m in messages), messages
+
+
+def test_every_thread_of_a_process_counts_in_the_same_fallback() -> None:
+    """Django gives each thread its own cache object; a gthread web process has up to 128. The
+    fallback must be the process's, or each thread would allow the full number of tries."""
+    location = f"redis://127.0.0.1:{free_port()}/0"
+    counts: list[int] = []
+
+    def fail_once() -> None:
+        cache = _cache(location)  # as caches["default"] in a new thread
+        cache.add("signin:ip:10.0.0.9:n", 0, timeout=60)
+        counts.append(cache.incr("signin:ip:10.0.0.9:n"))
+
+    threads = [threading.Thread(target=fail_once) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(counts) == [1, 2, 3, 4, 5]
