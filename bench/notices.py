@@ -136,7 +136,7 @@ INSERT INTO residents_resident (
     address_flagged_on, nationality, residence_category, period_of_stay_ends_on,
     residence_event_on, adult_ward, legal_representative_id, legal_representative_name,
     my_number_ciphertext, my_number_index, my_number_last4, left_reason, created_at,
-    updated_at)
+    updated_at, household_code)
 SELECT resident_id, office_id, lpad(i::text, 11, '0'), '山田', '太郎', 'ヤマダ', 'タロウ',
        '', '', 'ヤマダタロウ', birth_date, '1',
        lpad((i %% 1000)::text, 3, '0') || '-' || lpad((i %% 9973)::text, 4, '0'),
@@ -144,7 +144,8 @@ SELECT resident_id, office_id, lpad(i::text, 11, '0'), '山田', '太郎', 'ヤ�
        NULL, CASE category WHEN '' THEN 'JP' ELSE 'VN' END, category,
        CASE category WHEN 'mid_long_term' THEN expires_on END, NULL, false, NULL, '',
        decode(md5('c' || i), 'hex'), md5('i' || i) || md5('j' || i),
-       lpad((i %% 10000)::text, 4, '0'), '', now(), now()
+       lpad((i %% 10000)::text, 4, '0'), '', now(), now(),
+       ''
 FROM gen;
 
 {cards}

@@ -241,7 +241,7 @@ INSERT INTO residents_resident (
     address_flagged_on, nationality, residence_category, period_of_stay_ends_on,
     residence_event_on, adult_ward, legal_representative_id, legal_representative_name,
     my_number_ciphertext, my_number_index, my_number_last4, left_reason, created_at,
-    updated_at)
+    updated_at, household_code)
 SELECT resident_id, office_id, lpad(i::text, 11, '0'), family_name, given_name, family_kana,
        given_kana, '', '', family_kana || given_kana, birth_date, sex,
        lpad((h_other %% 1000)::text, 3, '0') || '-' || lpad((h_other %% 9973)::text, 4, '0'),
@@ -251,7 +251,8 @@ SELECT resident_id, office_id, lpad(i::text, 11, '0'), family_name, given_name, 
        NULL, nationality, category,
        CASE category WHEN 'mid_long_term' THEN expires_on END, NULL, false, NULL, '',
        decode(md5('c' || i), 'hex'), md5('i' || i) || md5('j' || i),
-       lpad((i %% 10000)::text, 4, '0'), '', now(), now()
+       lpad((i %% 10000)::text, 4, '0'), '', now(), now(),
+       'H' || lpad((i / 3)::text, 9, '0')  -- households of three
 FROM gen;
 
 {cards}
@@ -910,7 +911,7 @@ def pages(targets: Targets, csrf: Callable[[str], str]) -> list[Page]:
              _expect(200, "data-days=")),
         Page("uncollected_last", "clerk", "GET",
              lambda i: ("/applications/uncollected/?page=last", None), _expect(200, "data-days=")),
-        Page("supervisor_home", "supervisor", "GET", lambda i: ("/home/supervisor/", None),
+        Page("supervisor_home", "supervisor", "GET", lambda i: ("/reports/", None),
              _expect(200, "監督者のホーム", "未交付カード")),
         Page("admin_home", "admin", "GET", lambda i: ("/home/admin/", None),
              _expect(200, "システム管理", "読取端末")),

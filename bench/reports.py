@@ -77,7 +77,7 @@ INSERT INTO applications_application (
     arrived_at, handed_over_at, handed_over_by_id, handover_applicant_type,
     handover_documents, pins_set, legal_rep_present, notification_card,
     old_card_returned_at_handover, cancelled_at, cancelled_by_id, cancel_reason, created_at,
-    updated_at)
+    updated_at, express, express_reason)
 SELECT gen_random_uuid(), 'first_issue',
        CASE WHEN m.card_state = 'arrived' THEN 'arrived' ELSE 'handed_over' END,
        m.resident_id, m.office_id, k.counter_id, 'holder', '', '{}', a.at::date, a.at,
@@ -89,7 +89,7 @@ SELECT gen_random_uuid(), 'first_issue',
                        %(now)s::timestamptz - interval '1 hour') END,
        CASE WHEN m.card_state = 'arrived' THEN NULL ELSE k.user_id END,
        CASE WHEN m.card_state = 'arrived' THEN '' ELSE 'holder' END, '{}',
-       m.card_state <> 'arrived', false, '', false, NULL, NULL, '', a.at, a.at
+       m.card_state <> 'arrived', false, '', false, NULL, NULL, '', a.at, a.at, false, ''
 FROM made m
 JOIN clerks k ON k.office_id = m.office_id AND k.n = (m.i / 7) %% 2
 CROSS JOIN LATERAL (
