@@ -54,8 +54,9 @@ def describe_access(action: str, detail: Mapping[str, Any] | None) -> str:
             else ("窓口でカードを読み取り、画面に表示しました。")
         )
     if action == "handover_blocked":
-        role = detail.get("role")
-        if role == "read":
+        # Which side of the mismatch this row is about: the card read, or the one bound.
+        side = detail.get("role")
+        if side == "read":
             return (
                 "交付の照合で、この方のカードが別の申請の窓口で読み取られました（交付を差し止め）。"
             )
