@@ -12,7 +12,7 @@ from apps.applications.card_service_models import (
     RETURN_REASON_CHOICES,
 )
 from apps.applications.card_services import Applicant
-from apps.applications.models import APPLICANT_CHOICES, DOCUMENT_CHOICES
+from apps.applications.forms import applicant_name_field, applicant_type_field, documents_field
 from apps.applications.rules import ApplicantType
 from apps.applications.services import documents_from
 from apps.certificates.models import CERTIFICATE_KIND_CHOICES, PIN_KIND_CHOICES
@@ -23,24 +23,9 @@ _PROXY_NAME = "applicant:legal_rep applicant:proxy"
 class ApplicantForm(forms.Form):
     """Who stands at the counter and what was checked (shared by every procedure here)."""
 
-    applicant_type = forms.ChoiceField(
-        label="来庁者",
-        choices=APPLICANT_CHOICES,
-        widget=forms.RadioSelect,
-        initial=ApplicantType.HOLDER.value,
-    )
-    applicant_name = forms.CharField(
-        label="代理人の氏名",
-        max_length=120,
-        required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "off"}),
-    )
-    documents = forms.MultipleChoiceField(
-        label="確認した書類",
-        choices=DOCUMENT_CHOICES,
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
-    )
+    applicant_type = applicant_type_field(label="来庁者")
+    applicant_name = applicant_name_field()
+    documents = documents_field(label="確認した書類")
     show_when: dict[str, str] = {"applicant_name": _PROXY_NAME}
     order: tuple[str, ...] = ()
 
@@ -121,9 +106,4 @@ class AnswerForm(forms.Form):
         max_length=20,
         widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True}),
     )
-    documents = forms.MultipleChoiceField(
-        label="代理人について確認した書類",
-        choices=DOCUMENT_CHOICES,
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
-    )
+    documents = documents_field(label="代理人について確認した書類")

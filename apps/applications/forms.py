@@ -91,6 +91,35 @@ _SHOW_WHEN: dict[ApplicationKind, dict[str, str]] = {
 }
 
 
+# Who came and what was checked: the same three fields on every counter form (the reissue
+# form, the handover checklist, the procedures on a card in use); only the words differ.
+def applicant_type_field(*, label: str) -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=label,
+        choices=APPLICANT_CHOICES,
+        widget=forms.RadioSelect,
+        initial=ApplicantType.HOLDER.value,
+    )
+
+
+def applicant_name_field() -> forms.CharField:
+    return forms.CharField(
+        label="代理人の氏名",
+        max_length=120,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+
+def documents_field(*, label: str) -> forms.MultipleChoiceField:
+    return forms.MultipleChoiceField(
+        label=label,
+        choices=DOCUMENT_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+
 class ApplicationForm(forms.Form):
     reissue_reason = forms.ChoiceField(
         label="再交付の理由", choices=REASON_CHOICES, widget=forms.RadioSelect, required=False
@@ -121,24 +150,9 @@ class ApplicationForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="監督者の承認後に発注されます",
     )
-    applicant_type = forms.ChoiceField(
-        label="申請者",
-        choices=APPLICANT_CHOICES,
-        widget=forms.RadioSelect,
-        initial=ApplicantType.HOLDER.value,
-    )
-    applicant_name = forms.CharField(
-        label="代理人の氏名",
-        max_length=120,
-        required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "off"}),
-    )
-    documents = forms.MultipleChoiceField(
-        label="確認した書類",
-        choices=DOCUMENT_CHOICES,
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
-    )
+    applicant_type = applicant_type_field(label="申請者")
+    applicant_name = applicant_name_field()
+    documents = documents_field(label="確認した書類")
     with_certificates = forms.BooleanField(
         label="電子証明書の発行を希望する", required=False, initial=True
     )
@@ -273,18 +287,8 @@ class PaymentVoidForm(forms.Form):
 class HandoverForm(forms.Form):
     """The handover checklist. There is deliberately no PIN field (R-PIN-3)."""
 
-    applicant_type = forms.ChoiceField(
-        label="受け取りに来た方",
-        choices=APPLICANT_CHOICES,
-        widget=forms.RadioSelect,
-        initial=ApplicantType.HOLDER.value,
-    )
-    documents = forms.MultipleChoiceField(
-        label="本人確認に使った書類",
-        choices=DOCUMENT_CHOICES,
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
-    )
+    applicant_type = applicant_type_field(label="受け取りに来た方")
+    documents = documents_field(label="本人確認に使った書類")
     legal_rep_present = forms.BooleanField(
         label="法定代理人が同行している（15歳未満の方）", required=False
     )
